@@ -1,0 +1,196 @@
+"""Cross-file checks: references, uniqueness, hostname overlap and the tier's guardrails.
+
+Each check reads the effective fleet and returns findings that point at the line that set the
+offending value: the tenant's file, or the tier or cluster default it inherited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tenantgen.fleet import ClusterModel, Fleet, TenantModel
+from tenantgen.findings import Finding, JsonPath
+from tenantgen.hostnames import find_overlaps, has_allowed_suffix
+from tenantgen.quantity import parse_quantity
+
+RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
+SERVICE_TYPES = ("nodePort", "loadBalancer", "externalName")
+
+
+def check_fleet(fleet: Fleet) -> list[Finding]:
+    findings: list[Finding] = []
+    seen_tiers: set[str] = set()
+    for cluster in fleet.clusters:
+        if cluster.tier not in seen_tiers:
+            seen_tiers.add(cluster.tier)
+            findings.extend(check_tier_hostname(cluster))
+        findings.extend(check_references(cluster))
+        findings.extend(check_namespaces(cluster))
+        findings.extend(check_hostnames(cluster))
+        for tenant in cluster.tenants.values():
+            findings.extend(check_guardrails(cluster, tenant))
+            findings.extend(check_consistency(tenant))
+    return findings
+
+
+def at(tenant: TenantModel, path: JsonPath, message: str, code: str) -> Finding:
+    """A finding about ``path`` of the tenant's effective spec, placed where that value was set."""
+    origin = tenant.merged.origin(path)
+    if origin is None:
+        return tenant.doc.finding(("spec", *path), message, code)
+    if origin.layer != "tenant":
+        message = f"tenant {tenant.name!r} (inherited from the {origin.layer}): {message}"
+    return origin.doc.finding(origin.path, message, code)
+
+
+def get(spec: Any, path: JsonPath) -> Any:
+    for part in path:
+        if isinstance(spec, dict):
+            spec = spec.get(part)  # type: ignore[call-overload]
+        else:
+            return None
+    return spec
+
+
+def check_tier_hostname(cluster: ClusterModel) -> Iterator[Finding]:
+    try:
+        cluster.tenant_hostname("tenant")
+    except (KeyError, AttributeError, ValueError, IndexError) as exc:
+        yield cluster.tier_doc.finding(
+            ("spec", "tenantHostname"),
+            f"unknown placeholder {exc}; allowed: {{tenant}}, {{tier}}, {{cluster.name}}, {{cluster.hostname}}",
+            "placeholder")
+
+
+def check_references(cluster: ClusterModel) -> Iterator[Finding]:
+    pools = sorted(cluster.docs.node_pools)
+    for tenant in cluster.tenants.values():
+        pool = tenant.spec.get("nodePool")
+        if pool and pool not in cluster.docs.node_pools:
+            yield at(tenant, ("nodePool",), f"node pool {pool!r} does not exist in cluster {cluster.name!r}; "
+                                            f"defined here: {', '.join(pools) or 'none'}", "reference")
+    tenants = sorted(cluster.docs.tenants)
+    for project in cluster.argo_projects.values():
+        owner = project.spec.get("tenant")
+        if owner and owner not in cluster.docs.tenants:
+            yield project.finding(("spec", "tenant"), f"tenant {owner!r} does not exist in cluster "
+                                                      f"{cluster.name!r}; defined here: {', '.join(tenants) or 'none'}",
+                                  "reference")
+
+
+def check_namespaces(cluster: ClusterModel) -> Iterator[Finding]:
+    # Capsule prefixes every namespace with "<tenant>-"; a tenant named like another's prefix
+    # ("team" and "team-a") could create namespaces the other one's Argo CD project may deploy to.
+    names = sorted(cluster.tenants)
+    for name in names:
+        for other in names:
+            if other != name and other.startswith(name + "-"):
+                yield cluster.tenants[other].doc.finding(
+                    ("metadata", "name"),
+                    f"tenant name {other!r} starts with tenant {name!r} + '-': namespaces '{other}-*' would also "
+                    f"match '{name}-*'; rename one of them", "namespace-overlap")
+    owners: dict[str, str] = {}
+    for name in names:
+        tenant = cluster.tenants[name]
+        namespace = tenant.default_namespace
+        if not namespace.startswith(name + "-"):
+            yield at(tenant, ("namespaces", "default"),
+                     f"default namespace {namespace!r} must start with the tenant name: '{name}-...'", "namespace")
+        if namespace in owners:
+            yield at(tenant, ("namespaces", "default"),
+                     f"default namespace {namespace!r} is already the default of tenant {owners[namespace]!r}",
+                     "namespace")
+        owners.setdefault(namespace, name)
+
+
+def claimed_hostnames(cluster: ClusterModel, tenant: TenantModel) -> list[str]:
+    hosts = list(get(tenant.spec, ("ingress", "hostnames")) or [])
+    auto = cluster.tenant_hostname(tenant.name) if _placeholders_ok(cluster) else ""
+    return [*hosts, auto] if auto else hosts
+
+
+def _placeholders_ok(cluster: ClusterModel) -> bool:
+    return not list(check_tier_hostname(cluster))
+
+
+def check_hostnames(cluster: ClusterModel) -> Iterator[Finding]:
+    claims = {name: claimed_hostnames(cluster, tenant) for name, tenant in cluster.tenants.items()}
+    for owner, host, other, other_host in find_overlaps(claims):
+        tenant = cluster.tenants[other]
+        explicit = list(get(tenant.spec, ("ingress", "hostnames")) or [])
+        path: JsonPath = ("ingress", "hostnames", explicit.index(other_host)) if other_host in explicit else (
+            "ingress", "hostnames")
+        yield at(tenant, path, f"hostname {other_host!r} overlaps {host!r} of tenant {owner!r} in cluster "
+                               f"{cluster.name!r}; hostnames must be unique per cluster", "hostname-overlap")
+    suffixes = get(cluster.tier_spec, ("guardrails", "hostnameSuffixes"))
+    if suffixes is None:
+        return
+    for tenant in cluster.tenants.values():
+        for index, host in enumerate(get(tenant.spec, ("ingress", "hostnames")) or []):
+            if not has_allowed_suffix(host, suffixes):
+                yield at(tenant, ("ingress", "hostnames", index),
+                         f"hostname {host!r} is outside the domains of tier {cluster.tier!r}; allowed: "
+                         f"{', '.join(suffixes) or 'none'}", "guardrail")
+
+
+def check_guardrails(cluster: ClusterModel, tenant: TenantModel) -> Iterator[Finding]:
+    rails = cluster.tier_spec.get("guardrails") or {}
+    spec = tenant.spec
+    tier = cluster.tier
+    limit = rails.get("maxNamespaces")
+    if limit is not None:
+        quota = get(spec, ("namespaces", "quota"))
+        if quota is None:
+            yield at(tenant, ("namespaces", "quota"),
+                     f"namespaces.quota is unset (unlimited); tier {tier!r} allows at most {limit}", "guardrail")
+        elif quota > limit:
+            yield at(tenant, ("namespaces", "quota"),
+                     f"namespaces.quota {quota} exceeds tier {tier!r} guardrail maxNamespaces {limit}", "guardrail")
+    for key in RESOURCE_KEYS:
+        maximum = get(rails, ("maxResources", *key))
+        if maximum is None:
+            continue
+        value = get(spec, ("resources", *key))
+        dotted = "resources." + ".".join(key)
+        if value is None:
+            yield at(tenant, ("resources", *key),
+                     f"{dotted} is unset (unlimited); tier {tier!r} allows at most {maximum}", "guardrail")
+        elif parse_quantity(value) > parse_quantity(maximum):
+            yield at(tenant, ("resources", *key),
+                     f"{dotted} {value} exceeds tier {tier!r} guardrail {maximum}", "guardrail")
+    classes = rails.get("allowedIngressClasses")
+    if classes is not None:
+        for index, name in enumerate(get(spec, ("ingress", "classes")) or []):
+            if name not in classes:
+                yield at(tenant, ("ingress", "classes", index),
+                         f"ingress class {name!r} is not allowed in tier {tier!r}; allowed: "
+                         f"{', '.join(classes) or 'none'}", "guardrail")
+    allowed_services = rails.get("allowedServices") or {}
+    for service in SERVICE_TYPES:
+        if get(spec, ("services", service)) and not allowed_services.get(service, False):
+            yield at(tenant, ("services", service),
+                     f"services.{service} is not allowed in tier {tier!r} (guardrails.allowedServices)", "guardrail")
+    for dotted in rails.get("requiredFields") or []:
+        path = tuple(dotted.split("."))
+        if get(spec, path) in (None, "", [], {}):
+            yield tenant.doc.finding(("spec", *path[:-1]) if len(path) > 1 else ("spec",),
+                                     f"{dotted} is required by tier {tier!r} (guardrails.requiredFields) "
+                                     "but not set", "required")
+
+
+def check_consistency(tenant: TenantModel) -> Iterator[Finding]:
+    """Values that contradict each other: a request above its limit can never be scheduled."""
+    spec = tenant.spec
+    pairs = [
+        (("resources", "requests", kind), ("resources", "limits", kind)) for kind in ("cpu", "memory")
+    ] + [
+        (("limitRange", low, kind), ("limitRange", high, kind))
+        for kind in ("cpu", "memory")
+        for low, high in (("defaultRequest", "default"), ("default", "max"))
+    ]
+    for low_path, high_path in pairs:
+        low, high = get(spec, low_path), get(spec, high_path)
+        if low is not None and high is not None and parse_quantity(low) > parse_quantity(high):
+            yield at(tenant, low_path, f"{'.'.join(low_path)} {low} is greater than "
+                                       f"{'.'.join(high_path)} {high}", "consistency")

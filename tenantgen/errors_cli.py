@@ -1,0 +1,44 @@
+"""The one handler that turns failures into messages and exit codes.
+
+1: user errors (findings, bad input), 2: usage errors, 130/143: interrupted, 3: a bug in tenantgen,
+whose traceback goes to a log file for the bug report instead of at the user.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+
+from rich.console import Console
+
+from tenantgen import __version__
+from tenantgen.errors import TenantgenError
+
+BUG_EXIT = 3
+
+
+class Terminated(Exception):
+    """SIGTERM arrived; raised from the signal handler so clean-up code runs."""
+
+
+def run_guarded(work: Callable[[], int]) -> int:
+    err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    try:
+        return work()
+    except TenantgenError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was written", markup=False)
+        return 130
+    except Terminated:
+        err.print("terminated; nothing was written", markup=False)
+        return 143
+    except Exception:  # noqa: BLE001 - the last line of defence: a bug, reported as one
+        with tempfile.NamedTemporaryFile("w", prefix="tenantgen-crash-", suffix=".log", delete=False) as log:
+            log.write(f"tenantgen {__version__}\n{' '.join(sys.argv)}\n\n{traceback.format_exc()}")
+        err.print(f"internal error in tenantgen {__version__}: {sys.exc_info()[1]!r}\n"
+                  f"This is a bug. Details are in {log.name}; please attach it to a bug report.", markup=False)
+        return BUG_EXIT

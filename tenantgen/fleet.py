@@ -1,0 +1,128 @@
+"""The effective fleet: every cluster with its tier, account and merged tenant specs.
+
+Built from schema-clean documents only; a document with schema findings is left out, so later
+checks never trip over shapes the schema already rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenantgen.documents import ClusterDocs, ConfigFile, Document, TreeDocs
+from tenantgen.merge import Layer, Merged, merge_layers
+
+DEFAULT_CLUSTER_ROLES = ("admin", "capsule-namespace-deleter")
+
+
+@dataclass(eq=False)
+class TenantModel:
+    name: str
+    doc: Document
+    merged: Merged
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.merged.value
+
+    @property
+    def default_namespace(self) -> str:
+        namespaces = self.spec.get("namespaces") or {}
+        return str(namespaces.get("default") or f"{self.name}-default")
+
+
+@dataclass(eq=False)
+class ClusterModel:
+    docs: ClusterDocs
+    tier_doc: Document
+    account_doc: Document | None
+    cluster_doc: Document
+    tenants: dict[str, TenantModel] = field(default_factory=dict)
+    argo_projects: dict[str, Document] = field(default_factory=dict)
+    node_pools: dict[str, Document] = field(default_factory=dict)
+    config: list[ConfigFile] = field(default_factory=list)
+
+    @property
+    def tier(self) -> str:
+        return self.docs.tier
+
+    @property
+    def account(self) -> str:
+        return self.docs.account
+
+    @property
+    def name(self) -> str:
+        return self.docs.name
+
+    @property
+    def rel(self) -> str:
+        return self.docs.rel
+
+    @property
+    def tier_spec(self) -> dict[str, Any]:
+        return self.tier_doc.spec
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.cluster_doc.spec
+
+    def tenant_hostname(self, tenant: str) -> str:
+        """The hostname the tier authorizes for every tenant, "" when the tier sets none."""
+        pattern = self.tier_spec.get("tenantHostname")
+        if not pattern:
+            return ""
+        return str(pattern).format_map(_Placeholders(tenant, self))
+
+
+class _Placeholders(dict[str, str]):
+    def __init__(self, tenant: str, cluster: ClusterModel) -> None:
+        super().__init__(tenant=tenant, tier=cluster.tier)
+        self.cluster = _ClusterFacts(cluster.name, str(cluster.spec.get("hostname", "")))
+
+    def __missing__(self, key: str) -> Any:
+        if key == "cluster":
+            return self.cluster
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class _ClusterFacts:
+    name: str
+    hostname: str
+
+
+@dataclass(eq=False)
+class Fleet:
+    tree: TreeDocs
+    clusters: list[ClusterModel]
+
+
+def tenant_layers(tier_doc: Document, cluster_doc: Document, tenant_doc: Document) -> list[Layer]:
+    return [
+        Layer("tier default", tier_doc, ("spec", "defaults"), tier_doc.spec.get("defaults") or {}),
+        Layer("cluster default", cluster_doc, ("spec", "defaults"), cluster_doc.spec.get("defaults") or {}),
+        Layer("tenant", tenant_doc, ("spec",), tenant_doc.spec),
+    ]
+
+
+def build_fleet(tree: TreeDocs, broken: Collection[Document]) -> Fleet:
+    """Merge what is mergeable; ``broken`` documents (with schema findings) are skipped."""
+    clusters = []
+    for docs in tree.clusters:
+        tier_doc = tree.tiers.get(docs.tier)
+        cluster_doc = docs.cluster
+        if tier_doc is None or cluster_doc is None or tier_doc in broken or cluster_doc in broken:
+            continue
+        account_doc = tree.accounts.get((docs.tier, docs.account))
+        cluster = ClusterModel(
+            docs, tier_doc, account_doc if account_doc not in broken else None, cluster_doc,
+            argo_projects={name: doc for name, doc in docs.argo_projects.items() if doc not in broken},
+            node_pools={name: doc for name, doc in docs.node_pools.items() if doc not in broken},
+            config=[*tree.tier_config.get(docs.tier, []), *docs.config],
+        )
+        for name, doc in docs.tenants.items():
+            if doc not in broken:
+                cluster.tenants[name] = TenantModel(name, doc, merge_layers(tenant_layers(tier_doc, cluster_doc, doc)))
+        clusters.append(cluster)
+    return Fleet(tree, clusters)

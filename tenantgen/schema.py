@@ -1,0 +1,167 @@
+"""Schema stage: check each document against the JSON Schema of its kind.
+
+Errors become findings that say where (file, line, column, JSON path), what is wrong and what is
+allowed. For ``anyOf``/``oneOf`` the best-matching branch is reported, not every branch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+from tenantgen.assets import schemas_dir
+from tenantgen.documents import Document
+from tenantgen.findings import Finding, JsonPath
+
+SCHEMA_FILE_OF_KIND = {
+    "Tier": "tier.schema.json",
+    "Account": "account.schema.json",
+    "Cluster": "cluster.schema.json",
+    "Tenant": "tenant.schema.json",
+    "ArgoProject": "argoproject.schema.json",
+    "NodePool": "nodepool.schema.json",
+}
+MAX_VALUE_REPR = 80
+
+
+@cache
+def _schemas() -> dict[str, dict[str, Any]]:
+    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in sorted(schemas_dir().glob("*.json"))}
+
+
+def schema_of(kind: str) -> dict[str, Any]:
+    return _schemas()[SCHEMA_FILE_OF_KIND[kind]]
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources = [(schema["$id"], Resource.from_contents(schema)) for schema in _schemas().values()]
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator_for(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(
+        schema_of(kind), registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def strip_nulls(value: Any) -> Any:
+    """Drop null-valued keys: in tenantgen files ``null`` is a merge directive, not a value."""
+    if isinstance(value, dict):
+        return {key: strip_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [strip_nulls(item) for item in value]
+    return value
+
+
+def check_document(doc: Document) -> list[Finding]:
+    data = strip_nulls(doc.data)
+    return [doc.finding(path, message, "schema") for path, message in schema_problems(doc.kind, data)]
+
+
+def schema_problems(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str]]:
+    """(path, message) for every schema error of ``data`` as a ``kind`` document."""
+    for error in validator_for(kind).iter_errors(data):
+        if error.context:
+            error = best_match(error.context) or error
+        yield _path_of(error), explain(error)
+
+
+def _path_of(error: ValidationError) -> JsonPath:
+    path: JsonPath = tuple(error.absolute_path)
+    if error.validator == "required":
+        missing = _missing_property(error)
+        if missing:
+            path = (*path, missing)
+    if error.validator == "additionalProperties":
+        extra = _unexpected(error)
+        if len(extra) == 1:
+            path = (*path, extra[0])
+    return path
+
+
+def _missing_property(error: ValidationError) -> str | None:
+    for name in error.validator_value:
+        if isinstance(error.instance, dict) and name not in error.instance:
+            return str(name)
+    return None
+
+
+def _unexpected(error: ValidationError) -> list[str]:
+    allowed = set((error.schema.get("properties") or {}))
+    patterns = error.schema.get("patternProperties") or {}
+    if not isinstance(error.instance, dict):
+        return []
+    return sorted(key for key in error.instance if key not in allowed and not patterns)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_VALUE_REPR else text[: MAX_VALUE_REPR - 3] + "..."
+
+
+def explain(error: ValidationError) -> str:
+    """A one-line message that says what is wrong and what is allowed."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value = _short(error.instance)
+    kind = error.validator
+    if kind == "required":
+        return f"missing required field {_missing_property(error)!r}"
+    if kind == "additionalProperties":
+        allowed = ", ".join(sorted(schema.get("properties") or {})) or "none"
+        extra = ", ".join(repr(key) for key in _unexpected(error))
+        return f"unknown field {extra}; allowed: {allowed}"
+    if kind == "enum":
+        return f"{value} is not allowed; allowed: {', '.join(_short(v) for v in error.validator_value)}"
+    if kind == "const":
+        return f"{value} is not allowed; expected {_short(error.validator_value)}"
+    if kind == "type":
+        expected = error.validator_value
+        expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        return f"expected {expected_text}, found {_json_type(error.instance)} {value}"
+    if kind in ("pattern", "format"):
+        hint = _examples_hint(schema)
+        rule = f"pattern {error.validator_value}" if kind == "pattern" else f"a valid {error.validator_value}"
+        return f"{value} is not allowed: must match {rule}{hint}"
+    if kind in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems",
+                "exclusiveMaximum", "exclusiveMinimum", "uniqueItems"):
+        return f"{value}: {error.message.split(' is ', 1)[-1] if ' is ' in error.message else error.message}"
+    if kind == "oneOf" and isinstance(error.instance, dict):
+        return f"{error.message.split(' is ', 1)[-1]}" if " is " in error.message else error.message
+    return error.message if len(error.message) < 300 else error.message[:297] + "..."
+
+
+def _examples_hint(schema: Mapping[str, Any]) -> str:
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return f" (e.g. {', '.join(_short(example) for example in examples[:2])})"
+    return ""
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def schema_files() -> dict[str, Path]:
+    """kind -> the schema file shipped with tenantgen (for ``tenantgen schema``)."""
+    return {kind: schemas_dir() / name for kind, name in SCHEMA_FILE_OF_KIND.items()}

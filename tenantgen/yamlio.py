@@ -1,0 +1,198 @@
+"""The one place that configures the YAML library.
+
+Reading is two-speed: every file is parsed with ruamel's fast safe loader (libyaml underneath), and
+only files that need a line number (a finding, ``explain``) are parsed again with the round-trip
+loader, whose nodes remember where each key and item stood.
+
+Input is hostile until proven otherwise: size, nesting depth and alias expansion are bounded, text
+must be UTF-8, and anything that is not plain JSON-like data is refused with a message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from tenantgen.findings import JsonPath
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+# Counted with aliases expanded, so a "billion laughs" file is stopped long before it is walked.
+MAX_NODES = 200_000
+
+
+@dataclass(frozen=True)
+class YamlProblem(Exception):
+    message: str
+    line: int = 0
+    col: int = 0
+    code: str = "yaml"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _safe_loader() -> YAML:
+    yaml = YAML(typ="safe")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _round_trip_loader() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = True  # positions only: duplicates were reported by the safe pass
+    return yaml
+
+
+def decode(raw: bytes) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlProblem(
+            f"file is {len(raw):,} bytes; tenantgen files may be at most {MAX_FILE_BYTES:,} bytes",
+            code="too-large",
+        )
+    if b"\x00" in raw:
+        raise YamlProblem("file is binary (it contains NUL bytes); expected UTF-8 YAML text", code="encoding")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlProblem(
+            f"file is not valid UTF-8 (byte {exc.start}); save it as UTF-8", line=line, col=1, code="encoding"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def load_all(raw: bytes) -> list[Any]:
+    """Parse every document of a YAML file into plain, checked data."""
+    text = decode(raw)
+    try:
+        documents = list(_safe_loader().load_all(text))
+    except MarkedYAMLError as exc:
+        raise _problem_from(exc) from None
+    except YAMLError as exc:
+        raise YamlProblem(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlProblem(f"nesting is too deep; at most {MAX_DEPTH} levels are allowed", code="too-deep") from None
+    return [_checked(doc) for doc in documents]
+
+
+def _problem_from(exc: MarkedYAMLError) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+    problem = exc.problem or "invalid YAML"
+    if "duplicate key" in problem:
+        return YamlProblem(f"{problem}; each key may appear once in a mapping", line, col, "duplicate-key")
+    context = f" ({exc.context})" if exc.context else ""
+    return YamlProblem(f"invalid YAML: {problem}{context}", line, col, "yaml-syntax")
+
+
+def _checked(document: Any) -> Any:
+    """Copy ``document`` into plain dict/list/scalars, enforcing depth, size and value types."""
+    budget = [MAX_NODES]
+
+    def walk(node: Any, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise YamlProblem(
+                f"document expands to more than {MAX_NODES:,} values (anchors and aliases included)",
+                code="too-large",
+            )
+        if depth > MAX_DEPTH:
+            raise YamlProblem(f"nesting is too deep; at most {MAX_DEPTH} levels are allowed", code="too-deep")
+        if isinstance(node, Mapping):
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise YamlProblem(f"mapping key {key!r} is not a string; quote it", code="yaml-type")
+                out[key] = walk(value, depth + 1)
+            return out
+        if isinstance(node, list):
+            return [walk(item, depth + 1) for item in node]
+        if isinstance(node, float) and not math.isfinite(node):
+            raise YamlProblem(f"{node!r} is not a finite number", code="yaml-type")
+        if isinstance(node, (datetime.date, datetime.datetime)):
+            # Unquoted dates become strings, as Kubernetes' own YAML handling would have them.
+            return node.isoformat()
+        if node is None or isinstance(node, (str, bool, int, float)):
+            return node
+        if isinstance(node, bytes):
+            raise YamlProblem("binary (!!binary) values are not allowed", code="yaml-type")
+        raise YamlProblem(f"unsupported YAML value of type {type(node).__name__}", code="yaml-type")
+
+    return walk(document, 0)
+
+
+class PositionIndex:
+    """Line and column (1-based) of every key and item of one YAML document."""
+
+    def __init__(self, positions: dict[JsonPath, tuple[int, int]]) -> None:
+        self._positions = positions
+
+    @classmethod
+    def parse(cls, raw: bytes) -> PositionIndex:
+        positions: dict[JsonPath, tuple[int, int]] = {}
+        try:
+            root = _round_trip_loader().load(io.StringIO(decode(raw)))
+        except (YAMLError, YamlProblem, RecursionError):
+            return cls(positions)
+        for path, line, col in _walk_positions(root, ()):
+            positions.setdefault(path, (line, col))
+        return cls(positions)
+
+    def locate(self, path: JsonPath) -> tuple[int, int]:
+        """The position of ``path``, or of its nearest ancestor that is written in the file."""
+        for end in range(len(path), 0, -1):
+            found = self._positions.get(path[:end])
+            if found:
+                return found
+        return (1, 1)
+
+    def __contains__(self, path: JsonPath) -> bool:
+        return path in self._positions
+
+
+def _walk_positions(node: Any, path: JsonPath, depth: int = 0) -> Iterator[tuple[JsonPath, int, int]]:
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(node, CommentedMap):
+        for key in node:
+            line, col = node.lc.key(key)
+            child = (*path, str(key))
+            yield child, line + 1, col + 1
+            yield from _walk_positions(node[key], child, depth + 1)
+    elif isinstance(node, CommentedSeq):
+        for index, item in enumerate(node):
+            line, col = node.lc.item(index)
+            child = (*path, index)
+            yield child, line + 1, col + 1
+            yield from _walk_positions(item, child, depth + 1)
+
+
+def _output_dumper() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # keep the order the data was built in
+    yaml.width = 4096  # long strings (regexes, policies) stay on one line: stable diffs
+    yaml.allow_unicode = True
+    return yaml
+
+
+def dump(data: Any) -> str:
+    """Deterministic block-style YAML for files tenantgen writes."""
+    stream = io.StringIO()
+    _output_dumper().dump(data, stream)
+    return stream.getvalue()
+
+
+def dump_all(documents: list[Any]) -> str:
+    stream = io.StringIO()
+    _output_dumper().dump_all(documents, stream)
+    return stream.getvalue()
