@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
 
 def is_wildcard(hostname: str) -> bool:
     return hostname.startswith("*.")
@@ -19,11 +21,15 @@ def parent(hostname: str) -> str:
 
 
 def has_allowed_suffix(hostname: str, suffixes: Iterable[str]) -> bool:
-    """True when ``hostname`` lies within one of ``suffixes`` on a label boundary."""
-    host = hostname.removeprefix("*.")
+    """True when ``hostname`` lies within one of ``suffixes`` on a label boundary.
+
+    ``example.com`` allows the domain itself and every name below it; ``.example.com`` only the
+    names below it.
+    """
+    host = hostname.removeprefix("*.") if not hostname.startswith("*.") else hostname[1:]
     for suffix in suffixes:
-        suffix = suffix.lstrip(".")
-        if host == suffix or host.endswith("." + suffix):
+        below = suffix if suffix.startswith(".") else "." + suffix
+        if host.endswith(below) or (not suffix.startswith(".") and host == suffix):
             return True
     return False
 
@@ -71,8 +77,11 @@ def hostname_regex(hostnames: Sequence[str]) -> str:
         return ""
     parts = []
     for host in dict.fromkeys(hostnames):
-        if is_wildcard(host):
-            parts.append(r"[^.]+\." + re.escape(parent(host)))
-        else:
-            parts.append(re.escape(host))
+        if not _HOSTNAME.match(host):
+            raise ValueError(f"{host!r} is not a hostname")
+        literal = parent(host) if is_wildcard(host) else host
+        # Hostnames are [a-z0-9.-] only: the dot is the one character to escape, which keeps the
+        # regex readable and identical in Python's and Go's (RE2) syntax.
+        escaped = literal.replace(".", r"\.")
+        parts.append(r"[^.]+\." + escaped if is_wildcard(host) else escaped)
     return "^(" + "|".join(parts) + ")$"

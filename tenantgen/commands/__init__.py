@@ -1,0 +1,1 @@
+"""One plain function per CLI command: takes parsed options and streams, returns an exit code."""

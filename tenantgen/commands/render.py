@@ -1,0 +1,93 @@
+"""``tenantgen render``: render the tree, then write OUT (or, with --check, compare with it)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tenantgen.errors import UsageError
+from tenantgen.errors_cli import Terminated
+from tenantgen.output import check_output, write_output
+from tenantgen.render import RenderOptions, RenderResult, render_tree
+from tenantgen.report import console_for, report_text
+
+MIN_RELEASES_FOR_PROGRESS = 50
+
+
+@contextmanager
+def terminate_as_exception() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C does, so temporary files and workers are cleaned up."""
+
+    def raise_terminated(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_paths(tree: Path, out: Path) -> None:
+    real_tree, real_out = tree.resolve(), out.resolve()
+    if real_out == real_tree or real_out.is_relative_to(real_tree) or real_tree.is_relative_to(real_out):
+        raise UsageError(f"the output directory {str(out)!r} and the tree {str(tree)!r} must not contain each other")
+
+
+def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO = sys.stdout,
+               stderr: TextIO = sys.stderr) -> int:
+    _check_paths(options.tree, out)
+    console = console_for(stdout)
+    with terminate_as_exception():
+        result = _render_with_progress(options, stderr)
+        if not result.ok:
+            report_failures(result, stdout)
+            console.print("[bold red]render failed[/]; the output directory was not changed")
+            return 1
+        if check:
+            differences = check_output(out, result.files, options.selection)
+            for difference in differences:
+                console.print(f"{difference.state}: {out.as_posix()}/{difference.path}", markup=False)
+            if differences:
+                console.print(f"[bold red]{out} is out of date[/]: {len(differences)} file(s) differ; "
+                              "run tenantgen render to update it")
+                return 1
+            console.print(f"[bold green]{out} is up to date[/] ({len(result.files)} files)")
+            return 0
+        stats = write_output(out, result.files, options.selection)
+    console.print(
+        f"[bold green]rendered[/] {result.clusters} cluster(s), {result.tenants} tenant(s), "
+        f"{result.releases} release(s) ({result.rendered} rendered, {result.releases - result.rendered} cached), "
+        f"{result.objects} object(s) into {out}: {len(stats.written)} file(s) written, {stats.unchanged} unchanged, "
+        f"{len(stats.removed)} removed in {result.seconds:.1f} s")
+    return 0
+
+
+def _render_with_progress(options: RenderOptions, stderr: TextIO) -> RenderResult:
+    if not stderr.isatty():
+        return render_tree(options)
+    columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console_for(stderr), transient=True) as bar:
+        task = bar.add_task("render", total=None)
+
+        def update(done: int, total: int) -> None:
+            if total >= MIN_RELEASES_FOR_PROGRESS:
+                bar.update(task, completed=done, total=total)
+
+        return render_tree(options, update)
+
+
+def report_failures(result: RenderResult, stream: TextIO) -> None:
+    if result.findings:
+        report_text(result.findings, result.validation.tree.file_count() if result.validation else 0, stream)
+    console = console_for(stream)
+    for failure in result.failures:
+        console.print(failure.format(), markup=False)
+    if result.failures:
+        console.print(f"[bold red]{len(result.failures)} release problem(s)[/]")

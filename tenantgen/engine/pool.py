@@ -1,0 +1,177 @@
+"""Worker processes that render releases, isolated from the CLI's process.
+
+Why this shape (see the engine's measured hazards):
+- workers are *spawn*-started: a forked child of a process that loaded the Helm library can hang;
+- one release is in flight per worker, so a worker that dies or hangs is attributed to exactly the
+  release it was rendering, reported by name, and replaced;
+- a render cannot be interrupted from inside, so a wall-clock timeout kills the worker instead;
+- workers ignore SIGINT: Ctrl-C is the parent's to handle, and it stops every worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from tenantgen.engine import RenderJob
+from tenantgen.engine.worker import ReleaseOutput, ReleaseRenderer, WorkerConfig
+from tenantgen.errors import TenantgenError
+
+DEFAULT_TIMEOUT = 120.0
+START_TIMEOUT = 120.0
+
+
+def _worker_main(conn: Connection, config: WorkerConfig) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    renderer = ReleaseRenderer(config)
+    conn.send("ready")
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        index, job = message
+        try:
+            output = renderer(job)
+        except Exception as exc:  # noqa: BLE001 - reported against the release, not lost
+            output = ReleaseOutput((), 0, (), f"internal error while rendering: {exc!r}")
+        conn.send((index, output))
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    job: int | None = None
+    started: float = 0.0
+
+
+def _describe_death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"killed by signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
+class WorkerPool:
+    def __init__(self, config: WorkerConfig, workers: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.config = config
+        self.size = max(1, workers)
+        self.timeout = timeout
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(child, self.config), daemon=True,
+                                        name="tenantgen-render")
+        process.start()
+        child.close()
+        if not parent.poll(START_TIMEOUT):
+            process.kill()
+            raise TenantgenError("the Helm engine did not start within "
+                                 f"{START_TIMEOUT:.0f} s ({_describe_death(process.exitcode)})")
+        try:
+            parent.recv()
+        except EOFError:
+            process.join(5)
+            raise TenantgenError("the Helm engine failed to start "
+                                 f"({_describe_death(process.exitcode)}); see the messages above") from None
+        return _Worker(process, parent)
+
+    def _replace(self, worker: _Worker) -> None:
+        self._stop(worker, kill=True)
+        self._workers[self._workers.index(worker)] = self._start()
+
+    @staticmethod
+    def _stop(worker: _Worker, kill: bool) -> None:
+        if kill:
+            worker.process.kill()
+        else:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                worker.process.kill()
+        worker.process.join(5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(5)
+        worker.conn.close()
+
+    def close(self) -> None:
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            self._stop(worker, kill=worker.job is not None)
+
+    def run(self, jobs: Sequence[RenderJob],
+            on_done: Callable[[int, ReleaseOutput], None] = lambda index, output: None) -> list[ReleaseOutput]:
+        """Render ``jobs``; the result list is in job order. Failures are outputs, not exceptions."""
+        results: list[ReleaseOutput | None] = [None] * len(jobs)
+        pending = deque(range(len(jobs)))
+        while len(self._workers) < min(self.size, len(jobs)):
+            self._workers.append(self._start())
+
+        def finish(index: int, output: ReleaseOutput) -> None:
+            results[index] = output
+            on_done(index, output)
+
+        while pending or any(worker.job is not None for worker in self._workers):
+            for worker in self._workers:
+                if worker.job is None and pending:
+                    worker.job = pending.popleft()
+                    worker.started = time.monotonic()
+                    try:
+                        worker.conn.send((worker.job, jobs[worker.job]))
+                    except (OSError, ValueError):
+                        pass  # the worker died; _collect reports it against this job
+            busy = [worker for worker in self._workers if worker.job is not None]
+            deadline = min(worker.started for worker in busy) + self.timeout
+            waitables: list[Any] = [worker.conn for worker in busy] + [worker.process.sentinel for worker in busy]
+            wait(waitables, timeout=max(0.0, deadline - time.monotonic()))
+            for worker in busy:
+                self._collect(worker, jobs, finish)
+        return [output for output in results if output is not None]
+
+    def _collect(self, worker: _Worker, jobs: Sequence[RenderJob],
+                 finish: Callable[[int, ReleaseOutput], None]) -> None:
+        index = worker.job
+        assert index is not None
+        if worker.conn.poll():
+            try:
+                done, output = worker.conn.recv()
+            except (EOFError, OSError):
+                pass
+            else:
+                worker.job = None
+                finish(done, output)
+                return
+        if not worker.process.is_alive():
+            worker.job = None
+            death = _describe_death(worker.process.exitcode)
+            finish(index, ReleaseOutput((), 0, (), f"the Helm engine crashed ({death}) while rendering "
+                                                   f"release {jobs[index].release!r}"))
+            self._replace(worker)
+        elif time.monotonic() - worker.started > self.timeout:
+            worker.job = None
+            finish(index, ReleaseOutput((), 0, (), f"rendering release {jobs[index].release!r} did not finish "
+                                                   f"within {self.timeout:g} s; the engine was stopped"))
+            self._replace(worker)
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

@@ -1,0 +1,53 @@
+"""A cluster's helmfile.yaml, from a Jinja2 template (the bundled one or the user's)."""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+
+from tenantgen import __version__
+from tenantgen.errors import TenantgenError
+from tenantgen.jinja_env import environment
+from tenantgen.plan import ClusterPlan, Release
+from tenantgen.yamlio import YamlProblem, load_all
+
+TEMPLATE = "helmfile.yaml.j2"
+
+
+def release_entry(cp: ClusterPlan, release: Release) -> dict[str, Any]:
+    # Charts are copied to OUT/charts/; the path is relative to the helmfile so OUT can move.
+    to_root = posixpath.relpath(".", cp.rel)
+    return {
+        "name": release.name,
+        "namespace": release.namespace,
+        "chart": f"{to_root}/charts/{release.chart.key}",
+        "version": release.chart.version,
+        "values_file": f"values/{release.name}.yaml",
+        "labels": release.labels,
+        "needs": [f"{release.namespace}/{need}" for need in release.needs],
+    }
+
+
+def render_helmfile(cp: ClusterPlan, tree_name: str, templates_dir: Path | None = None) -> str:
+    cluster = cp.cluster
+    context = {
+        "version": __version__,
+        "source": f"{tree_name}/{cp.rel}",
+        "cluster": {"name": cluster.name, "tier": cluster.tier, "account": cluster.account,
+                    "kubeVersion": cp.kube_version},
+        "releases": [release_entry(cp, release) for release in cp.releases],
+    }
+    try:
+        text = environment(templates_dir).get_template(TEMPLATE).render(context)
+    except TemplateError as exc:
+        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise TenantgenError(f"template {TEMPLATE}{where}: {exc.message or exc}") from None
+    try:
+        load_all(text.encode())
+    except YamlProblem as problem:
+        raise TenantgenError(f"template {TEMPLATE} produced invalid YAML for cluster {cp.rel}: "
+                             f"{problem.message} (line {problem.line})") from None
+    return text

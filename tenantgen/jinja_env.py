@@ -1,0 +1,34 @@
+"""The one place that builds Jinja environments: sandboxed, StrictUndefined, YAML-safe output.
+
+Values reach templates only through the ``yaml`` filter, which emits JSON: every JSON value is a
+valid YAML flow value, so no tenant string (quotes, newlines, ``{{``, ``: ``, ``#``) can change the
+structure of the file it lands in.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tenantgen.assets import templates_dir
+
+
+def yaml_value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=False)
+
+
+def environment(folder: Path | None = None) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(folder or templates_dir())),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yaml"] = yaml_value
+    return env

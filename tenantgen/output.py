@@ -1,0 +1,261 @@
+"""Write stage: put a rendered output set into OUT atomically, prune what tenantgen wrote before.
+
+- Only files whose bytes changed are written; the rest are left alone (mtimes included).
+- Files tenantgen never wrote are never touched: ``OUT/.tenantgen/index.json`` lists what it wrote.
+- Atomic: new files are staged under ``OUT/.tenantgen/``; a journal of the moves is written, then
+  applied with signals held back. A run that fails or is interrupted before the journal exists
+  leaves OUT as it was; one that dies while applying it is rolled forward by the next run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import signal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tenantgen.errors import TenantgenError
+
+STATE_DIR = ".tenantgen"
+INDEX_VERSION = 1
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    data: bytes
+    cluster: str  # "<tier>/<account>/<cluster>", or "" for fleet-wide files (charts/)
+    tenant: str | None = None
+    release: str | None = None
+
+
+OutputSet = Mapping[str, OutputFile]  # path relative to OUT (posix) -> file
+
+
+@dataclass(frozen=True)
+class Selection:
+    tier: str | None = None
+    cluster: str | None = None
+    tenant: str | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.tier is None and self.cluster is None and self.tenant is None
+
+    def cluster_selected(self, rel: str) -> bool:
+        tier, _, name = rel.split("/")[0], None, rel.rsplit("/", 1)[-1]
+        if self.tier is not None and not fnmatch.fnmatchcase(tier, self.tier):
+            return False
+        if self.cluster is not None:
+            return fnmatch.fnmatchcase(name, self.cluster) or fnmatch.fnmatchcase(rel, self.cluster)
+        return True
+
+    def tenant_selected(self, tenant: str | None) -> bool:
+        return self.tenant is None or (tenant is not None and fnmatch.fnmatchcase(tenant, self.tenant))
+
+    def owns(self, entry: Mapping[str, Any]) -> bool:
+        """Whether a file tenantgen wrote before falls within this run (and may be pruned by it)."""
+        cluster = entry.get("cluster") or ""
+        if not cluster:
+            return self.everything  # shared files (charts/) are pruned by full runs only
+        if not self.cluster_selected(cluster):
+            return False
+        if entry.get("release") is None:
+            return True  # cluster files are rewritten whole by any run that selects the cluster
+        return self.tenant_selected(entry.get("tenant"))
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    written: list[str]
+    unchanged: int
+    removed: list[str]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _state(out: Path) -> Path:
+    return out / STATE_DIR
+
+
+def read_index(out: Path) -> dict[str, dict[str, Any]]:
+    path = _state(out) / "index.json"
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(index, dict) or index.get("version") != INDEX_VERSION or not isinstance(index.get("files"), dict):
+        return {}  # an index that cannot be trusted is ignored: nothing is pruned on its word
+    return index["files"]
+
+
+def safe_target(out: Path, rel: str) -> Path:
+    """OUT/rel, refusing any path that would land outside OUT (``..``, absolute, a planted link)."""
+    if rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
+        raise TenantgenError(f"refusing to write {rel!r}: not a plain path inside the output directory")
+    target = out / rel
+    real_out = out.resolve()
+    parent = target.parent
+    while not parent.exists() and parent != out:
+        parent = parent.parent
+    if not parent.resolve().is_relative_to(real_out) or (target.is_symlink()):
+        raise TenantgenError(f"refusing to write {target}: it would leave the output directory "
+                             "(through a symbolic link)")
+    return target
+
+
+def plan_changes(out: Path, files: OutputSet, selection: Selection) -> tuple[list[str], int, list[str]]:
+    """(paths to write, count unchanged, paths to remove)."""
+    index = read_index(out)
+    to_write: list[str] = []
+    unchanged = 0
+    for rel in sorted(files):
+        entry = index.get(rel)
+        target = out / rel
+        if entry and entry.get("sha256") == sha256(files[rel].data) and _matches_disk(target, entry):
+            unchanged += 1
+        else:
+            to_write.append(rel)
+    to_remove = sorted(rel for rel, entry in index.items() if rel not in files and selection.owns(entry))
+    return to_write, unchanged, to_remove
+
+
+def _matches_disk(target: Path, entry: Mapping[str, Any]) -> bool:
+    # Size and mtime catch a hand edit without reading every file back.
+    try:
+        stat = target.stat()
+    except OSError:
+        return False
+    return stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns")
+
+
+def write_output(out: Path, files: OutputSet, selection: Selection) -> WriteStats:
+    out.mkdir(parents=True, exist_ok=True)
+    recover(out)
+    to_write, unchanged, to_remove = plan_changes(out, files, selection)
+    if not to_write and not to_remove and (_state(out) / "index.json").exists():
+        return WriteStats([], unchanged, [])
+    state = _state(out)
+    staging = state / f"staging-{os.getpid()}"
+    try:
+        moves = []
+        for number, rel in enumerate(to_write):
+            target = safe_target(out, rel)
+            staged = staging / f"{number:07d}"
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(files[rel].data)
+            moves.append((str(staged), str(target)))
+        for rel in to_remove:
+            safe_target(out, rel)
+        journal = {"moves": moves, "remove": [str(out / rel) for rel in to_remove]}
+        tmp = state / "journal.json.tmp"
+        tmp.write_text(json.dumps(journal), encoding="utf-8")
+        with _signals_held():
+            os.replace(tmp, state / "journal.json")  # the commit point
+            _apply(out, journal)
+            _write_index(out, files, selection, to_remove)
+            (state / "journal.json").unlink()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        (state / "journal.json.tmp").unlink(missing_ok=True)
+    return WriteStats(to_write, unchanged, to_remove)
+
+
+def _apply(out: Path, journal: Mapping[str, Any]) -> None:
+    for staged, target in journal["moves"]:
+        if os.path.exists(staged):
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+    for removed in journal["remove"]:
+        path = Path(removed)
+        path.unlink(missing_ok=True)
+        _remove_empty_parents(path.parent, out)
+
+
+def _remove_empty_parents(folder: Path, out: Path) -> None:
+    while folder != out and folder.is_relative_to(out):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _write_index(out: Path, files: OutputSet, selection: Selection, removed: list[str]) -> None:
+    index = {rel: entry for rel, entry in read_index(out).items() if rel not in removed}
+    for rel in sorted(files):
+        stat = (out / rel).stat()
+        file = files[rel]
+        index[rel] = {"sha256": sha256(file.data), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                      "cluster": file.cluster, "tenant": file.tenant, "release": file.release}
+    payload = {"version": INDEX_VERSION, "files": dict(sorted(index.items()))}
+    tmp = _state(out) / "index.json.tmp"
+    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, _state(out) / "index.json")
+
+
+def recover(out: Path) -> None:
+    """Finish a commit a previous run started but did not end; drop staging it left behind."""
+    state = _state(out)
+    journal_path = state / "journal.json"
+    if journal_path.exists():
+        try:
+            journal = json.loads(journal_path.read_text(encoding="utf-8"))
+        except ValueError:
+            journal = {"moves": [], "remove": []}
+        _apply(out, journal)
+        journal_path.unlink()
+    if state.is_dir():
+        for leftover in state.glob("staging-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    else:
+        state.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back while the journal is applied; deliver them afterwards."""
+    received: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in received:
+            signal.raise_signal(sig)
+
+
+@dataclass(frozen=True)
+class Difference:
+    path: str
+    state: str  # "changed", "missing", "extra"
+
+
+def check_output(out: Path, files: OutputSet, selection: Selection) -> list[Difference]:
+    """What ``write_output`` would change, comparing against the bytes on disk."""
+    differences = []
+    for rel in sorted(files):
+        try:
+            current = (out / rel).read_bytes()
+        except OSError:
+            differences.append(Difference(rel, "missing"))
+            continue
+        if current != files[rel].data:
+            differences.append(Difference(rel, "changed"))
+    for rel, entry in sorted(read_index(out).items()):
+        if rel not in files and selection.owns(entry) and (out / rel).exists():
+            differences.append(Difference(rel, "extra"))
+    return differences

@@ -1,0 +1,207 @@
+"""The render pipeline in one place: validate -> plan -> render (cached, parallel) -> output set.
+
+Nothing here writes to OUT: the result is an in-memory output set that ``output`` writes or checks
+and ``diff`` compares. Any finding or failed release fails the whole run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from tenantgen import __version__
+from tenantgen.cache import RenderCache, files_digest, release_key
+from tenantgen.charts import ChartCatalog, ChartRef
+from tenantgen.engine import RenderJob
+from tenantgen.engine.binary import BinaryEngine
+from tenantgen.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
+from tenantgen.engine.worker import ReleaseOutput, WorkerConfig
+from tenantgen.errors import TenantgenError, UsageError
+from tenantgen.findings import Finding, sort_findings
+from tenantgen.helmfile import render_helmfile
+from tenantgen.output import OutputFile, Selection
+from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
+from tenantgen.validate import Validation, validate_tree
+from tenantgen.yamlio import dump
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    tree: Path
+    engine: str = "embedded"
+    helm_binary: str = "helm"
+    crd_dirs: tuple[Path, ...] = ()
+    chart_dirs: tuple[Path, ...] = ()
+    templates_dir: Path | None = None
+    validate_output: bool = True
+    jobs: int = 0  # 0: one per core
+    timeout: float = DEFAULT_TIMEOUT
+    selection: Selection = Selection()
+    cache_dir: Path | None = None  # None: no cache
+
+
+@dataclass(frozen=True)
+class ReleaseFailure:
+    release: str
+    cluster: str
+    source: str  # the input file the release came from
+    message: str
+
+    def format(self) -> str:
+        return f"{self.cluster}: release {self.release} (from {self.source}): {self.message}"
+
+
+@dataclass
+class RenderResult:
+    files: dict[str, OutputFile] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    failures: list[ReleaseFailure] = field(default_factory=list)
+    clusters: int = 0
+    tenants: int = 0
+    releases: int = 0
+    rendered: int = 0  # releases the engine rendered (the rest came from the cache)
+    objects: int = 0
+    seconds: float = 0.0
+    validation: Validation | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and not self.failures
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def engine_version(options: RenderOptions) -> str:
+    # Decided in this process without importing the engine: it must never load here (fork hazard).
+    if options.engine == "helm":
+        return BinaryEngine(options.helm_binary).version()
+    return f"helm-python-sdk {package_version('helm-python-sdk')}"
+
+
+def render_tree(options: RenderOptions, progress: Progress = lambda done, total: None,
+                display_root: str | None = None) -> RenderResult:
+    started = time.monotonic()
+    for folder in options.crd_dirs:
+        if not folder.is_dir():
+            raise UsageError(f"--crds {str(folder)!r} is not a folder")
+    validation = validate_tree(options.tree, display_root)
+    result = RenderResult(validation=validation, findings=list(validation.findings))
+    catalog = ChartCatalog.discover(options.chart_dirs)
+    charts_by_tier: dict[str, dict[str, ChartRef]] = {}
+    for tier, doc in sorted(validation.tree.tiers.items()):
+        charts_by_tier[tier], problems = catalog.resolve(doc)
+        result.findings.extend(problems)
+    if result.findings:
+        result.findings = sort_findings(result.findings)
+        return result
+    tree_name = validation.tree.display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
+    plan = plan_fleet(validation.fleet, charts_by_tier, tree_name)
+    selected = [cp for cp in plan.clusters if options.selection.cluster_selected(cp.rel)]
+    if not selected:
+        raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
+    jobs = [(cp, release) for cp in selected for release in cp.releases
+            if options.selection.tenant_selected(release.tenant)]
+    outputs, result.rendered = _render_releases(options, jobs, progress)
+    for (cp, release), output in zip(jobs, outputs):
+        result.releases += 1
+        if output.error or output.problems:
+            details = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
+            result.failures.extend(ReleaseFailure(release.name, cp.rel, f"{tree_name}/{release.source.rel}", d)
+                                   for d in details)
+            continue
+        result.objects += output.objects
+        _add_release_files(result.files, cp, release, output)
+    for cp in selected:
+        result.clusters += 1
+        result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
+        _add_cluster_files(result.files, cp, options, tree_name)
+    _add_chart_files(result.files, plan if options.selection.everything else Plan(selected))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]],
+                     progress: Progress) -> tuple[list[ReleaseOutput], int]:
+    """Every job's output (in order) and how many the engine rendered rather than the cache gave."""
+    if not jobs:
+        return [], 0
+    engine = engine_version(options)
+    crds = files_digest(list(options.crd_dirs)) if options.validate_output else ""
+    render_jobs = [RenderJob(release.name, release.namespace, str(release.chart.path), release.values, cp.kube_version)
+                   for cp, release in jobs]
+    keys = [release_key({"engine": engine, "chart": release.chart.digest, "release": job.release,
+                         "namespace": job.namespace, "kube": job.kube_version, "values": job.values,
+                         "validate": options.validate_output, "crds": crds})
+            for (cp, release), job in zip(jobs, render_jobs)]
+    cache = RenderCache(options.cache_dir)
+    try:
+        cached = cache.get_many(keys)
+        outputs: list[ReleaseOutput | None] = [cached.get(key) for key in keys]
+        missing = [index for index, output in enumerate(outputs) if output is None]
+        done = len(jobs) - len(missing)
+        progress(done, len(jobs))
+        if missing:
+            config = WorkerConfig(options.engine, options.helm_binary,
+                                  tuple(str(folder) for folder in options.crd_dirs), options.validate_output)
+            workers = options.jobs or default_workers()
+            # Spawning a worker costs ~0.5 s: not worth more workers than there are batches of work.
+            workers = max(1, min(workers, len(missing) // 20 + 1))
+
+            def on_done(index: int, output: ReleaseOutput) -> None:
+                nonlocal done
+                done += 1
+                progress(done, len(jobs))
+
+            with WorkerPool(config, workers, options.timeout) as pool:
+                fresh = pool.run([render_jobs[index] for index in missing], on_done)
+            for index, output in zip(missing, fresh):
+                outputs[index] = output
+            cache.put_many({keys[index]: output for index, output in zip(missing, fresh)})
+    finally:
+        cache.close()
+    return [output for output in outputs if output is not None], len(missing)
+
+
+def _add_release_files(files: dict[str, OutputFile], cp: ClusterPlan, release: Release,
+                       output: ReleaseOutput) -> None:
+    base = cp.rel
+    files[f"{base}/values/{release.name}.yaml"] = OutputFile(
+        dump(release.values).encode(), cp.rel, release.tenant, release.name)
+    for name, text in output.files:
+        files[f"{base}/manifests/{release.name}/{name}"] = OutputFile(
+            text.encode(), cp.rel, release.tenant, release.name)
+
+
+def _add_cluster_files(files: dict[str, OutputFile], cp: ClusterPlan, options: RenderOptions,
+                       tree_name: str) -> None:
+    files[f"{cp.rel}/helmfile.yaml"] = OutputFile(
+        render_helmfile(cp, tree_name, options.templates_dir).encode(), cp.rel)
+    # Tier manifests first, so a cluster file of the same name wins.
+    config: dict[str, bytes] = {}
+    for item in cp.cluster.config:
+        config[item.rel.rsplit("/", 1)[-1]] = item.raw
+    for name in sorted(config):
+        files[f"{cp.rel}/config/{name}"] = OutputFile(config[name], cp.rel)
+
+
+def _add_chart_files(files: dict[str, OutputFile], plan: Plan) -> None:
+    """Copy every chart in use into OUT/charts/, so the output directory applies on its own."""
+    for chart in plan.charts:
+        for path in sorted(p for p in chart.path.rglob("*") if p.is_file()):
+            files[f"charts/{chart.key}/{path.relative_to(chart.path).as_posix()}"] = OutputFile(path.read_bytes(), "")
+
+
+def summary_counts(result: RenderResult) -> dict[str, Any]:
+    return {"clusters": result.clusters, "tenants": result.tenants, "releases": result.releases,
+            "rendered": result.rendered, "objects": result.objects, "seconds": round(result.seconds, 2),
+            "tenantgen": __version__}
+
+
+def require_ok(result: RenderResult) -> None:
+    if not result.ok:
+        raise TenantgenError("render failed; nothing was written")
