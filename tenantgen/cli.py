@@ -108,19 +108,10 @@ def render(
 
 
 def main() -> int:
+    """Entry point: click handles usage errors (exit 2); commands return their own exit codes."""
     try:
-        app(standalone_mode=False)
-    except typer.Exit as done:
-        return done.exit_code
-    except SystemExit as done:  # click's own exits
-        return int(done.code or 0)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 130
-        raise
+        app()
+    except SystemExit as done:
+        code = done.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     return 0
