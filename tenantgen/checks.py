@@ -6,6 +6,7 @@ offending value: the tenant's file, or the tier or cluster default it inherited.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from tenantgen.quantity import parse_quantity
 
 RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
 SERVICE_TYPES = ("nodePort", "loadBalancer", "externalName")
+PLACEHOLDERS = ("tenant", "tier", "cluster.name", "cluster.hostname")
 
 
 def check_fleet(fleet: Fleet) -> list[Finding]:
@@ -26,6 +28,7 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
             seen_tiers.add(cluster.tier)
             findings.extend(check_tier_hostname(cluster))
         findings.extend(check_references(cluster))
+        findings.extend(check_node_pools(cluster))
         findings.extend(check_namespaces(cluster))
         findings.extend(check_hostnames(cluster))
         for tenant in cluster.tenants.values():
@@ -54,29 +57,47 @@ def get(spec: Any, path: JsonPath) -> Any:
 
 
 def check_tier_hostname(cluster: ClusterModel) -> Iterator[Finding]:
+    pattern = cluster.tier_spec.get("tenantHostname")
+    if not isinstance(pattern, str):
+        return
+    allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
     try:
-        cluster.tenant_hostname("tenant")
-    except (KeyError, AttributeError, ValueError, IndexError) as exc:
-        yield cluster.tier_doc.finding(
-            ("spec", "tenantHostname"),
-            f"unknown placeholder {exc}; allowed: {{tenant}}, {{tier}}, {{cluster.name}}, {{cluster.hostname}}",
-            "placeholder")
+        fields = [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+    except ValueError as exc:  # an unbalanced brace
+        fields, problem = [], f"tenantHostname {pattern!r} is not a valid pattern ({exc}); placeholders: {allowed}"
+        yield cluster.tier_doc.finding(("spec", "tenantHostname"), problem, "placeholder")
+    for name in fields:
+        if name not in PLACEHOLDERS:
+            yield cluster.tier_doc.finding(("spec", "tenantHostname"),
+                                           f"unknown placeholder {{{name}}}; allowed: {allowed}", "placeholder")
 
 
 def check_references(cluster: ClusterModel) -> Iterator[Finding]:
     pools = sorted(cluster.docs.node_pools)
     for tenant in cluster.tenants.values():
         pool = tenant.spec.get("nodePool")
-        if pool and pool not in cluster.docs.node_pools:
+        if pool and pool not in cluster.docs.node_pools and ("NodePool", pool) not in cluster.docs.unreadable:
             yield at(tenant, ("nodePool",), f"node pool {pool!r} does not exist in cluster {cluster.name!r}; "
                                             f"defined here: {', '.join(pools) or 'none'}", "reference")
     tenants = sorted(cluster.docs.tenants)
     for project in cluster.argo_projects.values():
         owner = project.spec.get("tenant")
-        if owner and owner not in cluster.docs.tenants:
+        if owner and owner not in cluster.docs.tenants and ("Tenant", owner) not in cluster.docs.unreadable:
             yield project.finding(("spec", "tenant"), f"tenant {owner!r} does not exist in cluster "
                                                       f"{cluster.name!r}; defined here: {', '.join(tenants) or 'none'}",
                                   "reference")
+
+
+def check_node_pools(cluster: ClusterModel) -> Iterator[Finding]:
+    # tenantgen renders every node pool as a Karpenter NodePool + EC2NodeClass, which need the
+    # cluster's Karpenter settings (node role, subnets, security groups, AMI).
+    if cluster.spec.get("karpenter"):
+        return
+    for name in sorted(cluster.node_pools):
+        yield cluster.node_pools[name].finding(
+            ("kind",), f"node pool {name!r} needs spec.karpenter in {cluster.cluster_doc.display_path} (role or "
+                       "instanceProfile, subnetSelector, securityGroupSelector, amiAlias): tenantgen renders "
+                       "node pools as Karpenter NodePools", "reference")
 
 
 def check_namespaces(cluster: ClusterModel) -> Iterator[Finding]:
@@ -117,8 +138,12 @@ def _placeholders_ok(cluster: ClusterModel) -> bool:
 def check_hostnames(cluster: ClusterModel) -> Iterator[Finding]:
     claims = {name: claimed_hostnames(cluster, tenant) for name, tenant in cluster.tenants.items()}
     for owner, host, other, other_host in find_overlaps(claims):
+        # Blame a hostname someone wrote: when ``other`` only holds its automatic tenantHostname,
+        # the explicit (wildcard) hostname of ``owner`` is the one to change.
+        if other_host not in _explicit(cluster.tenants[other]) and host in _explicit(cluster.tenants[owner]):
+            owner, host, other, other_host = other, other_host, owner, host
         tenant = cluster.tenants[other]
-        explicit = list(get(tenant.spec, ("ingress", "hostnames")) or [])
+        explicit = _explicit(tenant)
         path: JsonPath = ("ingress", "hostnames", explicit.index(other_host)) if other_host in explicit else (
             "ingress", "hostnames")
         yield at(tenant, path, f"hostname {other_host!r} overlaps {host!r} of tenant {owner!r} in cluster "
@@ -132,6 +157,10 @@ def check_hostnames(cluster: ClusterModel) -> Iterator[Finding]:
                 yield at(tenant, ("ingress", "hostnames", index),
                          f"hostname {host!r} is outside the domains of tier {cluster.tier!r}; allowed: "
                          f"{', '.join(suffixes) or 'none'}", "guardrail")
+
+
+def _explicit(tenant: TenantModel) -> list[str]:
+    return list(get(tenant.spec, ("ingress", "hostnames")) or [])
 
 
 def check_guardrails(cluster: ClusterModel, tenant: TenantModel) -> Iterator[Finding]:
@@ -174,9 +203,9 @@ def check_guardrails(cluster: ClusterModel, tenant: TenantModel) -> Iterator[Fin
     for dotted in rails.get("requiredFields") or []:
         path = tuple(dotted.split("."))
         if get(spec, path) in (None, "", [], {}):
-            yield tenant.doc.finding(("spec", *path[:-1]) if len(path) > 1 else ("spec",),
-                                     f"{dotted} is required by tier {tier!r} (guardrails.requiredFields) "
-                                     "but not set", "required")
+            # Placed at the nearest written ancestor (e.g. contact:), named after the missing field.
+            yield tenant.doc.finding(("spec", *path), f"{dotted} is required by tier {tier!r} "
+                                                      "(guardrails.requiredFields) but not set", "required")
 
 
 def check_consistency(tenant: TenantModel) -> Iterator[Finding]:

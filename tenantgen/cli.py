@@ -11,6 +11,7 @@ import typer
 
 from tenantgen import __version__
 from tenantgen.cache import default_cache_dir
+from tenantgen.commands.lint import run_lint
 from tenantgen.commands.render import run_render
 from tenantgen.engine.pool import DEFAULT_TIMEOUT
 from tenantgen.errors_cli import run_guarded
@@ -105,6 +106,17 @@ def render(
         cache_dir=default_cache_dir() if cache else None,
     )
     raise typer.Exit(run_guarded(lambda: run_render(options, out, check)))
+
+
+@app.command()
+def lint(
+    charts: Annotated[list[Path], typer.Option(
+        "--charts", help="Folder with other chart versions to lint too (repeatable).")] = [],  # noqa: B006
+    engine: Annotated[EngineName, typer.Option("--engine", help="embedded or a helm binary on PATH.")] = (
+        EngineName.embedded),
+) -> None:
+    """helm lint (strict) of the charts tenantgen renders."""
+    raise typer.Exit(run_guarded(lambda: run_lint(tuple(charts), engine.value)))
 
 
 def main() -> int:

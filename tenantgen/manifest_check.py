@@ -2,9 +2,9 @@
 
 Core kinds are checked against the strict JSON schemas bundled with ``kubernetes-validate`` for the
 cluster's Kubernetes minor version; custom kinds against the ``openAPIV3Schema`` of CustomResourceDefinition
-files (as kubeconform does). Unknown fields are errors in both cases: the API server would silently drop
-them (CRDs prune, core kinds ignore them), which in a GitOps repository means a setting that looks
-applied but is not.
+files (as kubeconform does). Unknown fields are errors in both cases: depending on the client's field
+validation the API server either rejects them or silently drops them, and in a GitOps repository a
+dropped field is a setting that looks applied but is not.
 
 CEL rules (``x-kubernetes-validations``) and admission webhooks are not evaluated.
 """
@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match, relevance
 from referencing import Registry, Resource
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 __all__ = ["ManifestValidator", "ObjectProblem"]
 
@@ -84,8 +85,8 @@ class ManifestValidator:
         """Load the core schemas for ``kube_version`` (e.g. ``"1.31.0"``) and the CRDs under ``crd_dirs``.
 
         The newest bundled schema minor not newer than the cluster's is used. Raises ``ValueError`` when
-        ``kube_version`` is malformed or older than every bundled schema set, and ``OSError``/YAML errors
-        when a CRD file cannot be read.
+        ``kube_version`` is malformed or older than every bundled schema set or a CRD file is not YAML,
+        and ``OSError`` (``FileNotFoundError`` for a missing directory) when CRDs cannot be read.
         """
         dir_name, schema_version = _pick_schema_dir(kube_version)
         return cls(
@@ -109,13 +110,22 @@ class ManifestValidator:
         if validator is None:
             return [ObjectProblem("$", self._unknown_kind_message(api_version, kind))]
         instance = _plain(obj)
-        errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
+        errors = sorted(validator.iter_errors(instance), key=_document_order)
         if not errors:
             return []
         # Lead with the error jsonschema rates most relevant, then the rest in document order.
         first = best_match(errors, key=relevance)
         ordered = [first] + [e for e in errors if e is not first]
         return [problem for error in ordered for problem in _problems(error)]
+
+    def has_schema(self, obj: Mapping[str, Any]) -> bool:
+        """Whether a core schema or a given CRD describes this object's kind."""
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        return (
+            isinstance(api_version, str)
+            and isinstance(kind, str)
+            and self._validator(api_version, kind) is not None
+        )
 
     def _validator(self, api_version: str, kind: str) -> Draft202012Validator | None:
         key = (api_version, kind)
@@ -183,7 +193,7 @@ def _pick_schema_dir(kube_version: str) -> tuple[str, str]:
     if not usable:
         oldest = min(bundled, default=None)
         raise ValueError(
-            f"kubernetes-validate has no schemas for Kubernetes {wanted[0]}.{wanted[1]} or older"
+            f"kubernetes-validate has no schemas for Kubernetes {wanted[0]}.{wanted[1]} or any older minor"
             + (f" (oldest bundled: {oldest[0]}.{oldest[1]})" if oldest else "")
         )
     best = max(usable)
@@ -192,7 +202,7 @@ def _pick_schema_dir(kube_version: str) -> tuple[str, str]:
 
 @functools.cache
 def _definitions_registry(schema_dir_name: str) -> Registry[Any]:
-    """The shared definitions every core schema refers to (~2 MB of JSON), once per schema version."""
+    """The shared definitions every core schema refers to (~1.3 MB of JSON), once per schema version."""
     text = _schema_root().joinpath(schema_dir_name, "_definitions.json").read_text(encoding="utf-8")
     registry: Registry[Any] = Registry().with_resource(
         _DEFINITIONS_URI, Resource.from_contents(json.loads(text))
@@ -207,9 +217,16 @@ def _load_crds(crd_dirs: tuple[Path, ...]) -> Mapping[tuple[str, str], Mapping[s
     yaml = YAML(typ="safe")  # the C loader when available: CRD files are large (kyverno: 20k lines)
     crds: dict[tuple[str, str], dict[str, _CrdVersion]] = {}
     for directory in crd_dirs:
+        if not directory.is_dir():
+            # A mistyped directory would otherwise turn every custom object into "unknown kind".
+            raise FileNotFoundError(f"CRD directory {directory} does not exist")
         files = sorted(p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
         for file in files:
-            for doc in yaml.load_all(file.read_text(encoding="utf-8")):
+            try:
+                docs = list(yaml.load_all(file.read_text(encoding="utf-8")))
+            except YAMLError as exc:
+                raise ValueError(f"{file}: not valid YAML: {exc}") from exc
+            for doc in docs:
                 if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                     continue
                 spec = doc.get("spec") or {}
@@ -338,6 +355,10 @@ def _problems(error: ValidationError) -> Iterator[ObjectProblem]:
     else:
         message = error.message.replace(repr(instance), _short(instance), 1)
     yield ObjectProblem(_json_path(path), _truncate(message, _MAX_MESSAGE))
+
+
+def _document_order(error: ValidationError) -> list[tuple[int, int, str]]:
+    return [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.absolute_path]
 
 
 def _json_path(parts: Sequence[Any]) -> str:

@@ -64,15 +64,41 @@ def strip_nulls(value: Any) -> Any:
 
 def check_document(doc: Document) -> list[Finding]:
     data = strip_nulls(doc.data)
-    return [doc.finding(path, message, "schema") for path, message in schema_problems(doc.kind, data)]
+    findings: list[Finding] = []
+    seen: set[JsonPath] = set()
+    for path, message in schema_problems(doc.kind, data):
+        # One finding per field: an e-mail failing both its format and its pattern is one mistake.
+        if path not in seen:
+            seen.add(path)
+            findings.append(doc.finding(path, message, "schema"))
+    return findings
 
 
 def schema_problems(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[JsonPath, str]]:
     """(path, message) for every schema error of ``data`` as a ``kind`` document."""
     for error in validator_for(kind).iter_errors(data):
+        choice = _required_choice(error)
+        if choice:
+            yield tuple(error.absolute_path), choice
+            continue
         if error.context:
             error = best_match(error.context) or error
         yield _path_of(error), explain(error)
+
+
+def _required_choice(error: ValidationError) -> str | None:
+    """A readable message for ``oneOf``/``anyOf`` whose branches only require a field (role or instanceProfile)."""
+    branches = error.validator_value
+    if error.validator not in ("oneOf", "anyOf") or not isinstance(error.instance, dict):
+        return None
+    if not all(isinstance(branch, dict) and set(branch) == {"required"} for branch in branches):
+        return None
+    names = [str(name) for branch in branches for name in branch["required"]]
+    listed = " or ".join(repr(name) for name in names)
+    present = [name for name in names if name in error.instance]
+    if error.validator == "oneOf" and len(present) > 1:
+        return f"set exactly one of {listed}, not {' and '.join(repr(name) for name in present)} together"
+    return f"missing required field: set {'exactly ' if error.validator == 'oneOf' else ''}one of {listed}"
 
 
 def _path_of(error: ValidationError) -> JsonPath:
@@ -89,10 +115,14 @@ def _path_of(error: ValidationError) -> JsonPath:
 
 
 def _missing_property(error: ValidationError) -> str | None:
-    for name in error.validator_value:
-        if isinstance(error.instance, dict) and name not in error.instance:
-            return str(name)
-    return None
+    if not isinstance(error.instance, dict):
+        return None
+    missing = [str(name) for name in error.validator_value if name not in error.instance]
+    # jsonschema raises one error per missing property, named at the start of its message.
+    for name in missing:
+        if error.message.startswith(repr(name)):
+            return name
+    return missing[0] if missing else None
 
 
 def _unexpected(error: ValidationError) -> list[str]:
@@ -112,6 +142,8 @@ def explain(error: ValidationError) -> str:
     """A one-line message that says what is wrong and what is allowed."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     value = _short(error.instance)
+    if "propertyNames" in error.absolute_schema_path:
+        value = f"key {value}"  # the error is about a map key, not about its value
     kind = error.validator
     if kind == "required":
         return f"missing required field {_missing_property(error)!r}"
@@ -126,11 +158,12 @@ def explain(error: ValidationError) -> str:
     if kind == "type":
         expected = error.validator_value
         expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return f"expected {expected_text}, found {_json_type(error.instance)} {value}"
+        found = "null" if error.instance is None else f"{_json_type(error.instance)} {value}"
+        return f"expected {expected_text}, found {found}"
     if kind in ("pattern", "format"):
         hint = _examples_hint(schema)
-        rule = f"pattern {error.validator_value}" if kind == "pattern" else f"a valid {error.validator_value}"
-        return f"{value} is not allowed: must match {rule}{hint}"
+        rule = f"match pattern {error.validator_value}" if kind == "pattern" else f"be a valid {error.validator_value}"
+        return f"{value} is not allowed: must {rule}{hint}"
     if kind in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems",
                 "exclusiveMaximum", "exclusiveMinimum", "uniqueItems"):
         return f"{value}: {error.message.split(' is ', 1)[-1] if ' is ' in error.message else error.message}"

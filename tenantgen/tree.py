@@ -36,6 +36,12 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 CLUSTER_FOLDERS = ("config", *KIND_OF_FOLDER)
 # Files people keep next to their YAML that are not tenantgen's business.
 IGNORED_SUFFIXES = (".md", ".txt")
+# Where ``null`` is a merge directive (remove the inherited key) and is kept for the merge stage.
+# Anywhere else it means "unset", as in Kubernetes: the key is dropped on load, so no later stage
+# ever reads a None where the schema promised a string or a list.
+NULL_DIRECTIVE_PARTS: dict[str, tuple[str, ...]] = {
+    "Tenant": ("spec",), "Tier": ("spec", "defaults"), "Cluster": ("spec", "defaults"),
+}
 
 
 @dataclass
@@ -111,8 +117,9 @@ class Loader:
         loaded = self.read(path)
         if loaded is None:
             return None
-        raw, documents = loaded[0], loaded[1:]
-        if not documents or all(doc is None for doc in documents):
+        # Empty documents (a trailing or doubled ``---``) are nothing, as for kubectl.
+        raw, documents = loaded[0], [doc for doc in loaded[1:] if doc is not None]
+        if not documents:
             self.report(path, f"file is empty; expected one {expected_kind} document", "empty", 1, 1)
             return None
         if len(documents) > 1:
@@ -124,6 +131,7 @@ class Loader:
             self.report(path, f"expected a {expected_kind} document (a mapping with apiVersion, kind, metadata, "
                               f"spec), found {type(data).__name__}", "not-a-document", 1, 1)
             return None
+        data = _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(expected_kind))
         doc = Document(expected_kind, expected_name, self.shown(path), self.rel(path), raw, data)
         kind = data.get("kind")
         if isinstance(kind, str) and kind != expected_kind and data.get("apiVersion") == API_VERSION:
@@ -248,6 +256,7 @@ class Loader:
     def load_kind_folder(self, cluster: ClusterDocs, folder: Path, kind: str) -> None:
         target = {"Tenant": cluster.tenants, "ArgoProject": cluster.argo_projects,
                   "NodePool": cluster.node_pools}[kind]
+        seen: dict[str, str] = {}  # stem -> file name, whether or not that file could be read
         for path in self.entries(folder):
             if path.is_dir():
                 self.report(path, f"sub-folders are not read in {folder.name}/; one {kind} per file", "stray")
@@ -255,13 +264,16 @@ class Loader:
             if not self.is_yaml(path):
                 continue
             name = path.stem
-            if name in target:
+            if name in seen:
                 self.report(path, f"{kind} {name!r} is defined twice in this folder "
-                                  f"({target[name].rel.rsplit('/', 1)[-1]} and {path.name}); keep one", "duplicate")
+                                  f"({seen[name]} and {path.name}); keep one", "duplicate")
                 continue
+            seen[name] = path.name
             doc = self.document(path, kind, name)
             if doc:
                 target[name] = doc
+            else:
+                cluster.unreadable.add((kind, name))
 
     def kind_file(self, folder: Path, kind: str) -> Path | None:
         stem = FILE_OF_KIND[kind].removesuffix(".yaml")
@@ -270,6 +282,18 @@ class Loader:
             if candidate.is_file() and (not candidate.is_symlink() or self._inside_tree(candidate)):
                 return candidate
         return None
+
+
+def _unset_nulls(node: Any, keep: tuple[str, ...] | None) -> Any:
+    """Drop null-valued keys everywhere except below the path ``keep``."""
+    if keep == ():
+        return node
+    if isinstance(node, dict):
+        return {key: _unset_nulls(value, keep[1:] if keep and key == keep[0] else None)
+                for key, value in node.items() if value is not None}
+    if isinstance(node, list):
+        return [_unset_nulls(item, None) for item in node]
+    return node
 
 
 def _is_manifest(doc: Any) -> bool:

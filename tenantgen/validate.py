@@ -26,6 +26,12 @@ class Validation:
 
 def validate_tree(root: Path, display_root: str | None = None) -> Validation:
     tree, findings = load_tree(root, display_root)
+    return validate_loaded(tree, findings)
+
+
+def validate_loaded(tree: TreeDocs, findings: list[Finding]) -> Validation:
+    """Schema, merge and cross-file checks of a loaded tree (``new`` adds its document to it first)."""
+    findings = list(findings)
     broken: set[Document] = set()
     for doc in tree.documents():
         problems = check_document(doc)

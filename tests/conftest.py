@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,10 +9,10 @@ import pytest
 from tests.helpers import SHARED_CRDS
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The render cache lives under XDG_CACHE_HOME: never share one between tests or with the user.
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+def pytest_configure(config: pytest.Config) -> None:
+    # The render cache lives under XDG_CACHE_HOME: never share the user's. Set for the whole session,
+    # so module- and session-scoped fixtures get it too.
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="tenantgen-test-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -40,8 +40,9 @@ def _check_paths(tree: Path, out: Path) -> None:
         raise UsageError(f"the output directory {str(out)!r} and the tree {str(tree)!r} must not contain each other")
 
 
-def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO = sys.stdout,
-               stderr: TextIO = sys.stderr) -> int:
+def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | None = None,
+               stderr: TextIO | None = None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     _check_paths(options.tree, out)
     console = console_for(stdout)
     with terminate_as_exception():

@@ -1,0 +1,64 @@
+{{/*
+Helpers shared by all tenantgen charts (keep this block identical in every chart).
+*/}}
+
+{{/* "<chart>-<version>" for the helm.sh/chart label; "+" is not allowed in label values. */}}
+{{- define "tenantgen.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The platform's label/annotation prefix, e.g. platform.example.com. */}}
+{{- define "tenantgen.labelPrefix" -}}
+{{- required "context.labelPrefix is required" .Values.context.labelPrefix -}}
+{{- end -}}
+
+{{/* Labels every object gets. */}}
+{{- define "tenantgen.labels" -}}
+app.kubernetes.io/managed-by: tenantgen
+app.kubernetes.io/part-of: tenantgen
+helm.sh/chart: {{ include "tenantgen.chart" . }}
+{{- end -}}
+
+{{/*
+Common labels plus "<labelPrefix>/tenant: <tenant>".
+Call with (dict "root" $ "tenant" $tenantName).
+*/}}
+{{- define "tenantgen.tenantLabels" -}}
+{{ include "tenantgen.labels" .root }}
+{{ include "tenantgen.labelPrefix" .root }}/tenant: {{ .tenant | quote }}
+{{- end -}}
+
+{{/*
+Helpers of the argocd-project chart.
+*/}}
+
+{{- define "argocdProject.name" -}}
+{{- required "project.name is required" .Values.project.name -}}
+{{- end -}}
+
+{{- define "argocdProject.namespace" -}}
+{{- required "context.cluster.argocdNamespace is required" .Values.context.cluster.argocdNamespace -}}
+{{- end -}}
+
+{{- define "argocdProject.server" -}}
+{{- required "context.cluster.argocdServer is required" .Values.context.cluster.argocdServer -}}
+{{- end -}}
+
+{{- define "argocdProject.labels" -}}
+{{- include "tenantgen.tenantLabels" (dict "root" . "tenant" (required "project.tenant is required" .Values.project.tenant)) -}}
+{{- end -}}
+
+{{/*
+Argo CD only accepts role policies about the role itself ("p, proj:<project>:<role>, ...");
+report a wrong subject here rather than as a rejected AppProject at sync time.
+Call with (dict "project" $name "role" $role).
+*/}}
+{{- define "argocdProject.checkPolicies" -}}
+{{- $subject := printf "proj:%s:%s" .project .role.name -}}
+{{- range .role.policies -}}
+{{- $fields := splitList "," . -}}
+{{- if or (lt (len $fields) 2) (ne (trim (index $fields 1)) $subject) -}}
+{{- fail (printf "project.roles[%s]: policy %q must have subject %q" $.role.name . $subject) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,54 @@
+{{/*
+Helpers shared by all tenantgen charts (keep this block identical in every chart).
+*/}}
+
+{{/* "<chart>-<version>" for the helm.sh/chart label; "+" is not allowed in label values. */}}
+{{- define "tenantgen.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The platform's label/annotation prefix, e.g. platform.example.com. */}}
+{{- define "tenantgen.labelPrefix" -}}
+{{- required "context.labelPrefix is required" .Values.context.labelPrefix -}}
+{{- end -}}
+
+{{/* Labels every object gets. */}}
+{{- define "tenantgen.labels" -}}
+app.kubernetes.io/managed-by: tenantgen
+app.kubernetes.io/part-of: tenantgen
+helm.sh/chart: {{ include "tenantgen.chart" . }}
+{{- end -}}
+
+{{/*
+Common labels plus "<labelPrefix>/tenant: <tenant>".
+Call with (dict "root" $ "tenant" $tenantName).
+*/}}
+{{- define "tenantgen.tenantLabels" -}}
+{{ include "tenantgen.labels" .root }}
+{{ include "tenantgen.labelPrefix" .root }}/tenant: {{ .tenant | quote }}
+{{- end -}}
+
+{{/*
+Helpers of the karpenter-nodepool chart.
+*/}}
+
+{{- define "karpenterNodepool.name" -}}
+{{- required "nodePool.name is required" .Values.nodePool.name -}}
+{{- end -}}
+
+{{- define "karpenterNodepool.costCode" -}}
+{{- required "nodePool.costCode is required" .Values.nodePool.costCode -}}
+{{- end -}}
+
+{{/* Key of the node label and taint that ties tenants to the pool. */}}
+{{- define "karpenterNodepool.poolKey" -}}
+{{- printf "%s/node-pool" (include "tenantgen.labelPrefix" .) -}}
+{{- end -}}
+
+{{/* A NodePool requirement "<key> In <values>"; call with (dict "key" $key "values" $list). */}}
+{{- define "karpenterNodepool.requirementIn" -}}
+- key: {{ .key }}
+  operator: In
+  values:
+    {{- toYaml .values | nindent 4 }}
+{{- end -}}

@@ -1,0 +1,66 @@
+{{/*
+Helpers shared by all tenantgen charts (keep this block identical in every chart).
+*/}}
+
+{{/* "<chart>-<version>" for the helm.sh/chart label; "+" is not allowed in label values. */}}
+{{- define "tenantgen.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The platform's label/annotation prefix, e.g. platform.example.com. */}}
+{{- define "tenantgen.labelPrefix" -}}
+{{- required "context.labelPrefix is required" .Values.context.labelPrefix -}}
+{{- end -}}
+
+{{/* Labels every object gets. */}}
+{{- define "tenantgen.labels" -}}
+app.kubernetes.io/managed-by: tenantgen
+app.kubernetes.io/part-of: tenantgen
+helm.sh/chart: {{ include "tenantgen.chart" . }}
+{{- end -}}
+
+{{/*
+Common labels plus "<labelPrefix>/tenant: <tenant>".
+Call with (dict "root" $ "tenant" $tenantName).
+*/}}
+{{- define "tenantgen.tenantLabels" -}}
+{{ include "tenantgen.labels" .root }}
+{{ include "tenantgen.labelPrefix" .root }}/tenant: {{ .tenant | quote }}
+{{- end -}}
+
+{{/*
+Helpers of the tenant-post-install chart.
+*/}}
+
+{{- define "postInstall.tenant" -}}
+{{- required "tenant.name is required" .Values.tenant.name -}}
+{{- end -}}
+
+{{/* The default namespace; it must carry the tenant prefix Capsule enforces (forceTenantPrefix). */}}
+{{- define "postInstall.defaultNamespace" -}}
+{{- $ns := required "tenant.defaultNamespace is required" .Values.tenant.defaultNamespace -}}
+{{- $tenant := include "postInstall.tenant" . -}}
+{{- if not (hasPrefix (printf "%s-" $tenant) $ns) -}}
+{{- fail (printf "tenant.defaultNamespace %q must start with %q (Capsule forceTenantPrefix)" $ns (printf "%s-" $tenant)) -}}
+{{- end -}}
+{{- $ns -}}
+{{- end -}}
+
+{{/* Labels of the tenant's objects. */}}
+{{- define "postInstall.labels" -}}
+{{- include "tenantgen.tenantLabels" (dict "root" . "tenant" (include "postInstall.tenant" .)) -}}
+{{- end -}}
+
+{{/* The toleration of the node pool's taint (YAML map). */}}
+{{- define "postInstall.toleration" -}}
+key: {{ include "tenantgen.labelPrefix" . }}/node-pool
+operator: Equal
+value: {{ .Values.tenant.nodePool | quote }}
+effect: NoSchedule
+{{- end -}}
+
+{{/* Selects the namespaces of the tenant: Capsule labels each of them with capsule.clastix.io/tenant. */}}
+{{- define "postInstall.namespaceSelector" -}}
+matchLabels:
+  capsule.clastix.io/tenant: {{ include "postInstall.tenant" . | quote }}
+{{- end -}}

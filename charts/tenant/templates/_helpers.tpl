@@ -1,0 +1,89 @@
+{{/*
+Helpers shared by all tenantgen charts (keep this block identical in every chart).
+*/}}
+
+{{/* "<chart>-<version>" for the helm.sh/chart label; "+" is not allowed in label values. */}}
+{{- define "tenantgen.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The platform's label/annotation prefix, e.g. platform.example.com. */}}
+{{- define "tenantgen.labelPrefix" -}}
+{{- required "context.labelPrefix is required" .Values.context.labelPrefix -}}
+{{- end -}}
+
+{{/* Labels every object gets. */}}
+{{- define "tenantgen.labels" -}}
+app.kubernetes.io/managed-by: tenantgen
+app.kubernetes.io/part-of: tenantgen
+helm.sh/chart: {{ include "tenantgen.chart" . }}
+{{- end -}}
+
+{{/*
+Common labels plus "<labelPrefix>/tenant: <tenant>".
+Call with (dict "root" $ "tenant" $tenantName).
+*/}}
+{{- define "tenantgen.tenantLabels" -}}
+{{ include "tenantgen.labels" .root }}
+{{ include "tenantgen.labelPrefix" .root }}/tenant: {{ .tenant | quote }}
+{{- end -}}
+
+{{/*
+Helpers of the tenant chart.
+*/}}
+
+{{- define "tenant.name" -}}
+{{- required "tenant.name is required" .Values.tenant.name -}}
+{{- end -}}
+
+{{/*
+Labels Capsule stamps on every namespace and service of the tenant (YAML map).
+The platform's keys win over the user's additionalMetadata.labels: a tenant must not be able
+to relabel itself into another tenant or cost center.
+*/}}
+{{- define "tenant.stampedLabels" -}}
+{{- $prefix := include "tenantgen.labelPrefix" . -}}
+{{- $labels := dict (printf "%s/tenant" $prefix) (include "tenant.name" .) -}}
+{{- with .Values.tenant.costCenter -}}
+{{- $_ := set $labels (printf "%s/cost-center" $prefix) . -}}
+{{- end -}}
+{{- toYaml (merge $labels .Values.tenant.additionalMetadata.labels) -}}
+{{- end -}}
+
+{{/* Annotations Capsule stamps on every namespace and service of the tenant (YAML map). */}}
+{{- define "tenant.stampedAnnotations" -}}
+{{- $prefix := include "tenantgen.labelPrefix" . -}}
+{{- $ctx := .Values.context -}}
+{{- $annotations := dict
+      (printf "%s/generated-by" $prefix) (printf "tenantgen %s" (required "context.tenantgenVersion is required" $ctx.tenantgenVersion))
+      (printf "%s/source" $prefix) (required "context.source is required" $ctx.source) -}}
+{{- with .Values.tenant.contact.slack -}}
+{{- $_ := set $annotations (printf "%s/contact-slack" $prefix) . -}}
+{{- end -}}
+{{- with .Values.tenant.contact.email -}}
+{{- $_ := set $annotations (printf "%s/contact-email" $prefix) . -}}
+{{- end -}}
+{{- toYaml (merge $annotations .Values.tenant.additionalMetadata.annotations) -}}
+{{- end -}}
+
+{{/* Tenant-wide hard quota ("requests.cpu" etc.) from .Values.tenant.resources, only the keys set (YAML map, {} when none). */}}
+{{- define "tenant.quotaHard" -}}
+{{- $hard := dict -}}
+{{- range $scope := list "requests" "limits" -}}
+{{- range $resource, $quantity := get $.Values.tenant.resources $scope | default dict -}}
+{{- $_ := set $hard (printf "%s.%s" $scope $resource) $quantity -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $hard -}}
+{{- end -}}
+
+{{/* The Container limit of the tenant's LimitRange (YAML map with only "type" when nothing is set). */}}
+{{- define "tenant.containerLimit" -}}
+{{- $limit := dict "type" "Container" -}}
+{{- range $part := list "default" "defaultRequest" "max" -}}
+{{- with get $.Values.tenant.limitRange $part -}}
+{{- $_ := set $limit $part . -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $limit -}}
+{{- end -}}

@@ -1,0 +1,125 @@
+"""``tenantgen explain``: gather validation, plan and the tenant's render; ``explain`` formats them."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from tenantgen.cache import default_cache_dir
+from tenantgen.charts import ChartCatalog
+from tenantgen.commands.render import terminate_as_exception
+from tenantgen.documents import ClusterDocs
+from tenantgen.errors import TenantgenError
+from tenantgen.explain import (
+    EXPLAIN_FORMATTERS,
+    ClusterSection,
+    Explanation,
+    computed_values,
+    provenance,
+    release_lines,
+    unknown_tenant_message,
+)
+from tenantgen.findings import Finding
+from tenantgen.fleet import ClusterModel
+from tenantgen.output import Selection
+from tenantgen.plan import plan_cluster
+from tenantgen.render import RenderOptions, RenderResult, render_tree
+from tenantgen.validate import Validation, validate_tree
+
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    tenant: str
+    tree: Path
+    cluster: str | None = None  # a cluster name or <tier>/<account>/<cluster> (glob)
+    output_format: str = "text"
+    render: bool = True
+    chart_dirs: tuple[Path, ...] = ()
+
+
+def run_explain(options: ExplainOptions, stdout: TextIO = sys.stdout) -> int:
+    validation = validate_tree(options.tree)
+    chosen = _clusters_of(validation, options)
+    tree_name = validation.tree.display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
+    result = _render(options, validation) if options.render else None
+    errors = {(f.cluster, f.release): f.message for f in result.failures} if result else {}
+    catalog = ChartCatalog.discover(options.chart_dirs)
+    sections = []
+    for docs in chosen:
+        section = _section(options.tenant, docs, validation)
+        sections.append(section)
+        model = next((c for c in validation.fleet.clusters if c.rel == docs.rel), None)
+        if model is None or section.spec is None:
+            continue
+        charts, problems = catalog.resolve(model.tier_doc)
+        if problems:
+            section.notes.append(f"releases not planned: tier {model.tier!r} pins charts that are not available "
+                                 "(see tenantgen validate / render --charts)")
+            continue
+        # Releases that failed carry their error; the others still list their objects.
+        files = result.files if result is not None and not result.findings else None
+        section.releases = release_lines(plan_cluster(model, charts, tree_name), options.tenant,
+                                         tree_name, files,
+                                         {rel: msg for (cluster, rel), msg in errors.items() if cluster == docs.rel})
+        section.rendered = files is not None
+        if result is not None and not section.rendered:
+            section.notes.append(_not_rendered(result, options.tree))
+    explanation = Explanation(options.tenant, sections)
+    EXPLAIN_FORMATTERS[options.output_format](explanation, stdout)
+    rendered_ok = result is None or result.ok
+    return 0 if explanation.ok and rendered_ok else 1
+
+
+def _clusters_of(validation: Validation, options: ExplainOptions) -> list[ClusterDocs]:
+    tree = validation.tree
+    holding = [docs for docs in tree.clusters if options.tenant in docs.tenants]
+    if not holding:
+        raise TenantgenError(unknown_tenant_message(options.tenant, (
+            name for docs in tree.clusters for name in docs.tenants)))
+    if options.cluster is None:
+        return holding
+    selection = Selection(cluster=options.cluster)
+    chosen = [docs for docs in holding if selection.cluster_selected(docs.rel)]
+    if not chosen:
+        raise TenantgenError(f"tenant {options.tenant!r} is not in a cluster matching --cluster "
+                             f"{options.cluster!r}; it is in: {', '.join(docs.rel for docs in holding)}")
+    return chosen
+
+
+def _section(tenant: str, docs: ClusterDocs, validation: Validation) -> ClusterSection:
+    doc = docs.tenants[tenant]
+    model: ClusterModel | None = next((c for c in validation.fleet.clusters if c.rel == docs.rel), None)
+    tenant_model = model.tenants.get(tenant) if model else None
+    files = {doc.display_path, *(p.display_path for p in docs.argo_projects.values()
+                                 if p.spec.get("tenant") == tenant)}
+    section = ClusterSection(docs.rel, doc.display_path, None,
+                             findings=[f for f in validation.findings if _concerns(f, tenant, files)])
+    if model is None or tenant_model is None:
+        section.notes.append("the effective spec cannot be computed until the schema findings of this tenant, "
+                             "its cluster or its tier are fixed")
+        return section
+    section.spec = tenant_model.spec
+    section.values = provenance(tenant_model)
+    section.computed = computed_values(model, tenant_model)
+    return section
+
+
+def _concerns(finding: Finding, tenant: str, files: set[str]) -> bool:
+    return finding.file in files or f"tenant {tenant!r}" in finding.message
+
+
+def _render(options: ExplainOptions, validation: Validation) -> RenderResult:
+    if not validation.ok:
+        return RenderResult(validation=validation, findings=list(validation.findings))
+    render_options = RenderOptions(
+        tree=options.tree, chart_dirs=options.chart_dirs, cache_dir=default_cache_dir(),
+        selection=Selection(cluster=options.cluster, tenant=options.tenant))
+    with terminate_as_exception():
+        return render_tree(render_options)
+
+
+def _not_rendered(result: RenderResult, tree: Path) -> str:
+    return (f"objects not rendered: the tree has {len(result.findings)} finding(s); "
+            f"run tenantgen validate {tree} for all of them")

@@ -1,0 +1,267 @@
+"""tenantgen render end to end: golden output, validity, determinism, atomicity, pruning, --check, selection."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tenantgen.manifest_check import ManifestValidator
+from tenantgen.yamlio import load_all
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
+
+GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
+UPDATE = os.environ.get("TENANTGEN_UPDATE_GOLDEN") == "1"
+
+
+def render(tree: Path, out: Path, *extra: str) -> str:
+    result = run_cli(["render", str(tree), "-o", str(out), *extra])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def cluster_files(out: Path) -> dict[str, bytes]:
+    """The output minus the chart copies and tenantgen's own state (compared separately)."""
+    return {rel: data for rel, data in read_tree(out).items()
+            if not rel.startswith(("charts/", ".tenantgen/"))}
+
+
+@pytest.fixture(scope="module")
+def example_out(tmp_path_factory: pytest.TempPathFactory, shared_crds: Path) -> Path:
+    out = tmp_path_factory.mktemp("render") / "out"
+    render(EXAMPLE_TREE, out, "--crds", str(shared_crds))
+    return out
+
+
+@pytest.fixture()
+def tree_copy(tmp_path: Path) -> Path:
+    tree = tmp_path / "tiers"
+    shutil.copytree(EXAMPLE_TREE, tree)
+    return tree
+
+
+def test_example_tree_matches_golden_output(example_out: Path) -> None:
+    actual = cluster_files(example_out)
+    if UPDATE:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for rel, data in actual.items():
+            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / rel).write_bytes(data)
+    expected = read_tree(GOLDEN)
+    assert sorted(actual) == sorted(expected), "files differ; refresh with TENANTGEN_UPDATE_GOLDEN=1 pytest"
+    for rel in expected:
+        assert actual[rel] == expected[rel], f"{rel} differs from the golden copy"
+
+
+def test_output_layout(example_out: Path) -> None:
+    cluster = example_out / "prod" / "prod-aws" / "prod-euw1"
+    assert (cluster / "helmfile.yaml").is_file()
+    assert (cluster / "values" / "payments-tenant.yaml").is_file()
+    assert (cluster / "manifests" / "payments-tenant" / "tenant-payments.yaml").is_file()
+    assert (cluster / "manifests" / "payments-argocd" / "appproject-payments.yaml").is_file()
+    assert (cluster / "manifests" / "apps-nodepool" / "nodepool-apps.yaml").is_file()
+    assert (cluster / "config" / "storageclass-gp3.yaml").is_file()
+    # The charts the helmfile points at travel with the output.
+    assert (example_out / "charts" / "tenant-0.1.0" / "Chart.yaml").read_bytes() == (
+        REPO_ROOT / "charts" / "tenant" / "Chart.yaml").read_bytes()
+
+
+def test_helmfile_orders_releases_with_needs(example_out: Path) -> None:
+    helmfile = load_all((example_out / "prod" / "prod-aws" / "prod-euw1" / "helmfile.yaml").read_bytes())[0]
+    releases = {release["name"]: release for release in helmfile["releases"]}
+    assert releases["payments-tenant"]["needs"] == ["tenantgen-system/apps-nodepool"]
+    assert releases["payments-post-install"]["needs"] == ["tenantgen-system/payments-tenant"]
+    assert releases["payments-argocd"]["needs"] == ["tenantgen-system/payments-post-install"]
+    assert "needs" not in releases["apps-nodepool"]
+    assert releases["payments-tenant"]["chart"] == "../../../charts/tenant-0.1.0"
+    assert releases["payments-tenant"]["values"] == ["values/payments-tenant.yaml"]
+    names = [release["name"] for release in helmfile["releases"]]
+    assert names.index("apps-nodepool") < names.index("payments-tenant") < names.index("payments-argocd")
+
+
+def test_every_rendered_object_passes_crd_and_core_schemas(example_out: Path, shared_crds: Path) -> None:
+    validators = {version: ManifestValidator.create([shared_crds], version) for version in ("v1.31.0", "v1.32.0")}
+    checked = 0
+    for path in sorted(example_out.glob("*/*/*/manifests/*/*.yaml")):
+        kube = "v1.32.0" if path.is_relative_to(example_out / "playground") else "v1.31.0"
+        for obj in load_all(path.read_bytes()):
+            assert validators[kube].check(obj) == [], path
+            checked += 1
+    assert checked >= 80
+
+
+def test_render_is_deterministic_across_runs_and_job_counts(example_out: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    render(EXAMPLE_TREE, again, "--no-cache", "--jobs", "1")
+    assert cluster_files(again) == cluster_files(example_out)
+    assert read_tree(again / "charts") == read_tree(example_out / "charts")
+
+
+def test_rerender_writes_nothing_when_nothing_changed(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    summary = render(tree_copy, out)
+    assert "0 file(s) written" in summary and "0 removed" in summary
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
+
+
+def test_deleted_tenant_is_pruned_and_foreign_files_survive(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    cluster = out / "prod" / "prod-aws" / "prod-euw1"
+    (out / "README.md").write_text("mine")
+    (cluster / "manifests" / "extra.yaml").write_text("mine too")
+    (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml").unlink()
+    (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "argo-projects" / "search.yaml").unlink()
+    summary = render(tree_copy, out)
+    assert "removed" in summary
+    assert not (cluster / "manifests" / "search-tenant").exists()
+    assert not (cluster / "values" / "search-tenant.yaml").exists()
+    assert "search-tenant" not in (cluster / "helmfile.yaml").read_text()
+    assert (out / "README.md").read_text() == "mine"
+    assert (cluster / "manifests" / "extra.yaml").read_text() == "mine too"
+    assert (cluster / "manifests" / "payments-tenant" / "tenant-payments.yaml").is_file()
+
+
+def test_check_reports_out_of_date_files(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    assert run_cli(["render", str(tree_copy), "-o", str(out), "--check"]).exit_code == 0
+    tenant_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
+    tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))  # quota 1x -> 1
+    before = read_tree(out)
+    result = run_cli(["render", str(tree_copy), "-o", str(out), "--check"])
+    assert result.exit_code == 1
+    assert "changed: " in result.stdout and "search-tenant/tenant-search.yaml" in result.stdout
+    assert "out of date" in result.stdout
+    assert read_tree(out) == before  # --check never writes
+
+
+def test_failed_render_leaves_previous_output_untouched(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    before = read_tree(out)
+    # A chart version that fails for one release only: the others render, the run still fails.
+    broken = tmp_path / "charts" / "tenant"
+    shutil.copytree(REPO_ROOT / "charts" / "tenant", broken)
+    chart_yaml = broken / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.1.1-broken"))
+    template = broken / "templates" / "tenant.yaml"
+    template.write_text('{{- if eq .Values.tenant.name "search" }}{{ fail "search is broken" }}{{ end }}\n'
+                        + template.read_text())
+    tier = tree_copy / "prod" / "tier.yaml"
+    tier.write_text(tier.read_text().replace("spec:\n", "spec:\n  charts:\n    tenant: 0.1.1-broken\n", 1))
+    (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "payments.yaml").write_text(
+        (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "payments.yaml").read_text()
+        .replace("quota: ", "quota: 1 #"))
+    result = run_cli(["render", str(tree_copy), "-o", str(out), "--charts", str(tmp_path / "charts")])
+    assert result.exit_code == 1
+    assert "search-tenant" in result.stdout and "search is broken" in result.stdout
+    assert "tenants/search.yaml" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert read_tree(out) == before
+    assert not list((out / ".tenantgen").glob("staging-*"))
+
+
+def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantgen import output
+
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    expected_dir = tmp_path / "expected"
+    tenant_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
+    tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))
+    render(tree_copy, expected_dir)
+
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def dying_replace(src: str, dst: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:  # after the journal is committed, in the middle of applying it
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", dying_replace)
+    result = run_cli(["render", str(tree_copy), "-o", str(out)])
+    assert result.exit_code == 130
+    monkeypatch.setattr(output.os, "replace", real_replace)
+    assert (out / ".tenantgen" / "journal.json").exists()
+    render(tree_copy, out)  # the next run finishes the commit first
+    assert cluster_files(out) == cluster_files(expected_dir)
+    assert not (out / ".tenantgen" / "journal.json").exists()
+
+
+def test_selection_renders_only_the_chosen_tenant(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    cluster = out / "prod" / "prod-aws" / "prod-euw1"
+    for name in ("search.yaml", "payments.yaml"):
+        path = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / name
+        path.write_text(path.read_text().replace("quota: ", "quota: 1 #"))
+    before = read_tree(out)
+    summary = render(tree_copy, out, "--cluster", "prod-euw1", "--tenant", "sea*")
+    assert "1 tenant(s)" in summary
+    after = read_tree(out)
+    changed = {rel for rel in after if after[rel] != before.get(rel) and not rel.startswith(".tenantgen/")}
+    assert changed and all("search" in rel for rel in changed), changed
+    # payments changed too, but was not selected: its files are as they were.
+    assert after["prod/prod-aws/prod-euw1/manifests/payments-tenant/tenant-payments.yaml"] == before[
+        "prod/prod-aws/prod-euw1/manifests/payments-tenant/tenant-payments.yaml"]
+    assert (cluster / "manifests" / "apps-nodepool").is_dir()  # unselected node pools are not pruned
+
+
+def test_selection_by_tier(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    summary = render(tree_copy, out, "--tier", "playground")
+    assert "1 cluster(s)" in summary
+    assert (out / "playground").is_dir() and not (out / "prod").exists()
+    result = run_cli(["render", str(tree_copy), "-o", str(out), "--cluster", "nope"])
+    assert result.exit_code == 2 and "matches no cluster" in result.stderr
+
+
+def test_invalid_tree_renders_nothing(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    before = read_tree(out)
+    pool = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
+    pool.write_text(pool.read_text().replace("nodePool: ", "nodePool: missing-"))
+    result = run_cli(["render", str(tree_copy), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "tenants/search.yaml" in result.stdout and "does not exist" in result.stdout
+    assert read_tree(out) == before
+
+
+def test_output_inside_tree_is_refused(tree_copy: Path) -> None:
+    result = run_cli(["render", str(tree_copy), "-o", str(tree_copy / "out")])
+    assert result.exit_code == 2 and "must not contain each other" in result.stderr
+
+
+@pytest.fixture()
+def stand_in_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helm = bin_dir / "helm"
+    script = REPO_ROOT / "tests" / "support" / "fake_helm.py"
+    helm.write_text(f"#!{sys.executable}\nimport runpy, sys\nsys.argv[0] = 'helm'\n"
+                    f"runpy.run_path({str(script)!r}, run_name='__main__')\n")
+    helm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return helm
+
+
+def test_helm_binary_engine_gives_the_same_output(example_out: Path, tmp_path: Path, stand_in_helm: Path,
+                                                  shared_crds: Path) -> None:
+    out = tmp_path / "out"
+    render(EXAMPLE_TREE, out, "--engine", "helm", "--crds", str(shared_crds))
+    assert cluster_files(out) == cluster_files(example_out)
+
+
+def test_helm_engine_without_binary_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(tmp_path / "out"), "--engine", "helm"])
+    assert result.exit_code == 2 and "helm binary on PATH" in result.stderr
