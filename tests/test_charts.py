@@ -1,6 +1,6 @@
 """The four Helm charts under charts/, rendered with the embedded engine, and the manifest validator.
 
-Value sets live in tests/chart_values/*.yaml. Every render loads a fresh chart and closes it (a render
+Value sets live in charts/<chart>/ci/*-values.yaml (the chart-testing convention; `tenantgen lint` uses them too). Every render loads a fresh chart and closes it (a render
 mutates the loaded chart, see docs of the embedded engine).
 """
 
@@ -21,7 +21,6 @@ from tenantgen.manifest_check import ManifestValidator, ObjectProblem
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHARTS = REPO_ROOT / "charts"
-VALUES = Path(__file__).resolve().parent / "chart_values"
 CRD_DIR = REPO_ROOT.parent / "shared" / "crds"
 KUBE_VERSION = "1.31.0"
 PREFIX = "platform.example.com"
@@ -46,7 +45,8 @@ _yaml = YAML(typ="safe", pure=True)
 
 
 def load_values(name: str) -> dict[str, Any]:
-    data = _yaml.load((VALUES / f"{name}.yaml").read_text(encoding="utf-8"))
+    (path,) = CHARTS.glob(f"*/ci/{name}-values.yaml")
+    data = _yaml.load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
 
@@ -88,7 +88,8 @@ def validator() -> ManifestValidator:
 
 
 def test_every_value_file_has_a_case() -> None:
-    assert sorted(p.stem for p in VALUES.glob("*.yaml")) == sorted(v for _, v in CASES)
+    assert sorted(p.name.removesuffix("-values.yaml") for p in CHARTS.glob("*/ci/*-values.yaml")) == sorted(
+        v for _, v in CASES)
 
 
 @pytest.mark.parametrize(("chart", "values_name"), CASES)

@@ -17,7 +17,8 @@ def run_lint(chart_dirs: tuple[Path, ...], engine: str, stdout: TextIO | None = 
     messages = lint_charts(charts, engine)
     console = console_for(stdout or sys.stdout)
     for message in messages:
-        console.print(message.format(), markup=False)
+        if message.severity != "INFO":  # "icon is recommended" and the like: noise for generated charts
+            console.print(message.format(), markup=False)
     errors = sum(1 for message in messages if message.severity == "ERROR")
     warnings = sum(1 for message in messages if message.severity == "WARNING")
     verdict = "[bold red]failed[/]" if errors or warnings else "[bold green]ok[/]"
