@@ -10,8 +10,8 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
-from tenantgen.fleet import ClusterModel, Fleet, TenantModel
 from tenantgen.findings import Finding, JsonPath
+from tenantgen.fleet import ClusterModel, Fleet, TenantModel
 from tenantgen.hostnames import find_overlaps, has_allowed_suffix
 from tenantgen.quantity import parse_quantity
 
@@ -50,7 +50,7 @@ def at(tenant: TenantModel, path: JsonPath, message: str, code: str) -> Finding:
 def get(spec: Any, path: JsonPath) -> Any:
     for part in path:
         if isinstance(spec, dict):
-            spec = spec.get(part)  # type: ignore[call-overload]
+            spec = spec.get(part)
         else:
             return None
     return spec
@@ -94,9 +94,10 @@ def check_node_pools(cluster: ClusterModel) -> Iterator[Finding]:
         return
     for name in sorted(cluster.node_pools):
         yield cluster.node_pools[name].finding(
-            ("kind",), f"node pool {name!r} needs spec.karpenter in {cluster.cluster_doc.display_path} (role or "
-                       "instanceProfile, subnetSelector, securityGroupSelector, amiAlias): tenantgen renders "
-                       "node pools as Karpenter NodePools", "reference")
+            ("kind",),
+            f"node pool {name!r} needs spec.karpenter in {cluster.cluster_doc.display_path} (role or "
+            "instanceProfile, subnetSelector, securityGroupSelector, amiAlias): tenantgen renders node pools "
+            "as Karpenter NodePools", "reference")
 
 
 def check_namespaces(cluster: ClusterModel) -> Iterator[Finding]:
@@ -168,13 +169,12 @@ def check_guardrails(cluster: ClusterModel, tenant: TenantModel) -> Iterator[Fin
     tier = cluster.tier
     limit = rails.get("maxNamespaces")
     if limit is not None:
-        quota = get(spec, ("namespaces", "quota"))
-        if quota is None:
+        quota = tenant.namespace_quota
+        unset = get(spec, ("namespaces", "quota")) is None
+        if quota > limit:
+            value = f"is unset and defaults to {quota}, which" if unset else str(quota)
             yield at(tenant, ("namespaces", "quota"),
-                     f"namespaces.quota is unset (unlimited); tier {tier!r} allows at most {limit}", "guardrail")
-        elif quota > limit:
-            yield at(tenant, ("namespaces", "quota"),
-                     f"namespaces.quota {quota} exceeds tier {tier!r} guardrail maxNamespaces {limit}", "guardrail")
+                     f"namespaces.quota {value} exceeds tier {tier!r} guardrail maxNamespaces {limit}", "guardrail")
     for key in RESOURCE_KEYS:
         maximum = get(rails, ("maxResources", *key))
         if maximum is None:

@@ -11,8 +11,14 @@ import typer
 
 from tenantgen import __version__
 from tenantgen.cache import default_cache_dir
+from tenantgen.codeowners import DEFAULT_PLATFORM_TEAM, DEFAULT_TEAM_FORMAT
+from tenantgen.commands.codeowners import run_codeowners
+from tenantgen.commands.diff import DiffOptions, run_diff
+from tenantgen.commands.explain import ExplainOptions, run_explain
 from tenantgen.commands.lint import run_lint
+from tenantgen.commands.new import NewOptions, run_new
 from tenantgen.commands.render import run_render
+from tenantgen.commands.schema import run_schema
 from tenantgen.engine.pool import DEFAULT_TIMEOUT
 from tenantgen.errors_cli import run_guarded
 from tenantgen.output import Selection
@@ -117,6 +123,119 @@ def lint(
 ) -> None:
     """helm lint (strict) of the charts tenantgen renders."""
     raise typer.Exit(run_guarded(lambda: run_lint(tuple(charts), engine.value)))
+
+
+@app.command()
+def explain(
+    tenant: Annotated[str, typer.Argument(help="The tenant to explain.")],
+    tree: TreeArg = Path("tiers"),
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", help="Only the tenant of this cluster: its name or <tier>/<account>/<cluster> (glob).")] = None,
+    output_format: Annotated[FindingsFormat, typer.Option("--format", help="text for people, json for machines.")] = (
+        FindingsFormat.text),
+    render_objects: Annotated[bool, typer.Option(
+        "--render/--no-render", help="Render the tenant's releases to list the objects they make.")] = True,
+    charts: Annotated[list[Path], typer.Option(
+        "--charts", help="Folder with other chart versions a tier may pin (repeatable).")] = [],  # noqa: B006
+) -> None:
+    """TENANT's effective spec, the file:line that set each value, and the releases and objects it renders to."""
+    options = ExplainOptions(tenant=tenant, tree=tree, cluster=cluster, output_format=output_format.value,
+                             render=render_objects, chart_dirs=tuple(charts))
+    raise typer.Exit(run_guarded(lambda: run_explain(options)))
+
+
+class ScaffoldKind(str, Enum):
+    tenant = "tenant"
+    argo_project = "argo-project"
+    node_pool = "node-pool"
+    cluster = "cluster"
+
+
+@app.command()
+def new(
+    kind: Annotated[ScaffoldKind, typer.Argument(help="What to create.")],
+    name: Annotated[str, typer.Argument(help="Its name: a DNS label.")],
+    folder: Annotated[Path, typer.Option(
+        "--in", help="The cluster folder (tenant, argo-project, node-pool) or the account folder (cluster).")],
+    owner: Annotated[str | None, typer.Option("--owner", help="Tenants: the group that administers it.")] = None,
+    assignments: Annotated[list[str], typer.Option(
+        "--set", help="A value under spec, dotted key (repeatable): --set contact.slack=#team-a")] = [],  # noqa: B006
+) -> None:
+    """Create a file from a template, validated with the tree before it is written; never overwrites."""
+    options = NewOptions(kind.value, name, folder, owner, tuple(assignments))
+    raise typer.Exit(run_guarded(lambda: run_new(options)))
+
+
+@app.command()
+def schema(
+    kind: Annotated[str | None, typer.Argument(
+        help="tier, account, cluster, tenant, argo-project or node-pool (any case).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write the schema files (with common.schema.json) to this folder.")] = None,
+) -> None:
+    """Print KIND's JSON Schema, or write all of them to a folder, for editors and other tools."""
+    raise typer.Exit(run_guarded(lambda: run_schema(kind, out)))
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    tree: TreeArg = Path("tiers"),
+    base: Annotated[str | None, typer.Option(
+        "--base", help="Compare with the tree at this git ref (e.g. origin/main), read straight from git.")] = None,
+    against: Annotated[Path | None, typer.Option(
+        "--against", help="Compare with the files tenantgen wrote into this output directory.")] = None,
+    output_format: Annotated[DiffFormat, typer.Option(
+        "--format", help="text for people, markdown for a PR comment, json for machines.")] = DiffFormat.text,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when anything changed.")] = False,
+    guard: Annotated[bool, typer.Option(
+        "--guard", help="Exit 1 when the change goes past what a tenant may change on its own (needs --base).")] = (
+        False),
+    engine: Annotated[EngineName, typer.Option(
+        "--engine", help="embedded: the Helm SDK shipped with tenantgen; helm: a helm binary on PATH.")] = (
+        EngineName.embedded),
+    crds: Annotated[list[Path], typer.Option(
+        "--crds", help="Folder of CRDs to validate custom objects against (repeatable).")] = [],  # noqa: B006
+    charts: Annotated[list[Path], typer.Option(
+        "--charts", help="Folder with other chart versions a tier may pin (repeatable).")] = [],  # noqa: B006
+    templates: Annotated[Path | None, typer.Option(
+        "--templates", help="Folder with your own helmfile.yaml.j2.")] = None,
+    validate_output: Annotated[bool, typer.Option(
+        "--validate-output/--no-validate-output", help="Check every rendered object against its schema.")] = True,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per core.")] = 0,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, help="Seconds one release may take before its render is stopped.")] = DEFAULT_TIMEOUT,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse renders of unchanged releases.")] = True,
+) -> None:
+    """Compare TREE's render with a git ref or an output directory: per-tenant summary, then object diff."""
+    render_options = RenderOptions(
+        tree=tree, engine=engine.value, crd_dirs=tuple(crds), chart_dirs=tuple(charts), templates_dir=templates,
+        validate_output=validate_output, jobs=jobs, timeout=timeout,
+        cache_dir=default_cache_dir() if cache else None,
+    )
+    options = DiffOptions(render_options, base, against, output_format.value, exit_code, guard)
+    raise typer.Exit(run_guarded(lambda: run_diff(options)))
+
+
+@app.command()
+def codeowners(
+    tree: TreeArg = Path("tiers"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the file here instead of printing it.")] = (
+        None),
+    platform_team: Annotated[str, typer.Option(
+        "--platform-team", help="Owner of everything that is not a tenant's own file.")] = DEFAULT_PLATFORM_TEAM,
+    team_format: Annotated[str, typer.Option(
+        "--team-format", help="The owner for a tenant's group; {group} is the group name.")] = DEFAULT_TEAM_FORMAT,
+    path_prefix: Annotated[str | None, typer.Option(
+        "--path-prefix", help="TREE's path in the repository (default: found with git, else TREE as given).")] = None,
+) -> None:
+    """Print a CODEOWNERS file: tenants' groups own their own files, the platform team the rest."""
+    raise typer.Exit(run_guarded(lambda: run_codeowners(tree, out, platform_team, team_format, path_prefix)))
 
 
 def main() -> int:

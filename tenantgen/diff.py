@@ -10,6 +10,7 @@ Secret data is redacted while cutting, before anything is compared or shown.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,8 @@ class DiffResult:
 def compare(base: OutputSet, head: OutputSet, redactor: Redactor | None = None) -> DiffResult:
     """What changed from ``base`` to ``head``: a per-tenant summary, then every object that differs."""
     redactor = redactor or Redactor()
-    base_units, head_units = cut_units(base, redactor), cut_units(head, redactor)
+    memo: dict[tuple[str, OutputFile], list[Unit]] = {}  # a file both sides share is cut once
+    base_units, head_units = cut_units(base, redactor, memo), cut_units(head, redactor, memo)
     objects = []
     for key in sorted(base_units.keys() | head_units.keys(), key=lambda k: _order(base_units, head_units, k)):
         old, new = base_units.get(key), head_units.get(key)
@@ -105,8 +107,10 @@ def _unified(old: Unit | None, new: Unit | None) -> list[str]:
         fromfile=name("a", old), tofile=name("b", new), n=CONTEXT_LINES, lineterm=""))
 
 
-def cut_units(files: OutputSet, redactor: Redactor) -> dict[str, Unit]:
+def cut_units(files: OutputSet, redactor: Redactor,
+              memo: dict[tuple[str, OutputFile], list[Unit]] | None = None) -> dict[str, Unit]:
     """Every unit of an output set by key; Secret data already redacted."""
+    memo = {} if memo is None else memo
     units: dict[str, Unit] = {}
     charts: dict[str, list[str]] = {}
     for path in sorted(files):
@@ -115,10 +119,12 @@ def cut_units(files: OutputSet, redactor: Redactor) -> dict[str, Unit]:
         if parts[0] == "charts" and len(parts) > 2:
             charts.setdefault(parts[1], []).append(f"{'/'.join(parts[2:])}  sha256:{sha256(file.data)[:12]}")
             continue
-        folder = parts[3] if len(parts) > 4 else ""
-        found = _object_units(path, file, redactor) if folder in OBJECT_FOLDERS else None
+        found = memo.get((path, file))
         if found is None:
-            found = [_file_unit(path, file, redactor)]
+            folder = parts[3] if len(parts) > 4 else ""
+            found = (_object_units(path, file, redactor) if folder in OBJECT_FOLDERS else None) or [
+                _file_unit(path, file, redactor)]
+            memo[(path, file)] = found
         for unit in found:
             key, number = unit.key, 2
             while key in units:  # the same object twice (a config file and a chart): keep both
@@ -137,19 +143,33 @@ def _parse(data: bytes) -> list[Any] | None:
         return None
 
 
+_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.M)
+
+
+def _chunks(text: str) -> list[str]:
+    """The text of each non-empty document of a YAML stream, as written."""
+    chunks = _SEPARATOR.split(text)
+    return [chunk.strip("\n") + "\n" for chunk in chunks
+            if any(line.strip() and not line.lstrip().startswith("#") for line in chunk.splitlines())]
+
+
 def _object_units(path: str, file: OutputFile, redactor: Redactor) -> list[Unit] | None:
     documents = _parse(file.data)
     if not documents or not all(isinstance(doc, dict) and isinstance(doc.get("metadata"), dict)
                                 and doc.get("kind") for doc in documents):
         return None
+    # Objects are shown as written (re-dumping is slow on big outputs); Secrets always re-dumped, redacted.
+    chunks = _chunks(file.data.decode("utf-8", "replace"))
+    written = len(chunks) == len(documents)
     units = []
-    for doc in documents:
+    for number, doc in enumerate(documents):
         meta = doc["metadata"]
         group = str(doc.get("apiVersion", "")).rpartition("/")[0]  # the version may change; the object stays
         namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
         title = f"{doc['kind']} {namespace + '/' if namespace else ''}{name}"
+        text = chunks[number] if written and not is_secret(doc) else dump(redactor.redact(doc))
         units.append(Unit(f"{file.cluster}|{group}|{doc['kind']}|{namespace}|{name}", path, file.cluster,
-                          file.tenant, title, dump(redactor.redact(doc)), len(documents) > 1))
+                          file.tenant, title, text, len(documents) > 1))
     return units
 
 

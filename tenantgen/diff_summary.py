@@ -162,8 +162,9 @@ def _tenant_change(cluster: str, tenant: str, before: dict[str, Any] | None, aft
         return [SubjectChange("tenant", cluster, tenant, "added")]
     if after is None:
         return [SubjectChange("tenant", cluster, tenant, "removed")]
-    old_projects, new_projects = before.pop("argoProjects", {}), after.pop("argoProjects", {})
-    details = describe(before, after)
+    old_projects, new_projects = before.get("argoProjects") or {}, after.get("argoProjects") or {}
+    details = describe({k: v for k, v in before.items() if k != "argoProjects"},
+                       {k: v for k, v in after.items() if k != "argoProjects"})
     for project in sorted(old_projects.keys() | new_projects.keys()):
         if project not in old_projects:
             details.append(f"argo project {project} added")
@@ -200,15 +201,19 @@ _MISSING: Any = object()
 
 def describe(before: Any, after: Any, path: tuple[str, ...] = ()) -> list[str]:
     """One short line per meaningful difference between two values blocks."""
-    if isinstance(before, dict) or isinstance(after, dict):
-        if not isinstance(before, dict) or not isinstance(after, dict):
+    for kind in (dict, list):
+        if isinstance(before, kind) or isinstance(after, kind):
+            # An absent block compares as an empty one, so its contents are listed one by one.
+            old = kind() if before is _MISSING or before is None else before
+            new = kind() if after is _MISSING or after is None else after
+            if isinstance(old, dict) and isinstance(new, dict):
+                lines: list[str] = []
+                for key in _keys(old, new):
+                    lines.extend(describe(old.get(key, _MISSING), new.get(key, _MISSING), (*path, str(key))))
+                return lines
+            if isinstance(old, list) and isinstance(new, list):
+                return _list_lines(path, old, new)
             return [_scalar_line(path, before, after)]
-        lines: list[str] = []
-        for key in _keys(before, after):
-            lines.extend(describe(before.get(key, _MISSING), after.get(key, _MISSING), (*path, str(key))))
-        return lines
-    if isinstance(before, list) and isinstance(after, list):
-        return _list_lines(path, before, after)
     if before == after:
         return []
     return [_scalar_line(path, before, after)]

@@ -91,8 +91,11 @@ class TreeDocs:
     tier_config: dict[str, list[ConfigFile]] = field(default_factory=dict)
     accounts: dict[tuple[str, str], Document] = field(default_factory=dict)
     clusters: list[ClusterDocs] = field(default_factory=list)
+    files_read: int | None = None  # set by the loader: every file read, usable or not
 
     def file_count(self) -> int:
+        if self.files_read is not None:
+            return self.files_read
         configs = sum(len(files) for files in self.tier_config.values())
         configs += sum(len(cluster.config) for cluster in self.clusters)
         return len(self.documents()) + configs

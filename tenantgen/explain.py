@@ -19,9 +19,10 @@ from tenantgen.merge import leaves
 from tenantgen.output import OutputFile
 from tenantgen.plan import ClusterPlan
 from tenantgen.report import console_for
+from tenantgen.scaffold_values import order_like_schema, spec_field
 from tenantgen.yamlio import YamlProblem, load_all
 
-MAX_VALUE_WIDTH = 40
+MAX_VALUE_WIDTH = 60
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -103,9 +104,15 @@ def unknown_tenant_message(name: str, known: Iterable[str]) -> str:
     return f"unknown tenant {name!r}; known tenants: {', '.join(ordered) or 'none'}"
 
 
+def effective_spec(tenant: TenantModel) -> dict[str, Any]:
+    """The merged spec in the order the Tenant schema documents its fields (not the order layers set them)."""
+    ordered: dict[str, Any] = order_like_schema(tenant.spec, spec_field("Tenant"))
+    return ordered
+
+
 def provenance(tenant: TenantModel) -> list[ValueLine]:
     lines = []
-    for path, value in leaves(tenant.spec):
+    for path, value in leaves(effective_spec(tenant)):
         origin = tenant.merged.origin(path)
         if origin is None:  # cannot happen for merged values; kept total for safety
             lines.append(ValueLine(format_path(path), value, "?", "", 0, 0))
@@ -155,8 +162,8 @@ def _objects(files: Mapping[str, OutputFile], prefix: str) -> list[ObjectLine]:
             documents = load_all(file.data)
         except YamlProblem:
             documents = []
-        body = documents[0] if documents and isinstance(documents[0], dict) else {}
-        meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        body: dict[str, Any] = documents[0] if documents and isinstance(documents[0], dict) else {}
+        meta: dict[str, Any] = body["metadata"] if isinstance(body.get("metadata"), dict) else {}
         objects.append(ObjectLine(str(body.get("kind", "?")), str(meta.get("name", "?")),
                                   str(meta.get("namespace", "")), path))
     return objects

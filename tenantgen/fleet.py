@@ -14,6 +14,7 @@ from tenantgen.documents import ClusterDocs, ConfigFile, Document, TreeDocs
 from tenantgen.merge import Layer, Merged, merge_layers
 
 DEFAULT_CLUSTER_ROLES = ("admin", "capsule-namespace-deleter")
+DEFAULT_NAMESPACE_QUOTA = 10  # as documented in the tenant schema
 
 
 @dataclass(eq=False)
@@ -25,6 +26,10 @@ class TenantModel:
     @property
     def spec(self) -> dict[str, Any]:
         return self.merged.value
+
+    @property
+    def namespace_quota(self) -> int:
+        return int((self.spec.get("namespaces") or {}).get("quota", DEFAULT_NAMESPACE_QUOTA))
 
     @property
     def default_namespace(self) -> str:

@@ -43,7 +43,8 @@ def render_helmfile(cp: ClusterPlan, tree_name: str, templates_dir: Path | None 
     try:
         text = environment(templates_dir).get_template(TEMPLATE).render(context)
     except TemplateError as exc:
-        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
         raise TenantgenError(f"template {TEMPLATE}{where}: {exc.message or exc}") from None
     try:
         load_all(text.encode())

@@ -94,7 +94,8 @@ def read_index(out: Path) -> dict[str, dict[str, Any]]:
         return {}
     if not isinstance(index, dict) or index.get("version") != INDEX_VERSION or not isinstance(index.get("files"), dict):
         return {}  # an index that cannot be trusted is ignored: nothing is pruned on its word
-    return index["files"]
+    files: dict[str, dict[str, Any]] = index["files"]
+    return files
 
 
 def safe_target(out: Path, rel: str) -> Path:
@@ -234,8 +235,8 @@ def _signals_held() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for sig in received:
-            signal.raise_signal(sig)
+        for signum in received:
+            signal.raise_signal(signum)
 
 
 @dataclass(frozen=True)

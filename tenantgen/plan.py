@@ -118,14 +118,13 @@ def tenant_values(cluster: ClusterModel, tenant: TenantModel, context: dict[str,
     contact = spec.get("contact") or {}
     metadata = spec.get("additionalMetadata") or {}
     services = spec.get("services") or {}
-    namespaces = spec.get("namespaces") or {}
     tenant_block: dict[str, Any] = {
         "name": tenant.name,
         "owners": owners,
         "costCenter": str(spec.get("costCenter", "")),
         "contact": {"slack": str(contact.get("slack", "")), "email": str(contact.get("email", ""))},
         "nodePool": str(spec.get("nodePool", "")),
-        "namespaces": {"quota": namespaces.get("quota", 10), "default": tenant.default_namespace},
+        "namespaces": {"quota": tenant.namespace_quota, "default": tenant.default_namespace},
         "resources": _mapping(spec.get("resources")),
         "limitRange": _mapping(spec.get("limitRange")),
         "ingress": {

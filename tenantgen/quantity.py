@@ -15,7 +15,7 @@ _SUFFIXES = {
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 
 
-def parse_quantity(text: str | int | float) -> Decimal:
+def parse_quantity(text: str | float) -> Decimal:
     """``"500m"`` -> 0.5, ``"2Gi"`` -> 2147483648. Raises ValueError for anything else."""
     match = _QUANTITY.match(str(text))
     if not match:

@@ -39,6 +39,7 @@ def _schema_file(name: str) -> dict[str, Any]:
 def _deref(node: Node, base: str) -> tuple[dict[str, Any], str]:
     """Follow ``$ref`` and fold ``allOf`` into one node; returns the node and the file it lives in."""
     merged = dict(node)
+    base = str(merged.pop("x-base", base))
     for _ in range(32):  # a $ref chain longer than this would be a schema bug
         ref = merged.pop("$ref", None)
         if ref is None:
@@ -50,8 +51,10 @@ def _deref(node: Node, base: str) -> tuple[dict[str, Any], str]:
             target = target[part]
         merged = {**target, **merged}  # keywords next to $ref (descriptions) win
     for part in merged.pop("allOf", []):
-        resolved, _ = _deref(part, base)
-        merged.setdefault("properties", {}).update(resolved.get("properties") or {})
+        resolved, part_base = _deref(part, base)
+        # Properties keep the file they were written in, so their own $refs resolve there.
+        merged.setdefault("properties", {}).update(
+            {name: {**sub, "x-base": part_base} for name, sub in (resolved.get("properties") or {}).items()})
         merged["required"] = [*merged.get("required", []), *resolved.get("required", [])]
         for key in ("type", "additionalProperties", "description"):
             if key in resolved:

@@ -83,11 +83,30 @@ def schema_problems(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[JsonPa
             continue
         if error.context:
             error = best_match(error.context) or error
-        yield _path_of(error), explain(error)
+        yield _path_of(error), explain(error, _property_schema(kind, error))
+
+
+def _property_schema(kind: str, error: ValidationError) -> Mapping[str, Any] | None:
+    """The schema of the property that failed, before its ``$ref`` was followed.
+
+    ``error.schema`` is the referenced definition (``quantity``); the property (``memory``) has
+    the examples that fit it ("8Gi", not "500m").
+    """
+    node: Any = schema_of(kind)
+    resolver = _registry().resolver(base_uri=node["$id"])
+    try:
+        for key in list(error.absolute_schema_path)[:-1]:
+            while isinstance(node, dict) and key not in node and "$ref" in node:
+                resolved = resolver.lookup(node["$ref"])
+                node, resolver = resolved.contents, resolved.resolver
+            node = node[key]
+    except (KeyError, IndexError, TypeError, LookupError):
+        return None
+    return node if isinstance(node, dict) else None
 
 
 def _required_choice(error: ValidationError) -> str | None:
-    """A readable message for ``oneOf``/``anyOf`` whose branches only require a field (role or instanceProfile)."""
+    """A readable message for ``oneOf``/``anyOf`` whose branches each only require a field."""
     branches = error.validator_value
     if error.validator not in ("oneOf", "anyOf") or not isinstance(error.instance, dict):
         return None
@@ -126,7 +145,7 @@ def _missing_property(error: ValidationError) -> str | None:
 
 
 def _unexpected(error: ValidationError) -> list[str]:
-    allowed = set((error.schema.get("properties") or {}))
+    allowed = set(error.schema.get("properties") or {})
     patterns = error.schema.get("patternProperties") or {}
     if not isinstance(error.instance, dict):
         return []
@@ -138,8 +157,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= MAX_VALUE_REPR else text[: MAX_VALUE_REPR - 3] + "..."
 
 
-def explain(error: ValidationError) -> str:
-    """A one-line message that says what is wrong and what is allowed."""
+def explain(error: ValidationError, property_schema: Mapping[str, Any] | None = None) -> str:
+    """A one-line message that says what is wrong and what is allowed.
+
+    ``property_schema`` (the failing property as written, before ``$ref``) supplies the examples.
+    """
     schema = error.schema if isinstance(error.schema, dict) else {}
     value = _short(error.instance)
     if "propertyNames" in error.absolute_schema_path:
@@ -161,15 +183,17 @@ def explain(error: ValidationError) -> str:
         found = "null" if error.instance is None else f"{_json_type(error.instance)} {value}"
         return f"expected {expected_text}, found {found}"
     if kind in ("pattern", "format"):
-        hint = _examples_hint(schema)
-        rule = f"match pattern {error.validator_value}" if kind == "pattern" else f"be a valid {error.validator_value}"
+        hint = _examples_hint(property_schema or {}) or _examples_hint(schema)
+        rule = f"match pattern {error.validator_value}" if kind == "pattern" else (
+            f"be a valid {error.validator_value}")
         return f"{value} is not allowed: must {rule}{hint}"
     if kind in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems",
                 "exclusiveMaximum", "exclusiveMinimum", "uniqueItems"):
         return f"{value}: {error.message.split(' is ', 1)[-1] if ' is ' in error.message else error.message}"
     if kind == "oneOf" and isinstance(error.instance, dict):
         return f"{error.message.split(' is ', 1)[-1]}" if " is " in error.message else error.message
-    return error.message if len(error.message) < 300 else error.message[:297] + "..."
+    message = str(error.message)
+    return message if len(message) < 300 else message[:297] + "..."
 
 
 def _examples_hint(schema: Mapping[str, Any]) -> str:

@@ -49,6 +49,7 @@ class Loader:
     root: Path
     display_root: str
     findings: list[Finding] = field(default_factory=list)
+    files_read: int = 0
 
     def __post_init__(self) -> None:
         self._real_root = self.root.resolve()
@@ -95,6 +96,7 @@ class Loader:
         return False
 
     def read(self, path: Path) -> list[Any] | None:
+        self.files_read += 1
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
@@ -194,6 +196,7 @@ class Loader:
                                       "(<tier>/tier.yaml)", "stray")
         if not tree.tiers and not self.findings:
             self.report(self.root, "no tiers found: expected <tier>/tier.yaml folders in this tree", "empty")
+        tree.files_read = self.files_read
         return tree
 
     def load_tier(self, tree: TreeDocs, tier_dir: Path) -> None:

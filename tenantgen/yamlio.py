@@ -179,7 +179,7 @@ def _walk_positions(node: Any, path: JsonPath, depth: int = 0) -> Iterator[tuple
 def _output_dumper() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # keep the order the data was built in
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep the order the data was built in
     yaml.width = 4096  # long strings (regexes, policies) stay on one line: stable diffs
     yaml.allow_unicode = True
     return yaml

@@ -17,6 +17,7 @@ from tenantgen.explain import (
     ClusterSection,
     Explanation,
     computed_values,
+    effective_spec,
     provenance,
     release_lines,
     unknown_tenant_message,
@@ -39,7 +40,8 @@ class ExplainOptions:
     chart_dirs: tuple[Path, ...] = ()
 
 
-def run_explain(options: ExplainOptions, stdout: TextIO = sys.stdout) -> int:
+def run_explain(options: ExplainOptions, stdout: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout  # looked up per call: tests redirect it
     validation = validate_tree(options.tree)
     chosen = _clusters_of(validation, options)
     tree_name = validation.tree.display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
@@ -100,7 +102,7 @@ def _section(tenant: str, docs: ClusterDocs, validation: Validation) -> ClusterS
         section.notes.append("the effective spec cannot be computed until the schema findings of this tenant, "
                              "its cluster or its tier are fixed")
         return section
-    section.spec = tenant_model.spec
+    section.spec = effective_spec(tenant_model)
     section.values = provenance(tenant_model)
     section.computed = computed_values(model, tenant_model)
     return section

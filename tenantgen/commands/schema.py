@@ -27,7 +27,8 @@ def _kind_names() -> list[str]:
     return [names.get(kind, kind.lower()) for kind in schema_files()]
 
 
-def run_schema(kind: str | None, out: Path | None, stdout: TextIO = sys.stdout) -> int:
+def run_schema(kind: str | None, out: Path | None, stdout: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout  # looked up per call: tests redirect it
     if out is None:
         if kind is None:
             raise UsageError(f"name a KIND to print its schema, or pass -o DIR to write all of them; "

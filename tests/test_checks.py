@@ -1,0 +1,437 @@
+"""Cross-file checks on the effective (merged) fleet: references, uniqueness, hostnames, guardrails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tenantgen.hostnames import has_allowed_suffix, overlaps
+from tests.trees import (
+    ALPHA,
+    APPS_POOL,
+    BETA,
+    CLUSTER,
+    CLUSTER_YAML,
+    POOL_YAML,
+    POOLS,
+    PROJECTS,
+    TENANTS,
+    TIER,
+    TIER_YAML,
+    build_tree,
+    findings,
+    lines,
+    pos,
+    project_yaml,
+    shown,
+    tenant_yaml,
+)
+
+CLUSTER_NAME = "dev-euw1"
+
+
+def beta(extra: str = "", hostname: str | None = "*.beta.example.com") -> dict[str, str | bytes | None]:
+    return {BETA: tenant_yaml("beta", hostname, extra)}
+
+
+def at(rel: str, text: str, needle: str, occurrence: int = 1) -> str:
+    line, col = pos(text, needle, occurrence)
+    return f"{shown(rel)}:{line}:{col}"
+
+
+# -- references ------------------------------------------------------------------------------------
+
+def test_unknown_node_pool_lists_the_pools_that_exist(tmp_path: Path) -> None:
+    changes = beta("nodePool: batch\n")
+    root = build_tree(tmp_path, {**changes, f"{POOLS}/ci.yaml": POOL_YAML.replace("name: apps", "name: ci")})
+    assert lines(root) == [
+        (f"{at(BETA, changes[BETA], 'nodePool')}: $.spec.nodePool: node pool 'batch' does not exist in cluster "
+        "'dev-euw1'; defined here: apps, ci"),
+    ]
+
+
+def test_unknown_node_pool_from_cluster_default_names_each_tenant(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, {CLUSTER: CLUSTER_YAML.replace("nodePool: apps", "nodePool: spot")})
+    where = at(CLUSTER, CLUSTER_YAML, "nodePool")
+    assert lines(root) == [
+        f"{where}: $.spec.defaults.nodePool: tenant '{name}' (inherited from the cluster default): node pool "
+        "'spot' does not exist in cluster 'dev-euw1'; defined here: apps"
+        for name in ("alpha", "beta")
+    ]
+
+
+def test_argo_project_for_an_unknown_tenant(tmp_path: Path) -> None:
+    rel = f"{PROJECTS}/gamma.yaml"
+    root = build_tree(tmp_path, {rel: project_yaml("gamma")})
+    assert lines(root) == [
+        (f"{shown(rel)}:6:3: $.spec.tenant: tenant 'gamma' does not exist in cluster 'dev-euw1'; "
+        "defined here: alpha, beta"),
+    ]
+
+
+def test_argo_project_may_belong_to_a_tenant_with_schema_errors(tmp_path: Path) -> None:
+    # The tenant exists; only its own schema error is reported.
+    root = build_tree(tmp_path, beta("namespaces:\n  quota: lots\n"))
+    assert [f.code for f in findings(root)] == ["schema"]
+
+
+# -- node pools need Karpenter ---------------------------------------------------------------------
+
+def _without_karpenter() -> str:
+    start, end = CLUSTER_YAML.index("  karpenter:"), CLUSTER_YAML.index("  defaults:")
+    return CLUSTER_YAML[:start] + CLUSTER_YAML[end:]
+
+
+def test_node_pools_need_karpenter_settings_in_cluster_yaml(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, {CLUSTER: _without_karpenter()})
+    assert lines(root) == [
+        (f"{shown(APPS_POOL)}:2:1: $.kind: node pool 'apps' needs spec.karpenter in {shown(CLUSTER)} (role or "
+        "instanceProfile, subnetSelector, securityGroupSelector, amiAlias): tenantgen renders node pools as "
+        "Karpenter NodePools"),
+    ]
+
+
+def test_a_cluster_without_node_pools_needs_no_karpenter(tmp_path: Path) -> None:
+    cluster = _without_karpenter().replace("    nodePool: apps\n", "")
+    assert lines(build_tree(tmp_path, {CLUSTER: cluster, APPS_POOL: None})) == []
+
+
+# -- names and namespaces --------------------------------------------------------------------------
+
+def test_duplicate_default_namespace(tmp_path: Path) -> None:
+    text = tenant_yaml("alpha", "api.alpha.example.com", "namespaces:\n  default: alpha-api\n")
+    beta_text = tenant_yaml("beta", None, "namespaces:\n  default: alpha-api\n")
+    root = build_tree(tmp_path, {ALPHA: text, BETA: beta_text})
+    where = at(BETA, beta_text, "default")
+    assert lines(root) == [
+        (f"{where}: $.spec.namespaces.default: default namespace 'alpha-api' is already the default of tenant "
+        "'alpha'"),
+        (f"{where}: $.spec.namespaces.default: default namespace 'alpha-api' must start with the tenant name: "
+        "'beta-...'"),
+    ]
+
+
+def test_default_namespace_must_start_with_tenant_name(tmp_path: Path) -> None:
+    changes = beta("namespaces:\n  default: betaapi\n")
+    assert lines(build_tree(tmp_path, changes)) == [
+        (f"{at(BETA, changes[BETA], 'default:')}: $.spec.namespaces.default: default namespace 'betaapi' must start with the tenant "
+        "name: 'beta-...'"),
+    ]
+
+
+def test_default_namespace_from_a_default_is_reported_there(tmp_path: Path) -> None:
+    cluster = CLUSTER_YAML.replace("    nodePool: apps\n", "    nodePool: apps\n    namespaces:\n      default: shared\n")
+    result = lines(build_tree(tmp_path, {CLUSTER: cluster}))
+    where = at(CLUSTER, cluster, "default: shared")
+    assert result == [
+        (f"{where}: $.spec.defaults.namespaces.default: tenant 'alpha' (inherited from the cluster default): "
+        "default namespace 'shared' must start with the tenant name: 'alpha-...'"),
+        (f"{where}: $.spec.defaults.namespaces.default: tenant 'beta' (inherited from the cluster default): "
+        "default namespace 'shared' is already the default of tenant 'alpha'"),
+        (f"{where}: $.spec.defaults.namespaces.default: tenant 'beta' (inherited from the cluster default): "
+        "default namespace 'shared' must start with the tenant name: 'beta-...'"),
+    ]
+
+
+def test_tenant_name_that_prefixes_another(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, {f"{TENANTS}/team.yaml": tenant_yaml("team"),
+                                 f"{TENANTS}/team-a.yaml": tenant_yaml("team-a")})
+    assert lines(root) == [
+        (f"{shown(TENANTS)}/team-a.yaml:4:3: $.metadata.name: tenant name 'team-a' starts with tenant 'team' + '-': "
+        "namespaces 'team-a-*' would also match 'team-*'; rename one of them"),
+    ]
+
+
+def test_similar_names_without_the_dash_are_fine(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, {f"{TENANTS}/team.yaml": tenant_yaml("team"),
+                                 f"{TENANTS}/teamb.yaml": tenant_yaml("teamb")})
+    assert lines(root) == []
+
+
+# -- hostnames -------------------------------------------------------------------------------------
+
+def test_same_literal_hostname_in_two_tenants(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, beta(hostname="api.alpha.example.com"))
+    assert lines(root) == [
+        (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'api.alpha.example.com' overlaps "
+        "'api.alpha.example.com' of tenant 'alpha' in cluster 'dev-euw1'; hostnames must be unique per cluster"),
+    ]
+
+
+def test_wildcard_covering_another_tenants_literal(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, beta(hostname="*.alpha.example.com"))
+    assert lines(root) == [
+        (f"{shown(ALPHA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'api.alpha.example.com' overlaps "
+        "'*.alpha.example.com' of tenant 'beta' in cluster 'dev-euw1'; hostnames must be unique per cluster"),
+    ]
+
+
+def test_same_wildcard_in_two_tenants(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, {ALPHA: tenant_yaml("alpha", "*.beta.example.com")})
+    assert lines(root) == [
+        (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname '*.beta.example.com' overlaps "
+        "'*.beta.example.com' of tenant 'alpha' in cluster 'dev-euw1'; hostnames must be unique per cluster"),
+    ]
+
+
+@pytest.mark.parametrize("hostname", ["x.y.beta.example.com", "beta.example.com", "*.x.beta.example.com"])
+def test_a_wildcard_covers_one_label_only(tmp_path: Path, hostname: str) -> None:
+    # *.beta.example.com matches x.beta.example.com, but not beta.example.com or x.y.beta.example.com.
+    assert lines(build_tree(tmp_path, {ALPHA: tenant_yaml("alpha", hostname)})) == []
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("a.example.com", "a.example.com", True),
+    ("*.a.example.com", "x.a.example.com", True),
+    ("x.a.example.com", "*.a.example.com", True),
+    ("*.a.example.com", "*.a.example.com", True),
+    ("*.a.example.com", "x.y.a.example.com", False),
+    ("*.a.example.com", "a.example.com", False),
+    ("*.a.example.com", "*.b.a.example.com", False),
+    ("a.example.com", "b.example.com", False),
+])
+def test_overlaps(a: str, b: str, expected: bool) -> None:
+    assert overlaps(a, b) is expected
+
+
+def test_explicit_hostname_colliding_with_another_tenants_automatic_hostname(tmp_path: Path) -> None:
+    root = build_tree(tmp_path, beta(hostname="alpha.apps.dev-euw1.k8s.example.com"))
+    assert lines(root) == [
+        (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'alpha.apps.dev-euw1.k8s.example.com' "
+        "overlaps 'alpha.apps.dev-euw1.k8s.example.com' of tenant 'alpha' in cluster 'dev-euw1'; "
+        "hostnames must be unique per cluster"),
+    ]
+
+
+def test_wildcard_covering_the_automatic_hostnames_is_reported_on_the_wildcard(tmp_path: Path) -> None:
+    # alpha never wrote alpha.apps...: the finding belongs to beta's wildcard, not to alpha's file.
+    root = build_tree(tmp_path, beta(hostname="*.apps.dev-euw1.k8s.example.com"))
+    assert lines(root) == [
+        (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname '*.apps.dev-euw1.k8s.example.com' overlaps "
+        "'alpha.apps.dev-euw1.k8s.example.com' of tenant 'alpha' in cluster 'dev-euw1'; "
+        "hostnames must be unique per cluster"),
+    ]
+
+
+def test_hostnames_may_repeat_in_another_cluster(tmp_path: Path) -> None:
+    other = "dev/dev-aws/dev-euw2"
+    cluster = CLUSTER_YAML.replace("dev-euw1", "dev-euw2")
+    root = build_tree(tmp_path, {f"{other}/cluster.yaml": cluster,
+                                 f"{other}/node-pools/apps.yaml": POOL_YAML,
+                                 f"{other}/tenants/gamma.yaml": tenant_yaml("gamma", "api.alpha.example.com")})
+    assert lines(root) == []
+
+
+@pytest.mark.parametrize("hostname", ["a.example.com.evil.com", "evilexample.com", "example.org"])
+def test_hostname_outside_the_tiers_suffixes(tmp_path: Path, hostname: str) -> None:
+    root = build_tree(tmp_path, beta(hostname=hostname))
+    assert lines(root) == [
+        (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname {hostname!r} is outside the domains of "
+        "tier 'dev'; allowed: example.com"),
+    ]
+
+
+@pytest.mark.parametrize("hostname", ["example.com", "deep.below.example.com", "*.example.com"])
+def test_hostname_within_the_tiers_suffixes(tmp_path: Path, hostname: str) -> None:
+    assert lines(build_tree(tmp_path, beta(hostname=hostname))) == []
+
+
+@pytest.mark.parametrize(("hostname", "suffixes", "allowed"), [
+    ("example.com", [".example.com"], False),
+    ("a.example.com", [".example.com"], True),
+    ("*.example.com", [".example.com"], True),
+    ("evilexample.com", ["example.com"], False),
+    ("a.example.com.evil.com", ["example.com"], False),
+    ("a.example.com", [], False),
+])
+def test_has_allowed_suffix(hostname: str, suffixes: list[str], allowed: bool) -> None:
+    assert has_allowed_suffix(hostname, suffixes) is allowed
+
+
+def test_unknown_placeholder_in_tenant_hostname(tmp_path: Path) -> None:
+    tier = TIER_YAML.replace("{cluster.hostname}", "{cluster.domain}")
+    root = build_tree(tmp_path, {TIER: tier})
+    assert lines(root) == [
+        (f"{shown(TIER)}:7:3: $.spec.tenantHostname: unknown placeholder {{cluster.domain}}; "
+        "allowed: {tenant}, {tier}, {cluster.name}, {cluster.hostname}"),
+    ]
+
+
+def test_tenant_hostname_with_every_placeholder(tmp_path: Path) -> None:
+    tier = TIER_YAML.replace('"{tenant}.apps.{cluster.hostname}"', '"{tenant}.{cluster.name}.{tier}.example.com"')
+    assert lines(build_tree(tmp_path, {TIER: tier})) == []
+
+
+# -- guardrails ------------------------------------------------------------------------------------
+
+def test_max_namespaces_exceeded(tmp_path: Path) -> None:
+    changes = beta("namespaces:\n  quota: 11\n")
+    assert lines(build_tree(tmp_path, changes)) == [
+        (f"{at(BETA, changes[BETA], 'quota')}: $.spec.namespaces.quota: namespaces.quota 11 exceeds tier 'dev' "
+        "guardrail maxNamespaces 10"),
+    ]
+
+
+def test_max_namespaces_at_the_limit(tmp_path: Path) -> None:
+    assert lines(build_tree(tmp_path, beta("namespaces:\n  quota: 10\n"))) == []
+
+
+def test_max_namespaces_with_quota_removed(tmp_path: Path) -> None:
+    # An unset quota is the documented default (10): above this tier's maximum of 5.
+    tier = TIER_YAML.replace("maxNamespaces: 10", "maxNamespaces: 5")
+    changes = beta("namespaces:\n  quota: null\n")
+    root = build_tree(tmp_path, {TIER: tier, **changes})
+    assert lines(root) == [
+        (f"{at(BETA, changes[BETA], 'namespaces:')}: $.spec.namespaces: namespaces.quota is unset and defaults to "
+        "10, which exceeds tier 'dev' guardrail maxNamespaces 5"),
+    ]
+
+
+def test_max_namespaces_with_quota_never_set(tmp_path: Path) -> None:
+    tier = TIER_YAML.replace("    namespaces:\n      quota: 2\n", "").replace("maxNamespaces: 10", "maxNamespaces: 5")
+    root = build_tree(tmp_path, {TIER: tier})
+    assert lines(root) == [
+        f"{shown(path)}:5:1: $.spec.namespaces.quota: namespaces.quota is unset and defaults to 10, which exceeds "
+        "tier 'dev' guardrail maxNamespaces 5"
+        for path in (ALPHA, BETA)
+    ]
+
+
+@pytest.mark.parametrize(("key", "value", "maximum"), [
+    ("requests:\n    cpu", '"65"', "64"),
+    ("requests:\n    memory", "300Gi", "256Gi"),
+    ("limits:\n    cpu", "129000m", "128"),
+    ("limits:\n    memory", "0.6Ti", "512Gi"),
+])
+def test_max_resources_exceeded_with_units(tmp_path: Path, key: str, value: str, maximum: str) -> None:
+    # Requests get limits at the maximum, so only the guardrail (not requests <= limits) is broken.
+    limits = "  limits: {cpu: '128', memory: 512Gi}\n" if key.startswith("requests") else ""
+    text = tenant_yaml("beta", None, f"resources:\n  {key}: {value}\n{limits}")
+    result = [f for f in findings(build_tree(tmp_path, {BETA: text})) if f.code == "guardrail"]
+    dotted = "resources." + key.replace(":\n    ", ".")
+    shown_value = value.strip('"')
+    assert [(f.field, f.message) for f in result] == [
+        (f"$.spec.{dotted}", f"{dotted} {shown_value} exceeds tier 'dev' guardrail {maximum}")]
+
+
+@pytest.mark.parametrize("extra", [
+    "resources:\n  requests: {cpu: '64', memory: 256Gi}\n  limits: {cpu: 128000m, memory: 512Gi}\n",
+    "resources:\n  requests: {cpu: 64000m, memory: 262144Mi}\n  limits: {cpu: '128', memory: 0.5Ti}\n",
+])
+def test_max_resources_at_the_limit_are_fine(tmp_path: Path, extra: str) -> None:
+    assert lines(build_tree(tmp_path, beta(extra))) == []
+
+
+def test_max_resources_with_a_removed_limit(tmp_path: Path) -> None:
+    changes = beta("resources:\n  limits: null\n")
+    assert lines(build_tree(tmp_path, changes)) == [
+        f"{at(BETA, changes[BETA], 'resources:')}: $.spec.resources: resources.limits.{key} is unset (unlimited); tier 'dev' allows at "
+        f"most {maximum}"
+        for key, maximum in (("cpu", "128"), ("memory", "512Gi"))
+    ]
+
+
+def test_ingress_class_not_allowed(tmp_path: Path) -> None:
+    text = tenant_yaml("beta", None, "ingress:\n  classes: [nginx-internal, traefik]\n")
+    root = build_tree(tmp_path, {BETA: text})
+    assert lines(root) == [
+        (f"{at(BETA, text, 'traefik')}: $.spec.ingress.classes[1]: ingress class 'traefik' is not allowed in tier "
+        "'dev'; allowed: nginx-internal, nginx-public"),
+    ]
+
+
+def test_service_type_not_allowed(tmp_path: Path) -> None:
+    changes = beta("services:\n  loadBalancer: true\n  nodePort: false\n")
+    assert lines(build_tree(tmp_path, changes)) == [
+        (f"{at(BETA, changes[BETA], 'loadBalancer')}: $.spec.services.loadBalancer: services.loadBalancer is not allowed in tier 'dev' "
+        "(guardrails.allowedServices)"),
+    ]
+
+
+def test_service_type_allowed_by_the_tier(tmp_path: Path) -> None:
+    tier = TIER_YAML + "    allowedServices:\n      loadBalancer: true\n"
+    assert lines(build_tree(tmp_path, {TIER: tier, **beta("services:\n  loadBalancer: true\n")})) == []
+
+
+def test_required_field_missing(tmp_path: Path) -> None:
+    text = tenant_yaml("beta").replace("  contact:\n    email: beta@example.com\n", "  contact:\n    slack: '#beta'\n")
+    root = build_tree(tmp_path, {BETA: text})
+    assert lines(root) == [
+        (f"{shown(BETA)}:10:3: $.spec.contact.email: contact.email is required by tier 'dev' "
+        "(guardrails.requiredFields) but not set"),
+    ]
+
+
+def test_required_field_missing_with_its_parent(tmp_path: Path) -> None:
+    text = tenant_yaml("beta").replace("  costCenter: CC-1\n  contact:\n    email: beta@example.com\n", "")
+    root = build_tree(tmp_path, {BETA: text})
+    assert lines(root) == [
+        (f"{shown(BETA)}:5:1: $.spec.contact.email: contact.email is required by tier 'dev' "
+        "(guardrails.requiredFields) but not set"),
+        (f"{shown(BETA)}:5:1: $.spec.costCenter: costCenter is required by tier 'dev' "
+        "(guardrails.requiredFields) but not set"),
+    ]
+
+
+def test_required_field_set_by_a_default(tmp_path: Path) -> None:
+    cluster = CLUSTER_YAML.replace("    nodePool: apps\n", "    nodePool: apps\n    costCenter: CC-9\n")
+    text = tenant_yaml("beta").replace("  costCenter: CC-1\n", "")
+    assert lines(build_tree(tmp_path, {CLUSTER: cluster, BETA: text})) == []
+
+
+def test_violation_inherited_from_cluster_default_is_reported_there(tmp_path: Path) -> None:
+    cluster = CLUSTER_YAML + "    namespaces:\n      quota: 15\n"
+    root = build_tree(tmp_path, {CLUSTER: cluster})
+    where = at(CLUSTER, cluster, "quota")
+    assert where == f"{shown(CLUSTER)}:21:7"
+    assert lines(root) == [
+        f"{where}: $.spec.defaults.namespaces.quota: tenant '{name}' (inherited from the cluster default): "
+        "namespaces.quota 15 exceeds tier 'dev' guardrail maxNamespaces 10"
+        for name in ("alpha", "beta")
+    ]
+
+
+def test_a_tenant_override_fixes_an_inherited_violation(tmp_path: Path) -> None:
+    cluster = CLUSTER_YAML + "    namespaces:\n      quota: 15\n"
+    root = build_tree(tmp_path, {CLUSTER: cluster, **beta("namespaces:\n  quota: 4\n")})
+    assert [f.message.split(":")[0] for f in findings(root)] == [
+        "tenant 'alpha' (inherited from the cluster default)"]
+
+
+def test_violation_inherited_from_tier_default(tmp_path: Path) -> None:
+    tier = TIER_YAML.replace('limits: {cpu: "8", memory: 32Gi}', 'limits: {cpu: "8", memory: 1Ti}')
+    root = build_tree(tmp_path, {TIER: tier})
+    where = at(TIER, tier, "memory: 1Ti")
+    assert lines(root) == [
+        f"{where}: $.spec.defaults.resources.limits.memory: tenant '{name}' (inherited from the tier default): "
+        "resources.limits.memory 1Ti exceeds tier 'dev' guardrail 512Gi"
+        for name in ("alpha", "beta")
+    ]
+
+
+# -- consistency -----------------------------------------------------------------------------------
+
+def test_request_above_limit(tmp_path: Path) -> None:
+    text = tenant_yaml("beta", None, "resources:\n  requests:\n    cpu: '9'\n")
+    root = build_tree(tmp_path, {BETA: text})
+    assert lines(root) == [
+        (f"{at(BETA, text, 'cpu')}: $.spec.resources.requests.cpu: resources.requests.cpu 9 is greater than "
+        "resources.limits.cpu 8"),
+    ]
+
+
+def test_limit_range_default_request_above_default(tmp_path: Path) -> None:
+    text = tenant_yaml("beta", None, "limitRange:\n  default: {memory: 512Mi}\n  defaultRequest: {memory: 1Gi}\n")
+    root = build_tree(tmp_path, {BETA: text})
+    assert lines(root) == [
+        (f"{at(BETA, text, 'memory: 1Gi')}: $.spec.limitRange.defaultRequest.memory: limitRange.defaultRequest.memory "
+        "1Gi is greater than limitRange.default.memory 512Mi"),
+    ]
+
+
+def test_limit_range_default_above_max(tmp_path: Path) -> None:
+    text = tenant_yaml("beta", None, "limitRange:\n  default: {cpu: '2'}\n  max: {cpu: 1500m}\n")
+    [finding] = findings(build_tree(tmp_path, {BETA: text}))
+    assert (finding.field, finding.message) == (
+        "$.spec.limitRange.default.cpu", "limitRange.default.cpu 2 is greater than limitRange.max.cpu 1500m")
