@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import io
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tenantgen.findings import JsonPath
 
@@ -27,6 +29,14 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 # Counted with aliases expanded, so a "billion laughs" file is stopped long before it is walked.
 MAX_NODES = 200_000
+# libyaml's composer recurses in C: ~40,000 nested collections overflow the C stack (a segfault, not
+# an exception), and parse time grows with the square of the depth. A cheap scan of the text refuses
+# anything near that before the parser sees it; MAX_DEPTH is then enforced exactly on the data.
+SCAN_DEPTH = 1000
+# Leading indentation plus compact block indicators ("- - - x", "? "): each nesting level costs at least
+# one of these characters, so their count bounds a line's block depth.
+_BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:](?:[ \t]+|$))*", re.MULTILINE)
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,9 @@ def decode(raw: bytes) -> str:
             code="too-large",
         )
     if b"\x00" in raw:
-        raise YamlProblem("file is binary (it contains NUL bytes); expected UTF-8 YAML text", code="encoding")
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise YamlProblem("file is binary (it contains NUL bytes); expected UTF-8 YAML text", line, 1,
+                          code="encoding")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -73,6 +85,7 @@ def decode(raw: bytes) -> str:
 def load_all(raw: bytes) -> list[Any]:
     """Parse every document of a YAML file into plain, checked data."""
     text = decode(raw)
+    _check_nesting(text)
     try:
         documents = list(_safe_loader().load_all(text))
     except MarkedYAMLError as exc:
@@ -81,7 +94,86 @@ def load_all(raw: bytes) -> list[Any]:
         raise YamlProblem(f"invalid YAML: {exc}") from None
     except RecursionError:
         raise YamlProblem(f"nesting is too deep; at most {MAX_DEPTH} levels are allowed", code="too-deep") from None
-    return [_checked(doc) for doc in documents]
+    except (ValueError, OverflowError) as exc:
+        # A scalar YAML resolves to a type whose constructor refuses it: "2024-13-45", a 5,000-digit int.
+        line, col = _first_bad_node(text)
+        raise YamlProblem(f"value cannot be read: {exc}; quote it to keep it as text", line, col,
+                          "yaml-type") from None
+    try:
+        return [_checked(doc) for doc in documents]
+    except YamlProblem as problem:
+        if problem.line:
+            raise
+        line, col = _first_bad_node(text)
+        raise YamlProblem(problem.message, line, col, problem.code) from None
+
+
+def _check_nesting(text: str) -> None:
+    for match in _BLOCK_PREFIX.finditer(text):
+        if match.end() - match.start() > SCAN_DEPTH:
+            raise _too_deep(text, match.start())
+    if text.count("[") + text.count("{") <= SCAN_DEPTH:
+        return
+    depth = 0
+    for match in _FLOW_BRACKETS.finditer(text):  # brackets inside strings count too: an upper bound
+        depth = depth + 1 if match.group() in "[{" else max(0, depth - 1)
+        if depth > SCAN_DEPTH:
+            raise _too_deep(text, match.start())
+
+
+def _too_deep(text: str, offset: int) -> YamlProblem:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return YamlProblem(f"nesting is too deep; at most {MAX_DEPTH} levels are allowed", line, col, "too-deep")
+
+
+def _first_bad_node(text: str) -> tuple[int, int]:
+    """(line, col) of the first node ``_checked`` or the constructor refuses; (0, 0) if none is found.
+
+    Only called once a file has failed: it walks the composed node graph, which still has positions.
+    """
+    yaml = _safe_loader()
+    try:
+        roots = list(yaml.compose_all(text))
+    except (YAMLError, RecursionError, ValueError):
+        return (0, 0)
+    budget = MAX_NODES
+    # (node, depth, is_key), popped in document order
+    stack: list[tuple[Node, int, bool]] = [(root, 0, False) for root in reversed(roots) if root is not None]
+    while stack:
+        node, depth, is_key = stack.pop()
+        budget -= 1
+        if budget < 0 or depth > MAX_DEPTH or (_key_refused(yaml, node) if is_key else _refused(yaml, node)):
+            return (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, MappingNode):
+            for key, value in reversed(node.value):
+                stack.append((value, depth + 1, False))
+                if not key.tag.endswith(":merge"):
+                    stack.append((key, depth + 1, True))
+        elif isinstance(node, SequenceNode):
+            stack.extend((item, depth + 1, False) for item in reversed(node.value))
+    return (0, 0)
+
+
+def _refused(yaml: YAML, node: Node) -> bool:
+    if not isinstance(node, ScalarNode):
+        return not node.tag.endswith((":map", ":seq", ":omap", ":pairs"))
+    try:
+        value = yaml.constructor.construct_object(node, deep=True)
+    except Exception:  # noqa: BLE001 - any refusal is the answer we are looking for
+        return True
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return not (value is None or isinstance(value, (str, bool, int, datetime.date)))
+
+
+def _key_refused(yaml: YAML, key: Node) -> bool:
+    if not isinstance(key, ScalarNode):
+        return True
+    try:
+        return not isinstance(yaml.constructor.construct_object(key, deep=True), str)
+    except Exception:  # noqa: BLE001
+        return True
 
 
 def _problem_from(exc: MarkedYAMLError) -> YamlProblem:
