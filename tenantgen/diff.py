@@ -143,7 +143,7 @@ def _parse(data: bytes) -> list[Any] | None:
         return None
 
 
-_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.M)
+_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
 def _chunks(text: str) -> list[str]:

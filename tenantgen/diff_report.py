@@ -127,9 +127,10 @@ def _fence(lines: Sequence[str]) -> str:
 def markdown(report: DiffReport, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The PR comment, at most ``limit`` characters: diffs are cut first, then summary rows."""
     budget = limit - _RESERVE
+    outcome = "could not compare" if report.problems else _totals(report.result)
     head = [COMMENT_MARKER, f"### tenantgen diff: `{report.tree}`", "",
-            f"Comparing **{_cell(report.base)}** with **{_cell(report.head)}**: {_totals(report.result)}.", ""]
-    head += [f"> :x: **{_cell(problem)}**" for problem in report.problems]
+            f"Comparing **{_cell(report.base)}** with **{_cell(report.head)}**: {outcome}.", ""]
+    head += [f"- :x: {_cell(problem)}" for problem in report.problems]
     if report.problems:
         head.append("")
     if not report.result.changed and not report.problems:

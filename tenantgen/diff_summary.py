@@ -140,12 +140,14 @@ def summarize(base: OutputSet, head: OutputSet, objects: Sequence[ObjectChange])
         if before is None or after is None:
             subjects.append(SubjectChange("cluster", cluster, "", "added" if before is None else "removed"))
         a, b = before or ClusterFacts(), after or ClusterFacts()
-        for tenant in sorted(a.tenants.keys() | b.tenants.keys()):
-            subjects.extend(_tenant_change(cluster, tenant, a.tenants.get(tenant), b.tenants.get(tenant),
-                                           touched.get((cluster, tenant), 0)))
+        tenants = [change for tenant in sorted(a.tenants.keys() | b.tenants.keys())
+                   for change in _tenant_change(cluster, tenant, a.tenants.get(tenant), b.tenants.get(tenant),
+                                                touched.get((cluster, tenant), 0))]
+        subjects.extend(tenants)
         if before is not None and after is not None:
             details = _cluster_details(a, b)
-            if not details and touched.get((cluster, None)):
+            # helmfile.yaml changes with every tenant added or removed: only worth a line on its own.
+            if not details and not tenants and touched.get((cluster, None)):
                 details = [f"{touched[(cluster, None)]} rendered file(s) changed"]
             if details:
                 subjects.append(SubjectChange("cluster", cluster, "", "changed", tuple(details)))

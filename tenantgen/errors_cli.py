@@ -30,6 +30,12 @@ def run_guarded(work: Callable[[], int]) -> int:
     except TenantgenError as exc:
         err.print(f"error: {exc}", markup=False)
         return exc.exit_code
+    except BrokenPipeError:
+        # `tenantgen ... | head`: the reader left; not an error worth a message or a crash log.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written", markup=False)
         return 130

@@ -237,8 +237,12 @@ class _Checker:
     # (g) only self-service fields
     def fields(self, rel: str, place: Place) -> Iterator[Violation]:
         before, after = self.base_docs.get(rel), self.head_docs.get(rel)
-        if before is None or after is None:
-            return  # unreadable on one side: rule (f) reports it
+        if after is None:
+            return  # unreadable in the working tree: rule (f) reports it
+        if before is None:
+            yield Violation("g", self.path(rel), "the file cannot be read at the base ref, so the fields this "
+                                                 "change touches cannot be checked")
+            return
         allowed = self.allowed_fields(place)
         for field in changed_fields(before.data, after.data):
             inside = field.removeprefix("spec.") if field.startswith("spec.") else None

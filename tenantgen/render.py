@@ -50,9 +50,13 @@ class ReleaseFailure:
     cluster: str
     source: str  # the input file the release came from
     message: str
+    tenant: str | None = None  # None: a node pool's release
+    chart: str = ""  # "<name> <version>"
 
     def format(self) -> str:
-        return f"{self.cluster}: release {self.release} (from {self.source}): {self.message}"
+        owner = f"tenant {self.tenant}, " if self.tenant else ""
+        chart = f"chart {self.chart}, " if self.chart else ""
+        return f"{self.cluster}: {owner}release {self.release} ({chart}from {self.source}): {self.message}"
 
 
 @dataclass
@@ -111,7 +115,8 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
         result.releases += 1
         if output.error or output.problems:
             details = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
-            result.failures.extend(ReleaseFailure(release.name, cp.rel, f"{tree_name}/{release.source.rel}", d)
+            result.failures.extend(ReleaseFailure(release.name, cp.rel, f"{tree_name}/{release.source.rel}", d,
+                                                  release.tenant, f"{release.chart.name} {release.chart.version}")
                                    for d in details)
             continue
         result.objects += output.objects

@@ -33,6 +33,9 @@ MAX_NODES = 200_000
 # an exception), and parse time grows with the square of the depth. A cheap scan of the text refuses
 # anything near that before the parser sees it; MAX_DEPTH is then enforced exactly on the data.
 SCAN_DEPTH = 1000
+# Kubernetes integers are int64; bigger ones (0x followed by 5,000 digits is legal YAML) cannot even
+# be printed in an error message (Python refuses int->str beyond 4,300 digits).
+MAX_INT = 2**63 - 1
 # Leading indentation plus compact block indicators ("- - - x", "? "): each nesting level costs at least
 # one of these characters, so their count bounds a line's block depth.
 _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:](?:[ \t]+|$))*", re.MULTILINE)
@@ -143,7 +146,9 @@ def _first_bad_node(text: str) -> tuple[int, int]:
     while stack:
         node, depth, is_key = stack.pop()
         budget -= 1
-        if budget < 0 or depth > MAX_DEPTH or (_key_refused(yaml, node) if is_key else _refused(yaml, node)):
+        if budget < 0:
+            return (0, 0)  # an alias bomb: no single line is to blame
+        if depth > MAX_DEPTH or (_key_refused(yaml, node) if is_key else _refused(yaml, node)):
             return (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, MappingNode):
             for key, value in reversed(node.value):
@@ -164,6 +169,8 @@ def _refused(yaml: YAML, node: Node) -> bool:
         return True
     if isinstance(value, float):
         return not math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -MAX_INT - 1 <= value <= MAX_INT
     return not (value is None or isinstance(value, (str, bool, int, datetime.date)))
 
 
@@ -210,6 +217,8 @@ def _checked(document: Any) -> Any:
             return [walk(item, depth + 1) for item in node]
         if isinstance(node, float) and not math.isfinite(node):
             raise YamlProblem(f"{node!r} is not a finite number", code="yaml-type")
+        if isinstance(node, int) and not isinstance(node, bool) and not -MAX_INT - 1 <= node <= MAX_INT:
+            raise YamlProblem("integer is out of range (64-bit); quote it if it is text", code="yaml-type")
         if isinstance(node, (datetime.date, datetime.datetime)):
             # Unquoted dates become strings, as Kubernetes' own YAML handling would have them.
             return node.isoformat()

@@ -177,8 +177,8 @@ def test_secret_data_is_redacted_in_every_format(scenario: Scenario) -> None:
         assert hashlib.sha256(PLANTED.encode()).hexdigest()[:8] not in result.stdout  # keyed, not a plain hash
         assert "<redacted sha256:" in result.stdout
     # The change is still visible: the planted keys are gone on the working-tree side.
-    assert re.search(r"^-  password: <redacted sha256:[0-9a-f]{8}>$", scenario.against.stdout, re.M)
-    assert re.search(r"^-  token: <redacted sha256:[0-9a-f]{8}>$", scenario.against.stdout, re.M)
+    assert re.search(r"^-  password: <redacted sha256:[0-9a-f]{8}>$", scenario.against.stdout, re.MULTILINE)
+    assert re.search(r"^-  token: <redacted sha256:[0-9a-f]{8}>$", scenario.against.stdout, re.MULTILINE)
 
 
 def test_unknown_ref_and_bad_option_combinations(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,7 +214,7 @@ def configmap(lines: int, marker: str) -> OutputFile:
 
 def test_markdown_is_cut_to_githubs_comment_limit() -> None:
     path = f"{CLUSTER}/manifests/alpha-post-install/configmap-big.yaml"
-    other = f"dev/dev-aws/dev-euw2/manifests/alpha-post-install/configmap-big.yaml"
+    other = "dev/dev-aws/dev-euw2/manifests/alpha-post-install/configmap-big.yaml"
     base = {path: configmap(8_000, "old"), other: OutputFile(b"", "dev/dev-aws/dev-euw2")}
     head = {path: configmap(8_000, "new"), other: configmap(50, "x")}
     result = compare(base, head)

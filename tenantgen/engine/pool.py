@@ -5,14 +5,23 @@ Why this shape (see the engine's measured hazards):
 - one release is in flight per worker, so a worker that dies or hangs is attributed to exactly the
   release it was rendering, reported by name, and replaced;
 - a render cannot be interrupted from inside, so a wall-clock timeout kills the worker instead;
-- workers ignore SIGINT: Ctrl-C is the parent's to handle, and it stops every worker.
+- workers ignore SIGINT: Ctrl-C is the parent's to handle, and it stops every worker;
+- a worker's stderr goes to a log file in the pool's private temporary folder: a Go crash dumps
+  hundreds of lines of goroutine stacks there, and the parent reports only its first line. Workers
+  also keep their temporary files in that folder, so closing the pool removes whatever a killed
+  worker left behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import re
+import shutil
 import signal
+import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -27,10 +36,29 @@ from tenantgen.errors import TenantgenError
 
 DEFAULT_TIMEOUT = 120.0
 START_TIMEOUT = 120.0
+LOG_READ_BYTES = 64 * 1024
+# The line of a crash log that says what happened (Go runtime, Go panic, a fatal signal).
+_CRASH_LINE = re.compile(r"^(fatal error: .*|panic: .*|SIG[A-Z]+: .*|unexpected signal.*|.*Error: .*)$", re.MULTILINE)
+_PR_SET_PDEATHSIG = 1
 
 
-def _worker_main(conn: Connection, config: WorkerConfig) -> None:
+def _die_with_parent() -> None:
+    # A worker whose parent was killed outright (SIGKILL) must not render on as an orphan.
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+
+def _worker_main(conn: Connection, config: WorkerConfig, log_path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    # Before the engine loads: the Go runtime writes its crash dumps straight to file descriptor 2.
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+    os.dup2(log, 2)
+    os.close(log)
+    tempfile.tempdir = os.path.dirname(log_path)
     renderer = ReleaseRenderer(config)
     conn.send("ready")
     while True:
@@ -49,17 +77,35 @@ def _worker_main(conn: Connection, config: WorkerConfig) -> None:
 class _Worker:
     process: BaseProcess
     conn: Connection
+    log_path: str
     job: int | None = None
     started: float = 0.0
 
 
-def _describe_death(exitcode: int | None) -> str:
+def _describe_death(exitcode: int | None, log_path: str = "") -> str:
     if exitcode is not None and exitcode < 0:
         try:
-            return f"killed by signal {signal.Signals(-exitcode).name}"
+            death = f"killed by signal {signal.Signals(-exitcode).name}"
         except ValueError:
-            return f"killed by signal {-exitcode}"
-    return f"exit code {exitcode}"
+            death = f"killed by signal {-exitcode}"
+    else:
+        death = f"exit code {exitcode}"
+    words = _last_words(log_path)
+    return f"{death}: {words}" if words else death
+
+
+def _last_words(log_path: str) -> str:
+    """The one line of a worker's log that says why it died ("fatal error: runtime: out of memory")."""
+    try:
+        with open(log_path, "rb") as log:
+            text = log.read(LOG_READ_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    match = _CRASH_LINE.search(text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    line = match.group(1).strip() if match else (lines[-1] if lines else "")
+    line = "".join(char if char.isprintable() else " " for char in line)
+    return line if len(line) <= 200 else line[:200] + "..."
 
 
 class WorkerPool:
@@ -69,6 +115,7 @@ class WorkerPool:
         self.timeout = timeout
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
+        self._tmp: str | None = None  # the workers' logs and temporary files; removed by close()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -77,22 +124,27 @@ class WorkerPool:
         self.close()
 
     def _start(self) -> _Worker:
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix="tenantgen-engine-")
+        log, log_path = tempfile.mkstemp(prefix="worker-", suffix=".log", dir=self._tmp)
+        os.close(log)
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child, self.config), daemon=True,
+        process = self._context.Process(target=_worker_main, args=(child, self.config, log_path), daemon=True,
                                         name="tenantgen-render")
         process.start()
         child.close()
         if not parent.poll(START_TIMEOUT):
             process.kill()
+            process.join(5)
             raise TenantgenError("the Helm engine did not start within "
-                                 f"{START_TIMEOUT:.0f} s ({_describe_death(process.exitcode)})")
+                                 f"{START_TIMEOUT:.0f} s ({_describe_death(process.exitcode, log_path)})")
         try:
             parent.recv()
         except EOFError:
             process.join(5)
             raise TenantgenError("the Helm engine failed to start "
-                                 f"({_describe_death(process.exitcode)}); see the messages above") from None
-        return _Worker(process, parent)
+                                 f"({_describe_death(process.exitcode, log_path)})") from None
+        return _Worker(process, parent, log_path)
 
     def _replace(self, worker: _Worker) -> None:
         self._stop(worker, kill=True)
@@ -112,11 +164,20 @@ class WorkerPool:
             worker.process.kill()
             worker.process.join(5)
         worker.conn.close()
+        try:
+            os.unlink(worker.log_path)
+        except OSError:
+            pass
 
     def close(self) -> None:
         workers, self._workers = self._workers, []
-        for worker in workers:
-            self._stop(worker, kill=worker.job is not None)
+        try:
+            for worker in workers:
+                self._stop(worker, kill=worker.job is not None)
+        finally:
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                self._tmp = None
 
     def run(self, jobs: Sequence[RenderJob],
             on_done: Callable[[int, ReleaseOutput], None] = lambda index, output: None) -> list[ReleaseOutput]:
@@ -162,7 +223,7 @@ class WorkerPool:
                 return
         if not worker.process.is_alive():
             worker.job = None
-            death = _describe_death(worker.process.exitcode)
+            death = _describe_death(worker.process.exitcode, worker.log_path)
             finish(index, ReleaseOutput((), 0, (), f"the Helm engine crashed ({death}) while rendering "
                                                    f"release {jobs[index].release!r}"))
             self._replace(worker)
