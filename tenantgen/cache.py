@@ -1,27 +1,34 @@
 """Render cache: a release's output, keyed by everything that can change it.
 
 The key covers the release's values, name and namespace, the chart's digest, the engine and its
-version, the Kubernetes version, the CRDs used for validation and tenantgen's own version. Entries
-carry a checksum of their payload; a cache that cannot be read or whose entry does not check out is
-ignored (and the release rendered again), never believed.
+version, the Kubernetes version, the CRDs used for validation and tenantgen's own code (see
+``fingerprint``). Entries carry a checksum of their payload; a cache that cannot be read or whose
+entry does not check out is ignored (and the release rendered again), never believed. A database
+file that is not a database is replaced.
+
+Location: ``$XDG_CACHE_HOME/tenantgen`` (``~/.cache/tenantgen``); ``render --no-cache`` bypasses it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tenantgen import __version__
 from tenantgen.engine.worker import ReleaseOutput
+from tenantgen.fingerprint import code_fingerprint
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS renders (key TEXT PRIMARY KEY, checksum TEXT NOT NULL, payload BLOB NOT NULL)"
+DB_NAME = "renders.sqlite3"
+TABLE = "renders_v2"
+SCHEMA = f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, checksum BLOB NOT NULL, payload BLOB NOT NULL)"
+PAYLOAD_VERSION = 2
+CHUNK = 500  # keys per SELECT: below SQLite's limit on bound parameters
 
 
 def default_cache_dir() -> Path:
@@ -29,8 +36,24 @@ def default_cache_dir() -> Path:
     return Path(base) / "tenantgen"
 
 
+class KeyMaker:
+    """Cache keys for the releases of one run: the parts every release shares are hashed once."""
+
+    def __init__(self, shared: Mapping[str, Any]) -> None:
+        text = json.dumps({"code": code_fingerprint(), **shared}, sort_keys=True, separators=(",", ":"))
+        self._shared = hashlib.sha256(text.encode()).digest()
+
+    def key(self, release: str, namespace: str, kube_version: str, chart_digest: str,
+            values: Mapping[str, Any]) -> str:
+        # Values in their order: the values file keeps it, so a reordering is a (harmless) change.
+        text = json.dumps([release, namespace, kube_version, chart_digest, values], separators=(",", ":"),
+                          ensure_ascii=False, default=repr)
+        return hashlib.sha256(self._shared + text.encode()).hexdigest()
+
+
 def release_key(parts: Mapping[str, Any]) -> str:
-    text = json.dumps({"tenantgen": __version__, **parts}, sort_keys=True, separators=(",", ":"))
+    """The key of one release from all its parts (the slow, general form of ``KeyMaker``)."""
+    text = json.dumps({"code": code_fingerprint(), **parts}, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -43,13 +66,18 @@ def files_digest(folders: Sequence[Path]) -> str:
 
 
 def _encode(output: ReleaseOutput) -> bytes:
-    return json.dumps(asdict(output), separators=(",", ":")).encode()
+    return marshal.dumps((PAYLOAD_VERSION, output.files, output.objects, output.values))
 
 
 def _decode(payload: bytes) -> ReleaseOutput:
-    data = json.loads(payload)
-    return ReleaseOutput(tuple((str(name), str(text)) for name, text in data["files"]), int(data["objects"]),
-                         tuple(str(p) for p in data["problems"]), str(data["error"]))
+    version, files, objects, values = marshal.loads(payload)
+    if version != PAYLOAD_VERSION or not isinstance(values, str) or not isinstance(objects, int):
+        raise ValueError("not a render cache entry")
+    if not isinstance(files, tuple) or not all(
+            isinstance(file, tuple) and len(file) == 2 and isinstance(file[0], str) and isinstance(file[1], str)
+            for file in files):
+        raise ValueError("not a render cache entry")
+    return ReleaseOutput(files, objects, (), "", values)
 
 
 class RenderCache:
@@ -61,10 +89,17 @@ class RenderCache:
             return
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(folder / "renders.sqlite3")
-            self._db.execute(SCHEMA)
-        except (OSError, sqlite3.Error):
-            self._db = None  # no cache is better than a broken one
+        except OSError:
+            return  # no cache is better than a broken one
+        path = folder / DB_NAME
+        self._db = _open(path)
+        if self._db is None and path.is_file():
+            # Not a database (a truncated copy, a stray file): start a new one rather than never caching.
+            try:
+                path.unlink()
+            except OSError:
+                return
+            self._db = _open(path)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, ReleaseOutput]:
         found: dict[str, ReleaseOutput] = {}
@@ -72,16 +107,16 @@ class RenderCache:
             return found
         wanted = list(keys)
         try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start:start + CHUNK]
                 rows = self._db.execute(
-                    f"SELECT key, checksum, payload FROM renders WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+                    f"SELECT key, checksum, payload FROM {TABLE} WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 for key, checksum, payload in rows:
-                    if hashlib.sha256(payload).hexdigest() != checksum:
+                    if not isinstance(payload, bytes) or hashlib.sha256(payload).digest() != checksum:
                         continue
                     try:
                         found[key] = _decode(payload)
-                    except (ValueError, KeyError, TypeError):
+                    except (ValueError, TypeError, EOFError):
                         continue
         except sqlite3.Error:
             return {}
@@ -95,10 +130,10 @@ class RenderCache:
             if output.error or output.problems:
                 continue
             payload = _encode(output)
-            rows.append((key, hashlib.sha256(payload).hexdigest(), payload))
+            rows.append((key, hashlib.sha256(payload).digest(), payload))
         try:
             with closing(self._db.cursor()) as cursor:
-                cursor.executemany("INSERT OR REPLACE INTO renders VALUES (?, ?, ?)", rows)
+                cursor.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)", rows)
             self._db.commit()
         except sqlite3.Error:
             pass
@@ -106,3 +141,14 @@ class RenderCache:
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
+
+
+def _open(path: Path) -> sqlite3.Connection | None:
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a concurrent run's writes
+        db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last commit on power loss
+        db.execute(SCHEMA)
+        return db
+    except sqlite3.Error:
+        return None

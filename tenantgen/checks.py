@@ -10,7 +10,9 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
-from tenantgen.findings import Finding, JsonPath
+from tenantgen.credentials import find_credentials
+from tenantgen.documents import ConfigFile, Document
+from tenantgen.findings import Finding, JsonPath, format_json_path
 from tenantgen.fleet import ClusterModel, Fleet, TenantModel
 from tenantgen.hostnames import find_overlaps, has_allowed_suffix
 from tenantgen.quantity import parse_quantity
@@ -104,9 +106,10 @@ def check_namespaces(cluster: ClusterModel) -> Iterator[Finding]:
     # Capsule prefixes every namespace with "<tenant>-"; a tenant named like another's prefix
     # ("team" and "team-a") could create namespaces the other one's Argo CD project may deploy to.
     names = sorted(cluster.tenants)
-    for name in names:
-        for other in names:
-            if other != name and other.startswith(name + "-"):
+    for other in names:
+        # Each '-' of a name ends one prefix another tenant could be called: linear, not pairwise.
+        for name in [other[:index] for index, char in enumerate(other) if char == "-"]:
+            if name in cluster.tenants:
                 yield cluster.tenants[other].doc.finding(
                     ("metadata", "name"),
                     f"tenant name {other!r} starts with tenant {name!r} + '-': namespaces '{other}-*' would also "
@@ -222,3 +225,35 @@ def check_consistency(tenant: TenantModel) -> Iterator[Finding]:
         if low is not None and high is not None and parse_quantity(low) > parse_quantity(high):
             yield at(tenant, low_path, f"{'.'.join(low_path)} {low} is greater than "
                                        f"{'.'.join(high_path)} {high}", "consistency")
+
+
+def _credential_message(what: str) -> str:
+    return (f"looks like {what}; credentials never go into the tree: keep them in a Secret and reference it "
+            "(an ArgoProject's repository.credentialsSecret)")
+
+
+def check_credentials(doc: Document) -> list[Finding]:
+    """Credential-looking keys and values of one document; the finding never quotes the value."""
+    return [doc.finding(path, _credential_message(what), "credential") for path, what in find_credentials(doc.data)]
+
+
+def check_config_credentials(config: ConfigFile) -> list[Finding]:
+    """The same for a pass-through manifest file, which is copied into OUT as it is."""
+    text = config.raw.decode("utf-8", "replace")
+    findings = []
+    for number, obj in enumerate(config.objects):
+        for path, what in find_credentials(obj):
+            value: Any = obj
+            for part in path:
+                if isinstance(value, dict):
+                    value = value.get(part)
+                elif isinstance(value, list) and isinstance(part, int):
+                    value = value[part]
+            needle = value.splitlines()[0] if isinstance(value, str) and value.strip() else str(path[-1])
+            offset = text.find(needle)
+            line = text.count("\n", 0, offset) + 1 if offset >= 0 else 0
+            field = format_json_path(path) if len(config.objects) == 1 else f"document {number + 1}: " + (
+                format_json_path(path))
+            findings.append(Finding(config.display_path, line, 1 if line else 0, field,
+                                    _credential_message(what), "credential"))
+    return findings

@@ -63,11 +63,13 @@ def validate(
     tree: TreeArg = Path("tiers"),
     output_format: Annotated[FindingsFormat, typer.Option("--format", help="text for people, json for CI.")] = (
         FindingsFormat.text),
+    cache: Annotated[bool, typer.Option(
+        "--cache/--no-cache", help="Reuse what was parsed and checked from unchanged files.")] = True,
 ) -> None:
     """Check every file of TREE: YAML, schemas, references, hostnames and tier guardrails."""
 
     def run() -> int:
-        result = validate_tree(tree)
+        result = validate_tree(tree, cache_dir=default_cache_dir() if cache else None)
         FINDINGS_REPORTERS[output_format.value](result.findings, result.tree.file_count(), sys.stdout)
         return 0 if result.ok else 1
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from rich.console import Console
 
 from tenantgen import __version__
+from tenantgen.credentials import redact
 from tenantgen.errors import TenantgenError
 
 BUG_EXIT = 3
@@ -28,7 +29,7 @@ def run_guarded(work: Callable[[], int]) -> int:
     try:
         return work()
     except TenantgenError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {redact(str(exc))}", markup=False)
         return exc.exit_code
     except BrokenPipeError:
         # `tenantgen ... | head`: the reader left; not an error worth a message or a crash log.
@@ -37,14 +38,14 @@ def run_guarded(work: Callable[[], int]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:
-        err.print("interrupted; nothing was written", markup=False)
+        err.print("interrupted; no partial output was written", markup=False)
         return 130
     except Terminated:
-        err.print("terminated; nothing was written", markup=False)
+        err.print("terminated; no partial output was written", markup=False)
         return 143
     except Exception:  # noqa: BLE001 - the last line of defence: a bug, reported as one
         with tempfile.NamedTemporaryFile("w", prefix="tenantgen-crash-", suffix=".log", delete=False) as log:
-            log.write(f"tenantgen {__version__}\n{' '.join(sys.argv)}\n\n{traceback.format_exc()}")
-        err.print(f"internal error in tenantgen {__version__}: {sys.exc_info()[1]!r}\n"
+            log.write(redact(f"tenantgen {__version__}\n{' '.join(sys.argv)}\n\n{traceback.format_exc()}"))
+        err.print(f"internal error in tenantgen {__version__}: {redact(repr(sys.exc_info()[1]))}\n"
                   f"This is a bug. Details are in {log.name}; please attach it to a bug report.", markup=False)
         return BUG_EXIT

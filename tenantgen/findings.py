@@ -10,7 +10,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tenantgen.credentials import redact
+
 JsonPath = tuple[str | int, ...]
+MAX_FIELD = 200
+MAX_MESSAGE = 1000
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def format_json_path(path: JsonPath) -> str:
@@ -34,6 +42,12 @@ class Finding:
     field: str
     message: str
     code: str
+
+    def __post_init__(self) -> None:
+        # Findings quote values from the tree: a credential in it must not reach a CI log, and a
+        # 5,000-character key must not make a 5,000-character line.
+        object.__setattr__(self, "field", _clip(redact(self.field), MAX_FIELD))
+        object.__setattr__(self, "message", _clip(redact(self.message), MAX_MESSAGE))
 
     def format(self) -> str:
         where = self.file

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from tenantgen.documents import Document
@@ -45,65 +46,124 @@ class Origin:
 @dataclass(frozen=True)
 class Merged:
     value: dict[str, Any]
-    origins: dict[JsonPath, Origin]  # keyed by the path within ``value``
+    # Provenance is kept where it was decided, not copied onto every leaf (10,000 tenants would
+    # mean a million records): ``sets`` holds where a layer set a value as a whole, ``touched``
+    # where a layer merged into a map. Every other path inherits from its nearest ``sets`` ancestor.
+    sets: dict[JsonPath, Origin]
+    touched: dict[JsonPath, Origin]
 
     def origin(self, path: JsonPath) -> Origin | None:
         """Who set ``path``, or the nearest ancestor that was set as a whole (a list, say)."""
-        for end in range(len(path), 0, -1):
-            found = self.origins.get(path[:end])
+        existing = _existing_prefix(self.value, path)
+        if existing in self.touched:
+            return self.touched[existing]
+        for end in range(len(existing), 0, -1):
+            found = self.sets.get(existing[:end])
             if found:
-                return found
+                return _below(found, existing[end:])
         return None
+
+    @cached_property
+    def origins(self) -> dict[JsonPath, Origin]:
+        """The origin of every path of ``value`` (expanded on demand)."""
+        expanded: dict[JsonPath, Origin] = {}
+        for path in sorted(self.sets, key=len):  # deeper sets are later ones: they win
+            origin = self.sets[path]
+            expanded[path] = origin
+            for below, _ in _paths(_at(self.value, path)):
+                expanded[(*path, *below)] = _below(origin, below)
+        expanded.update(self.touched)
+        return expanded
+
+
+def _below(origin: Origin, rest: JsonPath) -> Origin:
+    return Origin(origin.layer, origin.doc, (*origin.path, *rest)) if rest else origin
+
+
+def _at(value: Any, path: JsonPath) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def _existing_prefix(value: Any, path: JsonPath) -> JsonPath:
+    """The longest prefix of ``path`` that exists in ``value``."""
+    for depth, part in enumerate(path):
+        if isinstance(value, dict) and isinstance(part, str) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        else:
+            return path[:depth]
+    return path
+
+
+def _paths(value: Any) -> list[tuple[JsonPath, Any]]:
+    """Every path below ``value`` (containers and leaves), relative to it."""
+    found: list[tuple[JsonPath, Any]] = []
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return found
+    for key, item in items:
+        found.append(((key,), item))
+        found.extend(((key, *below), leaf) for below, leaf in _paths(item))
+    return found
 
 
 def merge_layers(layers: Sequence[Layer]) -> Merged:
     value: dict[str, Any] = {}
-    origins: dict[JsonPath, Origin] = {}
+    merged = Merged(value, {}, {})
     for layer in layers:
-        _merge_into(value, layer.data, (), layer, origins)
-    return Merged(value, origins)
+        _merge_into(value, layer.data, (), layer, merged)
+    return merged
 
 
 def _merge_into(target: dict[str, Any], source: Mapping[str, Any], path: JsonPath, layer: Layer,
-                origins: dict[JsonPath, Origin]) -> None:
+                merged: Merged) -> None:
     for key, incoming in source.items():
         child = (*path, key)
+        current = target.get(key)
+        if type(current) is dict and _is_map(incoming):
+            # Keys below that this layer does not mention keep the origin of whoever set them.
+            merged.touched[child] = Origin(layer.name, layer.doc, (*layer.base, *child))
+            _merge_into(current, incoming, child, layer, merged)
+            continue
+        if key in target:
+            _forget(merged, child, current)
         if incoming is None:
             target.pop(key, None)
-            _forget(origins, child)
             continue
-        current = target.get(key)
-        if isinstance(incoming, Mapping) and isinstance(current, dict):
-            origins[child] = Origin(layer.name, layer.doc, (*layer.base, *child))
-            _merge_into(current, incoming, child, layer, origins)
-            continue
-        _forget(origins, child)
         target[key] = _copy_without_nulls(incoming)
-        _record(origins, target[key], child, layer)
+        merged.sets[child] = Origin(layer.name, layer.doc, (*layer.base, *child))
+
+
+def _is_map(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # the exact type first: ABC checks are slow
 
 
 def _copy_without_nulls(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:
+        return value
+    if _is_map(value):
         return {key: _copy_without_nulls(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
         return [_copy_without_nulls(item) for item in value]
     return value
 
 
-def _record(origins: dict[JsonPath, Origin], value: Any, path: JsonPath, layer: Layer) -> None:
-    origins[path] = Origin(layer.name, layer.doc, (*layer.base, *path))
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _record(origins, item, (*path, key), layer)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _record(origins, item, (*path, index), layer)
-
-
-def _forget(origins: dict[JsonPath, Origin], path: JsonPath) -> None:
-    depth = len(path)
-    for known in [known for known in origins if known[:depth] == path]:
-        del origins[known]
+def _forget(merged: Merged, path: JsonPath, current: Any) -> None:
+    """Drop the provenance of ``path`` and (for a map, the only kind merged into) below it."""
+    merged.sets.pop(path, None)
+    merged.touched.pop(path, None)
+    if isinstance(current, dict):
+        depth = len(path)
+        for records in (merged.sets, merged.touched):
+            for known in [known for known in records if len(known) > depth and known[:depth] == path]:
+                del records[known]
 
 
 def leaves(value: Any, path: JsonPath = ()) -> list[tuple[JsonPath, Any]]:

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,80 +100,138 @@ def read_index(out: Path) -> dict[str, dict[str, Any]]:
 
 def safe_target(out: Path, rel: str) -> Path:
     """OUT/rel, refusing any path that would land outside OUT (``..``, absolute, a planted link)."""
-    if rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
-        raise TenantgenError(f"refusing to write {rel!r}: not a plain path inside the output directory")
-    target = out / rel
-    real_out = out.resolve()
-    parent = target.parent
-    while not parent.exists() and parent != out:
-        parent = parent.parent
-    if not parent.resolve().is_relative_to(real_out) or (target.is_symlink()):
-        raise TenantgenError(f"refusing to write {target}: it would leave the output directory "
-                             "(through a symbolic link)")
-    return target
+    return _Targets(out).check(rel)
 
 
-def plan_changes(out: Path, files: OutputSet, selection: Selection) -> tuple[list[str], int, list[str]]:
+class _Targets:
+    """``safe_target`` for many paths: each folder is checked once, not once per file in it."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._real_out = out.resolve()
+        self._safe: dict[str, bool] = {}  # existing folder (str) -> inside OUT
+
+    def check(self, rel: str) -> Path:
+        if rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
+            raise TenantgenError(f"refusing to write {rel!r}: not a plain path inside the output directory")
+        target = self.out / rel
+        if not self._inside(target.parent) or target.is_symlink():
+            raise TenantgenError(f"refusing to write {target}: it would leave the output directory "
+                                 "(through a symbolic link)")
+        return target
+
+    def _inside(self, folder: Path) -> bool:
+        # The nearest existing folder must resolve inside OUT (a symbolic link may point anywhere).
+        key = str(folder)
+        known = self._safe.get(key)
+        if known is None:
+            if folder == self.out or not os.path.lexists(folder):
+                known = folder == self.out or self._inside(folder.parent)
+            elif not folder.is_symlink() and folder.is_dir():
+                known = self._inside(folder.parent)
+            else:
+                known = folder.resolve().is_relative_to(self._real_out)
+            self._safe[key] = known
+        return known
+
+
+@dataclass
+class _Plan:
+    write: list[str]
+    unchanged: list[str]
+    remove: list[str]
+    digests: dict[str, str]  # sha256 of every file of the set
+
+
+def plan_changes(out: Path, files: OutputSet, selection: Selection,
+                 keep: Collection[str] = ()) -> tuple[list[str], int, list[str]]:
     """(paths to write, count unchanged, paths to remove)."""
-    index = read_index(out)
-    to_write: list[str] = []
-    unchanged = 0
+    plan = _plan(out, read_index(out), files, selection, keep)
+    return plan.write, len(plan.unchanged), plan.remove
+
+
+def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, selection: Selection,
+          keep: Collection[str]) -> _Plan:
+    plan = _Plan([], [], [], {})
     for rel in sorted(files):
+        digest = plan.digests[rel] = sha256(files[rel].data)
         entry = index.get(rel)
-        target = out / rel
-        if entry and entry.get("sha256") == sha256(files[rel].data) and _matches_disk(target, entry):
-            unchanged += 1
+        if entry and entry.get("sha256") == digest and _matches_disk(out / rel, entry):
+            plan.unchanged.append(rel)
         else:
-            to_write.append(rel)
-    to_remove = sorted(rel for rel, entry in index.items() if rel not in files and selection.owns(entry))
-    return to_write, unchanged, to_remove
+            plan.write.append(rel)
+    plan.remove = sorted(rel for rel, entry in index.items()
+                         if rel not in files and selection.owns(entry) and entry.get("cluster") not in keep)
+    return plan
 
 
 def _matches_disk(target: Path, entry: Mapping[str, Any]) -> bool:
     # Size and mtime catch a hand edit without reading every file back.
     try:
-        stat = target.stat()
+        stat = os.stat(target)
     except OSError:
         return False
     return stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns")
 
 
-def write_output(out: Path, files: OutputSet, selection: Selection) -> WriteStats:
+def intact_clusters(out: Path, clusters: Collection[str]) -> set[str]:
+    """Those of ``clusters`` whose files tenantgen wrote are all still on disk, as it wrote them."""
+    if (_state(out) / "journal.json").exists():
+        return set()  # an interrupted run: let ``write_output`` finish it first
+    intact = set(clusters)
+    for rel, entry in read_index(out).items():
+        cluster = entry.get("cluster")
+        if cluster in intact and not _matches_disk(out / rel, entry):
+            intact.discard(cluster)
+    return intact
+
+
+def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collection[str] = ()) -> WriteStats:
+    """Write ``files`` into OUT. The files of clusters in ``keep`` (unchanged since tenantgen wrote them,
+    see ``intact_clusters``) are left as they are: neither rewritten nor pruned."""
     out.mkdir(parents=True, exist_ok=True)
     recover(out)
-    to_write, unchanged, to_remove = plan_changes(out, files, selection)
-    if not to_write and not to_remove and (_state(out) / "index.json").exists():
-        return WriteStats([], unchanged, [])
+    index = read_index(out)
+    plan = _plan(out, index, files, selection, keep)
+    kept = sum(1 for entry in index.values() if entry.get("cluster") in keep)
+    if not plan.write and not plan.remove and (_state(out) / "index.json").exists():
+        return WriteStats([], len(plan.unchanged) + kept, [])
     state = _state(out)
     staging = state / f"staging-{os.getpid()}"
+    targets = _Targets(out)
     try:
         moves = []
-        for number, rel in enumerate(to_write):
-            target = safe_target(out, rel)
+        staging.mkdir(parents=True, exist_ok=True)
+        for number, rel in enumerate(plan.write):
+            target = targets.check(rel)
             staged = staging / f"{number:07d}"
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_bytes(files[rel].data)
+            with open(staged, "wb") as handle:
+                handle.write(files[rel].data)
             moves.append((str(staged), str(target)))
-        for rel in to_remove:
-            safe_target(out, rel)
-        journal = {"moves": moves, "remove": [str(out / rel) for rel in to_remove]}
+        for rel in plan.remove:
+            targets.check(rel)
+        journal = {"moves": moves, "remove": [str(out / rel) for rel in plan.remove]}
         tmp = state / "journal.json.tmp"
         tmp.write_text(json.dumps(journal), encoding="utf-8")
         with _signals_held():
             os.replace(tmp, state / "journal.json")  # the commit point
             _apply(out, journal)
-            _write_index(out, files, selection, to_remove)
+            _write_index(out, index, files, plan)
             (state / "journal.json").unlink()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         (state / "journal.json.tmp").unlink(missing_ok=True)
-    return WriteStats(to_write, unchanged, to_remove)
+    return WriteStats(plan.write, len(plan.unchanged) + kept, plan.remove)
 
 
 def _apply(out: Path, journal: Mapping[str, Any]) -> None:
+    made: set[str] = set()
     for staged, target in journal["moves"]:
         if os.path.exists(staged):
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
             os.replace(staged, target)
     for removed in journal["remove"]:
         path = Path(removed)
@@ -190,16 +248,26 @@ def _remove_empty_parents(folder: Path, out: Path) -> None:
         folder = folder.parent
 
 
-def _write_index(out: Path, files: OutputSet, selection: Selection, removed: list[str]) -> None:
-    index = {rel: entry for rel, entry in read_index(out).items() if rel not in removed}
-    for rel in sorted(files):
-        stat = (out / rel).stat()
+def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, plan: _Plan) -> None:
+    removed = set(plan.remove)
+    entries = {rel: entry for rel, entry in index.items() if rel not in removed}
+    unchanged = set(plan.unchanged)
+    for rel in files:
         file = files[rel]
-        index[rel] = {"sha256": sha256(file.data), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                      "cluster": file.cluster, "tenant": file.tenant, "release": file.release}
-    payload = {"version": INDEX_VERSION, "files": dict(sorted(index.items()))}
+        old = entries.get(rel)
+        if rel in unchanged and old is not None:
+            size, mtime_ns = old.get("size"), old.get("mtime_ns")  # checked against the disk in _plan
+        else:
+            stat = os.stat(out / rel)
+            size, mtime_ns = stat.st_size, stat.st_mtime_ns
+        entries[rel] = {"sha256": plan.digests[rel], "size": size, "mtime_ns": mtime_ns,
+                        "cluster": file.cluster, "tenant": file.tenant, "release": file.release}
+    payload = {"version": INDEX_VERSION, "files": dict(sorted(entries.items()))}
     tmp = _state(out) / "index.json.tmp"
-    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
+    # One entry per line, keys sorted within it: diffable, and quick to write for 100,000 files.
+    lines = ",\n".join(f"{json.dumps(rel)}: {json.dumps(entry, sort_keys=True)}"
+                        for rel, entry in payload["files"].items())
+    tmp.write_text(f'{{"version": {INDEX_VERSION}, "files": {{\n{lines}\n}}}}\n', encoding="utf-8")
     os.replace(tmp, _state(out) / "index.json")
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from tenantgen import __version__
-from tenantgen.cache import RenderCache, files_digest, release_key
+from tenantgen.cache import KeyMaker, RenderCache, files_digest
 from tenantgen.charts import ChartCatalog, ChartRef
+from tenantgen.credentials import redact
 from tenantgen.engine import RenderJob
 from tenantgen.engine.binary import BinaryEngine
 from tenantgen.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
@@ -52,6 +53,10 @@ class ReleaseFailure:
     message: str
     tenant: str | None = None  # None: a node pool's release
     chart: str = ""  # "<name> <version>"
+
+    def __post_init__(self) -> None:
+        # Helm's messages quote values (schema errors, `fail` with %q): mask anything credential-like.
+        object.__setattr__(self, "message", redact(self.message))
 
     def format(self) -> str:
         owner = f"tenant {self.tenant}, " if self.tenant else ""
@@ -93,7 +98,7 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
     for folder in options.crd_dirs:
         if not folder.is_dir():
             raise UsageError(f"--crds {str(folder)!r} is not a folder")
-    validation = validate_tree(options.tree, display_root)
+    validation = validate_tree(options.tree, display_root, options.cache_dir)
     result = RenderResult(validation=validation, findings=list(validation.findings))
     catalog = ChartCatalog.discover(options.chart_dirs)
     charts_by_tier: dict[str, dict[str, ChartRef]] = {}
@@ -139,9 +144,8 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
     crds = files_digest(list(options.crd_dirs)) if options.validate_output else ""
     render_jobs = [RenderJob(release.name, release.namespace, str(release.chart.path), release.values, cp.kube_version)
                    for cp, release in jobs]
-    keys = [release_key({"engine": engine, "chart": release.chart.digest, "release": job.release,
-                         "namespace": job.namespace, "kube": job.kube_version, "values": job.values,
-                         "validate": options.validate_output, "crds": crds})
+    maker = KeyMaker({"engine": engine, "validate": options.validate_output, "crds": crds})
+    keys = [maker.key(job.release, job.namespace, job.kube_version, release.chart.digest, job.values)
             for (cp, release), job in zip(jobs, render_jobs)]
     cache = RenderCache(options.cache_dir)
     try:
@@ -176,7 +180,7 @@ def _add_release_files(files: dict[str, OutputFile], cp: ClusterPlan, release: R
                        output: ReleaseOutput) -> None:
     base = cp.rel
     files[f"{base}/values/{release.name}.yaml"] = OutputFile(
-        dump(release.values).encode(), cp.rel, release.tenant, release.name)
+        (output.values or dump(release.values)).encode(), cp.rel, release.tenant, release.name)
     for name, text in output.files:
         files[f"{base}/manifests/{release.name}/{name}"] = OutputFile(
             text.encode(), cp.rel, release.tenant, release.name)

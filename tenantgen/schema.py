@@ -17,6 +17,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
 from tenantgen.assets import schemas_dir
+from tenantgen.credentials import REDACTED, redact, redact_value, secret_name
 from tenantgen.documents import Document
 from tenantgen.findings import Finding, JsonPath
 
@@ -153,7 +154,8 @@ def _unexpected(error: ValidationError) -> list[str]:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    # Quoted values are masked first: a credential in the tree must not reach a CI log.
+    text = json.dumps(redact_value(value), ensure_ascii=False, default=str)
     return text if len(text) <= MAX_VALUE_REPR else text[: MAX_VALUE_REPR - 3] + "..."
 
 
@@ -164,6 +166,11 @@ def explain(error: ValidationError, property_schema: Mapping[str, Any] | None = 
     """
     schema = error.schema if isinstance(error.schema, dict) else {}
     value = _short(error.instance)
+    field = list(error.absolute_path)[-1] if error.absolute_path else ""
+    if isinstance(field, str) and secret_name(field):
+        value = json.dumps(REDACTED)  # a password is not quoted back, whatever it looks like
+    # jsonschema's own messages start with repr(instance); only ``value`` may stand for it.
+    tail = str(error.message).replace(repr(error.instance), "", 1).strip().removeprefix("is ")
     if "propertyNames" in error.absolute_schema_path:
         value = f"key {value}"  # the error is about a map key, not about its value
     kind = error.validator
@@ -171,7 +178,8 @@ def explain(error: ValidationError, property_schema: Mapping[str, Any] | None = 
         return f"missing required field {_missing_property(error)!r}"
     if kind == "additionalProperties":
         allowed = ", ".join(sorted(schema.get("properties") or {})) or "none"
-        extra = ", ".join(repr(key) for key in _unexpected(error))
+        extra = ", ".join(repr(redact(key if len(key) <= MAX_VALUE_REPR else key[:MAX_VALUE_REPR - 3] + "..."))
+                          for key in _unexpected(error))
         return f"unknown field {extra}; allowed: {allowed}"
     if kind == "enum":
         return f"{value} is not allowed; allowed: {', '.join(_short(v) for v in error.validator_value)}"
@@ -187,12 +195,14 @@ def explain(error: ValidationError, property_schema: Mapping[str, Any] | None = 
         rule = f"match pattern {error.validator_value}" if kind == "pattern" else (
             f"be a valid {error.validator_value}")
         return f"{value} is not allowed: must {rule}{hint}"
-    if kind in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems",
+    if kind == "maxLength":
+        return f"{value}: too long (at most {error.validator_value} characters)"
+    if kind in ("minLength", "maximum", "minimum", "maxItems", "minItems",
                 "exclusiveMaximum", "exclusiveMinimum", "uniqueItems"):
-        return f"{value}: {error.message.split(' is ', 1)[-1] if ' is ' in error.message else error.message}"
+        return f"{value}: {tail}"
     if kind == "oneOf" and isinstance(error.instance, dict):
-        return f"{error.message.split(' is ', 1)[-1]}" if " is " in error.message else error.message
-    message = str(error.message)
+        return tail
+    message = f"{value} {tail}" if str(error.message).startswith(repr(error.instance)) else redact(str(error.message))
     return message if len(message) < 300 else message[:297] + "..."
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ class Loader:
     display_root: str
     findings: list[Finding] = field(default_factory=list)
     files_read: int = 0
+    parse: Callable[[bytes], list[Any]] = load_all  # yamlio.load_all, or a cache in front of it
 
     def __post_init__(self) -> None:
         self._real_root = self.root.resolve()
@@ -108,7 +109,7 @@ class Loader:
             self.report(path, f"cannot read file: {exc.strerror}", "io")
             return None
         try:
-            return [raw, *load_all(raw)]
+            return [raw, *self.parse(raw)]
         except YamlProblem as problem:
             self.report(path, problem.message, problem.code, problem.line, problem.col)
             return None
@@ -304,13 +305,14 @@ def _is_manifest(doc: Any) -> bool:
             and isinstance(doc.get("metadata"), dict) and isinstance(doc["metadata"].get("name"), str))
 
 
-def load_tree(root: Path, display_root: str | None = None) -> tuple[TreeDocs, list[Finding]]:
+def load_tree(root: Path, display_root: str | None = None,
+              parse: Callable[[bytes], list[Any]] = load_all) -> tuple[TreeDocs, list[Finding]]:
     """Read every file of the tree at ``root``. Raises ``UsageError`` when there is no such folder."""
     if not root.exists():
         raise UsageError(f"tree {str(root)!r} does not exist")
     if not root.is_dir():
         raise UsageError(f"tree {str(root)!r} is not a folder")
-    loader = Loader(root, display_root if display_root is not None else _display(root))
+    loader = Loader(root, display_root if display_root is not None else _display(root), parse=parse)
     tree = loader.load()
     return tree, loader.findings
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenantgen.checks import check_fleet
+from tenantgen.checks import check_config_credentials, check_credentials, check_fleet
 from tenantgen.documents import Document, TreeDocs
 from tenantgen.findings import Finding, sort_findings
 from tenantgen.fleet import Fleet, build_fleet
+from tenantgen.parsecache import ParseCache
 from tenantgen.schema import check_document
+from tenantgen.speed import HelperPool, collector_paused
 from tenantgen.tree import load_tree
+
+PARALLEL_MIN = 1000  # documents to check below which helper processes are not worth starting
+CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -24,20 +30,65 @@ class Validation:
         return not self.findings
 
 
-def validate_tree(root: Path, display_root: str | None = None) -> Validation:
-    tree, findings = load_tree(root, display_root)
-    return validate_loaded(tree, findings)
+def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path | None = None,
+                  narrow: Callable[[TreeDocs], TreeDocs] | None = None) -> Validation:
+    """Load and check the tree at ``root``.
+
+    ``cache_dir``: where the parse cache lives (None: none). ``narrow`` may leave clusters out of the
+    checks after loading (render leaves out those whose output it reuses); ``Validation.tree`` is
+    still the whole tree.
+    """
+    cache = ParseCache(cache_dir, root)
+    with collector_paused(), HelperPool() as pool:
+        if root.is_dir():
+            cache.prefetch(root, pool.executor)
+        tree, findings = load_tree(root, display_root, parse=cache.parse)
+        checked = narrow(tree) if narrow else tree
+        validation = validate_loaded(checked, findings, cache, pool)
+    cache.save()
+    return Validation(tree, validation.fleet, validation.findings)
 
 
-def validate_loaded(tree: TreeDocs, findings: list[Finding]) -> Validation:
+def validate_loaded(tree: TreeDocs, findings: list[Finding], cache: ParseCache | None = None,
+                    pool: HelperPool | None = None) -> Validation:
     """Schema, merge and cross-file checks of a loaded tree (``new`` adds its document to it first)."""
     findings = list(findings)
     broken: set[Document] = set()
-    for doc in tree.documents():
-        problems = check_document(doc)
+    docs = tree.documents()
+    for doc, problems in zip(docs, _document_findings(docs, cache, pool)):
         if problems:
             broken.add(doc)
             findings.extend(problems)
+    configs = [config for folder in tree.tier_config.values() for config in folder]
+    configs.extend(config for cluster in tree.clusters for config in cluster.config)
+    for config in configs:
+        findings.extend(check_config_credentials(config))
     fleet = build_fleet(tree, broken)
     findings.extend(check_fleet(fleet))
     return Validation(tree, fleet, sort_findings(findings))
+
+
+def _document_findings(docs: list[Document], cache: ParseCache | None,
+                       pool: HelperPool | None) -> list[list[Finding]]:
+    """The per-document checks of every document: a document whose bytes passed them before (as the
+    same kind, with the same tenantgen) is not checked again; the rest are checked in helper
+    processes when there are many of them."""
+    results: list[list[Finding] | None] = [
+        [] if cache is not None and cache.schema_clean(doc.raw, doc.kind) else None for doc in docs]
+    todo = [index for index, result in enumerate(results) if result is None]
+    if pool is not None and len(todo) >= PARALLEL_MIN:
+        chunks = [[docs[index] for index in todo[start:start + CHUNK]] for start in range(0, len(todo), CHUNK)]
+        checked = [problems for chunk in pool.executor().map(check_documents, chunks) for problems in chunk]
+    else:
+        checked = check_documents([docs[index] for index in todo])
+    for index, problems in zip(todo, checked):
+        results[index] = problems
+        if not problems and cache is not None:
+            cache.mark_schema_clean(docs[index].raw, docs[index].kind)
+    return [result or [] for result in results]
+
+
+def check_documents(docs: list[Document]) -> list[list[Finding]]:
+    """Schema and credential findings of each document, on its own (a helper process runs this on
+    its share of a large tree)."""
+    return [check_document(doc) + check_credentials(doc) for doc in docs]

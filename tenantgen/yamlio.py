@@ -20,9 +20,12 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
+from tenantgen import fastyaml
 from tenantgen.findings import JsonPath
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -40,6 +43,10 @@ MAX_INT = 2**63 - 1
 # one of these characters, so their count bounds a line's block depth.
 _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:](?:[ \t]+|$))*", re.MULTILINE)
 _FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+# Control characters (tab and line breaks aside) and the non-characters U+FFFE/U+FFFF. YAML lets them
+# in escaped ("\x7F"); Helm's toYaml then fails and silently renders the whole value as empty, and in
+# names they reach terminals. No tenantgen value needs them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,24 @@ class YamlProblem(Exception):
         return self.message
 
 
+class _Constructor(SafeConstructor):
+    """The safe constructor, reading the plain scalars ``=`` and ``<<`` (as a value) as text.
+
+    YAML 1.1 tags them "value" and "merge", which have no safe constructor; Kubernetes reads them as
+    strings, and Helm's toYaml writes them unquoted (a cluster role "=" renders as ``- =``).
+    """
+
+    def construct_plain_text(self, node: Any) -> Any:
+        return self.construct_scalar(node)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:value", _Constructor.construct_plain_text)
+_Constructor.add_constructor("tag:yaml.org,2002:merge", _Constructor.construct_plain_text)
+
+
 def _safe_loader() -> YAML:
     yaml = YAML(typ="safe")
+    yaml.Constructor = _Constructor
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -72,9 +95,7 @@ def decode(raw: bytes) -> str:
             code="too-large",
         )
     if b"\x00" in raw:
-        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        raise YamlProblem("file is binary (it contains NUL bytes); expected UTF-8 YAML text", line, 1,
-                          code="encoding")
+        raise YamlProblem("file is binary (it contains NUL bytes); expected UTF-8 YAML text", code="encoding")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -89,12 +110,25 @@ def load_all(raw: bytes) -> list[Any]:
     """Parse every document of a YAML file into plain, checked data."""
     text = decode(raw)
     _check_nesting(text)
+    fast = fastyaml.load_all(text)
+    if fast is not None:
+        try:
+            return [_checked(doc) for doc in fast]
+        except YamlProblem:
+            pass  # ruamel's pass below reports it, with a position
     try:
         documents = list(_safe_loader().load_all(text))
     except MarkedYAMLError as exc:
         raise _problem_from(exc) from None
+    except ReaderError as exc:  # a raw control character: its message spans lines and has no line number
+        offset = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, offset) + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        raise YamlProblem(f"invalid YAML: {character} is not allowed ({exc.reason})", line, col,
+                          "yaml-syntax") from None
     except YAMLError as exc:
-        raise YamlProblem(f"invalid YAML: {exc}") from None
+        raise YamlProblem(f"invalid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise YamlProblem(f"nesting is too deep; at most {MAX_DEPTH} levels are allowed", code="too-deep") from None
     except (ValueError, OverflowError) as exc:
@@ -109,6 +143,13 @@ def load_all(raw: bytes) -> list[Any]:
             raise
         line, col = _first_bad_node(text)
         raise YamlProblem(problem.message, line, col, problem.code) from None
+
+
+def _check_text(text: str) -> None:
+    found = _CONTROL.search(text)
+    if found:
+        raise YamlProblem(f"text contains the control character U+{ord(found.group()):04X}; only printable "
+                          "characters, tabs and line breaks are allowed", code="yaml-type")
 
 
 def _check_nesting(text: str) -> None:
@@ -162,11 +203,13 @@ def _first_bad_node(text: str) -> tuple[int, int]:
 
 def _refused(yaml: YAML, node: Node) -> bool:
     if not isinstance(node, ScalarNode):
-        return not node.tag.endswith((":map", ":seq", ":omap", ":pairs"))
+        return not str(node.tag).endswith((":map", ":seq", ":omap", ":pairs"))
     try:
         value = yaml.constructor.construct_object(node, deep=True)
     except Exception:  # noqa: BLE001 - any refusal is the answer we are looking for
         return True
+    if isinstance(value, str):
+        return bool(_CONTROL.search(value))
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -178,9 +221,10 @@ def _key_refused(yaml: YAML, key: Node) -> bool:
     if not isinstance(key, ScalarNode):
         return True
     try:
-        return not isinstance(yaml.constructor.construct_object(key, deep=True), str)
+        value = yaml.constructor.construct_object(key, deep=True)
     except Exception:  # noqa: BLE001
         return True
+    return not isinstance(value, str) or bool(_CONTROL.search(value))
 
 
 def _problem_from(exc: MarkedYAMLError) -> YamlProblem:
@@ -211,8 +255,12 @@ def _checked(document: Any) -> Any:
             for key, value in node.items():
                 if not isinstance(key, str):
                     raise YamlProblem(f"mapping key {key!r} is not a string; quote it", code="yaml-type")
+                _check_text(key)
                 out[key] = walk(value, depth + 1)
             return out
+        if isinstance(node, str):
+            _check_text(node)
+            return node
         if isinstance(node, list):
             return [walk(item, depth + 1) for item in node]
         if isinstance(node, float) and not math.isfinite(node):
@@ -288,12 +336,18 @@ def _output_dumper() -> YAML:
 
 def dump(data: Any) -> str:
     """Deterministic block-style YAML for files tenantgen writes."""
+    fast = fastyaml.dump_all([data])
+    if fast is not None:
+        return fast
     stream = io.StringIO()
     _output_dumper().dump(data, stream)
     return stream.getvalue()
 
 
 def dump_all(documents: list[Any]) -> str:
+    fast = fastyaml.dump_all(documents)
+    if fast is not None:
+        return fast
     stream = io.StringIO()
     _output_dumper().dump_all(documents, stream)
     return stream.getvalue()

@@ -2,8 +2,10 @@
 
 Why this shape (see the engine's measured hazards):
 - workers are *spawn*-started: a forked child of a process that loaded the Helm library can hang;
-- one release is in flight per worker, so a worker that dies or hangs is attributed to exactly the
-  release it was rendering, reported by name, and replaced;
+- jobs travel in batches (one message for several releases: fewer round trips, no idle worker while
+  the parent is busy), but every result comes back on its own and in order, so a worker that dies or
+  hangs is attributed to exactly the release it was rendering (the first one of its batch without a
+  result), reported by name, and replaced; the rest of its batch is handed out again;
 - a render cannot be interrupted from inside, so a wall-clock timeout kills the worker instead;
 - workers ignore SIGINT: Ctrl-C is the parent's to handle, and it stops every worker;
 - a worker's stderr goes to a log file in the pool's private temporary folder: a Go crash dumps
@@ -25,7 +27,8 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -35,6 +38,7 @@ from tenantgen.engine.worker import ReleaseOutput, ReleaseRenderer, WorkerConfig
 from tenantgen.errors import TenantgenError
 
 DEFAULT_TIMEOUT = 120.0
+BATCH = 16  # releases per message to a worker
 START_TIMEOUT = 120.0
 LOG_READ_BYTES = 64 * 1024
 # The line of a crash log that says what happened (Go runtime, Go panic, a fatal signal).
@@ -53,6 +57,8 @@ def _die_with_parent() -> None:
 
 def _worker_main(conn: Connection, config: WorkerConfig, log_path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # held by the parent while it started us
     _die_with_parent()
     # Before the engine loads: the Go runtime writes its crash dumps straight to file descriptor 2.
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
@@ -62,15 +68,15 @@ def _worker_main(conn: Connection, config: WorkerConfig, log_path: str) -> None:
     renderer = ReleaseRenderer(config)
     conn.send("ready")
     while True:
-        message = conn.recv()
-        if message is None:
+        batch = conn.recv()
+        if batch is None:
             return
-        index, job = message
-        try:
-            output = renderer(job)
-        except Exception as exc:  # noqa: BLE001 - reported against the release, not lost
-            output = ReleaseOutput((), 0, (), f"internal error while rendering: {exc!r}")
-        conn.send((index, output))
+        for index, job in batch:
+            try:
+                output = renderer(job)
+            except Exception as exc:  # noqa: BLE001 - reported against the release, not lost
+                output = ReleaseOutput((), 0, (), f"internal error while rendering: {exc!r}")
+            conn.send((index, output))
 
 
 @dataclass
@@ -78,8 +84,13 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     log_path: str
-    job: int | None = None
-    started: float = 0.0
+    # Sent and not answered yet, in the order the worker renders them: the first is the one running.
+    inflight: deque[int] = field(default_factory=deque)
+    started: float = 0.0  # when the running release started (the batch was sent or the last result came)
+
+    @property
+    def job(self) -> int | None:
+        return self.inflight[0] if self.inflight else None
 
 
 def _describe_death(exitcode: int | None, log_path: str = "") -> str:
@@ -131,19 +142,39 @@ class WorkerPool:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, args=(child, self.config, log_path), daemon=True,
                                         name="tenantgen-render")
-        process.start()
-        child.close()
-        if not parent.poll(START_TIMEOUT):
-            process.kill()
-            process.join(5)
-            raise TenantgenError("the Helm engine did not start within "
-                                 f"{START_TIMEOUT:.0f} s ({_describe_death(process.exitcode, log_path)})")
+        # Ctrl-C and SIGTERM wait while the worker is started: an interrupted start would leave a
+        # half-started child that nobody stops. The worker inherits the mask: with SIGINT blocked, a
+        # Ctrl-C sent to the whole process group cannot interrupt its start-up (and print a traceback)
+        # before it ignores SIGINT for good.
+        masked = hasattr(signal, "pthread_sigmask")
+        if masked:
+            # Started beforehand: starting it unblocks SIGINT again (multiprocessing's own dance).
+            resource_tracker.ensure_running()
+        held = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if masked else set()
         try:
-            parent.recv()
+            process.start()
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        child.close()
+        try:
+            ready = parent.poll(START_TIMEOUT)
+            if ready:
+                parent.recv()
         except EOFError:
             process.join(5)
             raise TenantgenError("the Helm engine failed to start "
                                  f"({_describe_death(process.exitcode, log_path)})") from None
+        except BaseException:  # interrupted while it starts: it is not ours to keep
+            process.kill()
+            process.join(5)
+            raise
+        if not ready:
+            process.kill()
+            process.join(5)
+            raise TenantgenError("the Helm engine did not start within "
+                                 f"{START_TIMEOUT:.0f} s ({_describe_death(process.exitcode, log_path)})")
         return _Worker(process, parent, log_path)
 
     def _replace(self, worker: _Worker) -> None:
@@ -191,47 +222,60 @@ class WorkerPool:
             results[index] = output
             on_done(index, output)
 
-        while pending or any(worker.job is not None for worker in self._workers):
+        while pending or any(worker.inflight for worker in self._workers):
             for worker in self._workers:
-                if worker.job is None and pending:
-                    worker.job = pending.popleft()
-                    worker.started = time.monotonic()
-                    try:
-                        worker.conn.send((worker.job, jobs[worker.job]))
-                    except (OSError, ValueError):
-                        pass  # the worker died; _collect reports it against this job
-            busy = [worker for worker in self._workers if worker.job is not None]
+                # Top up before the worker runs dry: it renders the next batch while we read results.
+                if pending and len(worker.inflight) <= BATCH // 2:
+                    self._send(worker, pending, jobs)
+            busy = [worker for worker in self._workers if worker.inflight]
             deadline = min(worker.started for worker in busy) + self.timeout
             waitables: list[Any] = [worker.conn for worker in busy] + [worker.process.sentinel for worker in busy]
             wait(waitables, timeout=max(0.0, deadline - time.monotonic()))
             for worker in busy:
-                self._collect(worker, jobs, finish)
+                self._collect(worker, jobs, finish, pending)
         return [output for output in results if output is not None]
 
-    def _collect(self, worker: _Worker, jobs: Sequence[RenderJob],
-                 finish: Callable[[int, ReleaseOutput], None]) -> None:
-        index = worker.job
-        assert index is not None
-        if worker.conn.poll():
+    def _send(self, worker: _Worker, pending: deque[int], jobs: Sequence[RenderJob]) -> None:
+        # Smaller batches towards the end, so no worker is left with a long tail while others idle.
+        size = max(1, min(BATCH, len(pending) // (2 * len(self._workers))))
+        batch = [pending.popleft() for _ in range(min(size, len(pending)))]
+        if not worker.inflight:
+            worker.started = time.monotonic()
+        worker.inflight.extend(batch)
+        try:
+            worker.conn.send([(index, jobs[index]) for index in batch])
+        except (OSError, ValueError):
+            pass  # the worker died; _collect reports it against its first job
+
+    def _collect(self, worker: _Worker, jobs: Sequence[RenderJob], finish: Callable[[int, ReleaseOutput], None],
+                 pending: deque[int]) -> None:
+        while worker.inflight and worker.conn.poll():
             try:
                 done, output = worker.conn.recv()
             except (EOFError, OSError):
-                pass
-            else:
-                worker.job = None
+                break
+            if done == worker.inflight[0]:
+                worker.inflight.popleft()
+                worker.started = time.monotonic()
                 finish(done, output)
-                return
+        if not worker.inflight:
+            return
+        index = worker.inflight[0]
         if not worker.process.is_alive():
-            worker.job = None
             death = _describe_death(worker.process.exitcode, worker.log_path)
-            finish(index, ReleaseOutput((), 0, (), f"the Helm engine crashed ({death}) while rendering "
-                                                   f"release {jobs[index].release!r}"))
-            self._replace(worker)
+            failure = ReleaseOutput((), 0, (), f"the Helm engine crashed ({death}) while rendering "
+                                               f"release {jobs[index].release!r}")
         elif time.monotonic() - worker.started > self.timeout:
-            worker.job = None
-            finish(index, ReleaseOutput((), 0, (), f"rendering release {jobs[index].release!r} did not finish "
-                                                   f"within {self.timeout:g} s; the engine was stopped"))
-            self._replace(worker)
+            failure = ReleaseOutput((), 0, (), f"rendering release {jobs[index].release!r} did not finish "
+                                               f"within {self.timeout:g} s; the engine was stopped")
+        else:
+            return
+        worker.inflight.popleft()
+        finish(index, failure)
+        # The rest of the batch never started: it goes back to the front of the queue.
+        pending.extendleft(reversed(worker.inflight))
+        worker.inflight.clear()
+        self._replace(worker)
 
 
 def default_workers() -> int:

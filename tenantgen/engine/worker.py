@@ -12,6 +12,7 @@ from pathlib import Path
 from tenantgen.engine import Engine, EngineError, RenderJob, create_engine
 from tenantgen.engine.objects import object_text, split_objects
 from tenantgen.manifest_check import ManifestValidator
+from tenantgen.yamlio import dump
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ReleaseOutput:
     objects: int
     problems: tuple[str, ...]  # "<file name>: $.field: message"
     error: str  # the engine's message when it failed, else ""
+    values: str = ""  # the release's values file (YAML), written here so the parent does not have to
 
 
 class ReleaseRenderer:
@@ -55,4 +57,4 @@ class ReleaseRenderer:
                     continue  # custom kinds are checked only against CRDs the user gave
                 problems.extend(f"{obj.file_name}: {p.path}: {p.message}" for p in validator.check(obj.body))
         files = tuple((obj.file_name, object_text(obj)) for obj in objects)
-        return ReleaseOutput(files, len(objects), tuple(problems), "")
+        return ReleaseOutput(files, len(objects), tuple(problems), "", dump(job.values))

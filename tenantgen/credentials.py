@@ -1,0 +1,92 @@
+"""Credential-looking text: refused in the input, and masked in every message tenantgen prints.
+
+Repository credentials are only ever referenced (``repository.credentialsSecret`` names a Secret that
+exists outside tenantgen). A value that looks like a credential (a token format, a private key, a URL
+with a user and password) is a mistake in a tree that is committed to Git and rendered into a
+GitOps repository: it is reported as a finding that says what it looks like, never what it is.
+
+Detection is by shape, so it is best effort: a random password in a free-text field looks like text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+JsonPath = tuple[str | int, ...]  # as in findings (which imports this module)
+
+REDACTED = "<redacted>"
+
+# (what it looks like, pattern). URL patterns keep the scheme and host when masked (group "user").
+_URL_PASSWORD = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/@:]*:[^\s/@]*)@")
+_URL_TOKEN = re.compile(r"(?P<scheme>\b(?:[Hh][Tt][Tt][Pp][Ss]?|[Oo][Cc][Ii])://)(?P<user>[^\s/@:]+)@")
+_TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})")),
+    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("an AWS access key", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
+    # The whole block, up to its END line (or to the end of the text when that is missing).
+    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*)",
+                                 re.DOTALL)),
+    ("a password", re.compile(r"(?i)\b(?:password|passwd|pwd)\s*[=:]\s*[^\s,;]{4,}")),
+)
+# Field names whose values are credentials whatever they look like.
+_SECRET_NAME = re.compile(r"(?i)(passw|passphrase|token|secret|private.?key|api.?key|access.?key|credential|bearer)")
+_REFERENCE_NAMES = frozenset({"credentialsSecret"})  # names a Secret; holds no credential
+
+
+def looks_like(text: str) -> str | None:
+    """What ``text`` looks like ("a GitHub token", ...), or None when it does not look like a credential."""
+    if _URL_PASSWORD.search(text):
+        return "a URL with a user and password"
+    if _URL_TOKEN.search(text):
+        return "a URL with credentials (user or token before '@')"
+    for what, pattern in _TOKENS:
+        if pattern.search(text):
+            return what
+    return None
+
+
+def secret_name(name: str) -> bool:
+    """Whether a field called ``name`` would hold a credential (password, token, sshPrivateKey, ...)."""
+    return name not in _REFERENCE_NAMES and bool(_SECRET_NAME.search(name))
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential-looking part replaced by ``<redacted>``."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    text = _URL_TOKEN.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    for _, pattern in _TOKENS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def redact_value(value: Any) -> Any:
+    """A copy of ``value`` safe to quote: secret-named fields blanked, credential-looking text masked."""
+    if isinstance(value, dict):
+        return {redact(str(key)): REDACTED if secret_name(str(key)) and item is not None else redact_value(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_value(item) for item in value]
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+def find_credentials(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
+    """(path, what it looks like) for every key or string under ``value`` that looks like a credential."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            what = looks_like(str(key))
+            if what:
+                yield (*path, key), what
+            yield from find_credentials(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from find_credentials(item, (*path, index))
+    elif isinstance(value, str):
+        what = looks_like(value)
+        if what:
+            yield path, what

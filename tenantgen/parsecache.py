@@ -1,0 +1,181 @@
+"""Parse cache: a tree file's parsed documents and schema verdicts, keyed by the file's content.
+
+Reading a tree of 25,000 files costs little (~0.5 s); parsing and schema-checking them costs much
+more. So every file is read and hashed (SHA-256 of its bytes) on every run, and what was parsed from
+the same bytes before is reused: a file that changed is simply a different key. Alongside the parsed
+data the cache remembers which kinds a document passed the schema of, so only new or changed files
+are checked again. Files that fail to parse or fail their schema are never cached: their findings are
+always computed afresh.
+
+One file per tree (``<cache>/parse/<hash of the tree's path>.bin``): a header with the code
+fingerprint (see ``fingerprint``; a tenantgen, library or schema change starts over) and a SHA-256 of
+the payload, then the payload (``marshal``). A file that does not check out is ignored. Entries a run
+did not use are dropped when the file is written back.
+
+A cold run (most files unknown) parses in parallel: ``prefetch`` hands the unknown files to
+spawn-started worker processes (the parent never loads the Helm engine, but spawn keeps that true
+for whatever the workers import).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+from tenantgen.fingerprint import code_fingerprint
+from tenantgen.yamlio import MAX_FILE_BYTES, YamlProblem, load_all
+
+MAGIC = b"tenantgen-parse-cache 1\n"
+PREFETCH_MIN = 1000  # unknown files below which parsing in other processes is not worth starting them
+CHUNK = 250  # files per task sent to a worker
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def digest_of(raw: bytes) -> bytes:
+    return hashlib.sha256(raw).digest()
+
+
+class ParseCache:
+    def __init__(self, folder: Path | None, tree: Path) -> None:
+        """``folder``: the cache directory; None keeps the cache in memory for this run only."""
+        self._path: Path | None = None
+        # digest -> (marshal of the documents, kinds whose schema the document passed)
+        self._entries: dict[bytes, tuple[bytes, tuple[str, ...]]] = {}
+        self._used: set[bytes] = set()
+        self._changed = False
+        if folder is None:
+            return
+        key = hashlib.sha256(str(tree.resolve()).encode()).hexdigest()[:24]
+        self._path = folder / "parse" / f"{key}.bin"
+        self._entries = _read(self._path)
+
+    def parse(self, raw: bytes) -> list[Any]:
+        """``yamlio.load_all(raw)``, from the cache when these bytes were parsed before."""
+        digest = digest_of(raw)
+        entry = self._entries.get(digest)
+        if entry is not None:
+            try:
+                documents = marshal.loads(entry[0])  # a fresh copy each time: callers may keep it
+            except (ValueError, EOFError, TypeError):
+                documents = None
+            if isinstance(documents, list):
+                self._used.add(digest)
+                return documents
+        documents = load_all(raw)  # YamlProblem propagates, and nothing is cached
+        self.remember(digest, documents)
+        return documents
+
+    def remember(self, digest: bytes, documents: list[Any], clean: tuple[str, ...] = ()) -> None:
+        self._entries[digest] = (marshal.dumps(documents), clean)
+        self._used.add(digest)
+        self._changed = True
+
+    def schema_clean(self, raw: bytes, kind: str) -> bool:
+        """Whether a document with exactly these bytes passed the per-document checks (schema,
+        credentials) as a ``kind`` before."""
+        entry = self._entries.get(digest_of(raw))
+        return entry is not None and kind in entry[1]
+
+    def mark_schema_clean(self, raw: bytes, kind: str) -> None:
+        digest = digest_of(raw)
+        entry = self._entries.get(digest)
+        if entry is not None and kind not in entry[1]:
+            self._entries[digest] = (entry[0], (*entry[1], kind))
+            self._changed = True
+
+    def prefetch(self, root: Path, executor_factory: Any) -> None:
+        """Parse the tree's unknown YAML files in other processes, when there are enough of them.
+
+        ``executor_factory(workers)`` gives an ``Executor``; it is only called when it pays off.
+        Files that fail to parse are left to the normal, sequential path (it reports them).
+        """
+        if len(self._entries) >= PREFETCH_MIN:
+            return  # a warm cache: the few files that changed are parsed where they are read
+        unknown: dict[bytes, bytes] = {}
+        for raw in _tree_files(root):
+            digest = digest_of(raw)
+            if digest not in self._entries:
+                unknown[digest] = raw
+        if len(unknown) < PREFETCH_MIN:
+            return
+        raws = list(unknown.values())
+        chunks = [raws[start:start + CHUNK] for start in range(0, len(raws), CHUNK)]
+        executor: Executor = executor_factory()
+        for results in executor.map(parse_chunk, chunks):
+            for digest, blob in results:
+                if blob is not None:
+                    self._entries[digest] = (blob, ())
+                    self._changed = True
+
+    def save(self) -> None:
+        if self._path is None:
+            return
+        unused = self._entries.keys() - self._used
+        if not self._changed and not unused:
+            return
+        entries = {digest: self._entries[digest] for digest in self._used if digest in self._entries}
+        payload = marshal.dumps(entries)
+        header = MAGIC + code_fingerprint().encode() + b"\n" + hashlib.sha256(payload).digest()
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._path.with_name(f"{self._path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(header + payload)
+            os.replace(tmp, self._path)
+        except OSError:
+            pass  # a cache that cannot be written is only slower next time
+
+
+def parse_chunk(raws: Iterable[bytes]) -> list[tuple[bytes, bytes | None]]:
+    """(digest, marshal of the documents or None when the file does not parse cleanly) per file."""
+    results: list[tuple[bytes, bytes | None]] = []
+    for raw in raws:
+        try:
+            blob: bytes | None = marshal.dumps(load_all(raw))
+        except (YamlProblem, ValueError, RecursionError):
+            blob = None
+        results.append((digest_of(raw), blob))
+    return results
+
+
+def _read(path: Path) -> dict[bytes, tuple[bytes, tuple[str, ...]]]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    header = MAGIC + code_fingerprint().encode() + b"\n"
+    if not data.startswith(header) or len(data) < len(header) + 32:
+        return {}
+    checksum, payload = data[len(header):len(header) + 32], data[len(header) + 32:]
+    if hashlib.sha256(payload).digest() != checksum:
+        return {}  # truncated or altered: not believed
+    try:
+        entries = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {digest: entry for digest, entry in entries.items()
+            if isinstance(digest, bytes) and isinstance(entry, tuple) and len(entry) == 2
+            and isinstance(entry[0], bytes) and isinstance(entry[1], tuple)}
+
+
+def _tree_files(root: Path) -> Iterable[bytes]:
+    """The bytes of every YAML file under ``root`` a tree walk could read (hidden ones skipped)."""
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
+        for name in sorted(names):
+            if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                if os.path.getsize(path) > MAX_FILE_BYTES:
+                    continue
+                with open(path, "rb") as handle:
+                    yield handle.read()
+            except OSError:
+                continue

@@ -1,0 +1,223 @@
+"""Secrets: repository credentials only by reference, and no credential ever comes out.
+
+A credential-looking marker (every one contains ``PLANTED``) is planted in every input field that
+could carry one; validate, render, diff and explain must reject the tree without the marker appearing
+in their output, in OUT, in the render cache or in a temporary file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tenantgen.credentials import find_credentials, looks_like, redact
+from tenantgen.errors import TenantgenError
+from tenantgen.errors_cli import run_guarded
+from tenantgen.findings import Finding
+from tenantgen.render import ReleaseFailure
+from tenantgen.schema import schema_problems
+from tenantgen.yamlio import dump, load_all
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli, run_cli_process
+from tests.support.isolation import marked_env
+
+BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
+CLUSTER = "dev/dev-aws/dev-euw1"
+TOKEN = "ghp_PLANTEDSECRET0123456789abcdefghijklmn"
+AWS_KEY = "AKIAPLANTEDSECRET123"
+PASSWORD = "hunter2-PLANTED"  # looks like nothing: only its field name gives it away
+URL_PASSWORD = "https://planted-user:PLANTEDPASSWORD@github.com/example-org/alpha-deploy.git"
+URL_TOKEN = f"https://{TOKEN}@github.com/example-org/alpha-deploy.git"
+PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEPLANTED\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+def planted_tree(root: Path) -> Path:
+    shutil.copytree(BASE, root)
+    tenant = {
+        "apiVersion": "tenantgen.io/v1alpha1", "kind": "Tenant",
+        "metadata": {"name": "alpha", "labels": {"team": TOKEN}, "annotations": {"example.com/token": TOKEN}},
+        "spec": {
+            "owners": [{"kind": "Group", "name": TOKEN, "clusterRoles": [AWS_KEY]}],
+            "readers": [URL_PASSWORD],
+            "costCenter": AWS_KEY,
+            "contact": {"slack": f"#{TOKEN}", "email": f"{TOKEN}@example.com"},
+            "additionalMetadata": {"labels": {"cost": AWS_KEY, TOKEN: "x"},
+                                   "annotations": {"example.com/password": f"password={PASSWORD}",
+                                                   "example.com/key": PRIVATE_KEY}},
+        },
+    }
+    project = {
+        "apiVersion": "tenantgen.io/v1alpha1", "kind": "ArgoProject", "metadata": {"name": "alpha"},
+        "spec": {
+            "tenant": "alpha", "description": f"deploy token {TOKEN}",
+            "sourceRepos": ["https://github.com/example-org/alpha-*", URL_TOKEN],
+            "repository": {"url": URL_PASSWORD, "username": "planted-user", "password": PASSWORD,
+                           "sshPrivateKey": PRIVATE_KEY, "tlsClientCertKey": PASSWORD, "token": PASSWORD,
+                           "credentialsSecret": "alpha-repo-creds"},
+            "rootApp": {"repoURL": URL_TOKEN, "path": TOKEN, "targetRevision": AWS_KEY},
+            "roles": [{"name": "deployer", "description": TOKEN, "groups": [URL_PASSWORD]}],
+        },
+    }
+    (root / CLUSTER / "tenants" / "alpha.yaml").write_text(dump(tenant))
+    (root / CLUSTER / "argo-projects" / "alpha.yaml").write_text(dump(project))
+    pool = root / CLUSTER / "node-pools" / "apps.yaml"
+    [pool_doc] = load_all(pool.read_bytes())
+    pool_doc["spec"]["tags"] = {"deploy-key": AWS_KEY}
+    pool.write_text(dump(pool_doc))
+    (root / CLUSTER / "config").mkdir()
+    (root / CLUSTER / "config" / "configmap-ci.yaml").write_text(dump(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ci", "namespace": "ci"},
+         "data": {"GITHUB_TOKEN": TOKEN}}))
+    return root
+
+
+# Every planted field, as validate reports it (file, JSON path): each one must be a finding.
+EXPECTED = [
+    ("tenants/alpha.yaml", "$.metadata.labels.team"),
+    ("tenants/alpha.yaml", "$.metadata.annotations['example.com/token']"),
+    ("tenants/alpha.yaml", "$.spec.owners[0].name"),
+    ("tenants/alpha.yaml", "$.spec.owners[0].clusterRoles[0]"),
+    ("tenants/alpha.yaml", "$.spec.readers[0]"),
+    ("tenants/alpha.yaml", "$.spec.costCenter"),
+    ("tenants/alpha.yaml", "$.spec.contact.slack"),
+    ("tenants/alpha.yaml", "$.spec.contact.email"),
+    ("tenants/alpha.yaml", "$.spec.additionalMetadata.labels.cost"),
+    ("tenants/alpha.yaml", "$.spec.additionalMetadata.annotations['example.com/password']"),
+    ("tenants/alpha.yaml", "$.spec.additionalMetadata.annotations['example.com/key']"),
+    ("argo-projects/alpha.yaml", "$.spec.description"),
+    ("argo-projects/alpha.yaml", "$.spec.sourceRepos[1]"),
+    ("argo-projects/alpha.yaml", "$.spec.repository"),  # unknown fields: username, password, ...
+    ("argo-projects/alpha.yaml", "$.spec.repository.url"),
+    ("argo-projects/alpha.yaml", "$.spec.rootApp.repoURL"),
+    ("argo-projects/alpha.yaml", "$.spec.rootApp.path"),
+    ("argo-projects/alpha.yaml", "$.spec.rootApp.targetRevision"),
+    ("argo-projects/alpha.yaml", "$.spec.roles[0].description"),
+    ("argo-projects/alpha.yaml", "$.spec.roles[0].groups[0]"),
+    ("node-pools/apps.yaml", "$.spec.tags.deploy-key"),
+    ("config/configmap-ci.yaml", "$.data.GITHUB_TOKEN"),
+]
+
+
+@pytest.fixture(scope="module")
+def good_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("good")
+    shutil.copytree(BASE, workdir / "tree")
+    result = run_cli(["render", str(workdir / "tree"), "-o", str(workdir / "out")])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return workdir / "out"
+
+
+def test_planted_credentials_never_come_out(tmp_path: Path, good_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    planted_tree(tmp_path / "tree")
+    shutil.copytree(good_out, tmp_path / "out")
+    before = read_tree(tmp_path / "out")
+    _, private_tmp = marked_env(monkeypatch, tmp_path)
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+
+    runs = {
+        "validate": run_cli_process(["validate", "tree"], tmp_path),
+        "validate-json": run_cli_process(["validate", "tree", "--format", "json"], tmp_path),
+        "render": run_cli_process(["render", "tree", "-o", "out"], tmp_path),
+        "render-check": run_cli_process(["render", "tree", "-o", "out", "--check"], tmp_path),
+        "diff": run_cli_process(["diff", "tree", "--against", "out"], tmp_path),
+        "diff-json": run_cli_process(["diff", "tree", "--against", "out", "--format", "json"], tmp_path),
+        "diff-markdown": run_cli_process(["diff", "tree", "--against", "out", "--format", "markdown"], tmp_path),
+        "explain": run_cli_process(["explain", "alpha", "tree"], tmp_path),
+    }
+    for name, result in runs.items():
+        shown = f"{name}:\n{result.stdout}{result.stderr}"
+        assert "PLANTED" not in result.stdout + result.stderr, shown
+        assert "Traceback" not in result.stdout + result.stderr, shown
+        assert result.exit_code != 0, shown
+    assert runs["validate"].exit_code == runs["render"].exit_code == 1
+
+    # Every planted field was refused with a finding (never silently rendered).
+    findings = {(finding["file"].split(f"{CLUSTER}/", 1)[-1], finding["field"])
+                for finding in runs["validate-json"].json()["findings"]}
+    missing = [expected for expected in EXPECTED if expected not in findings]
+    assert not missing, f"no finding for {missing}; findings: {sorted(findings)}"
+
+    assert read_tree(tmp_path / "out") == before
+    for root in (tmp_path / "out", cache, private_tmp):
+        for path, data in read_tree(root).items():
+            if root == cache and path.startswith("tenantgen/parse/"):
+                continue  # the parse cache holds what was read from the tree: the input, by design
+            assert b"PLANTED" not in data, f"{root}/{path}"
+
+
+def test_credentials_by_reference_are_fine(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    shutil.copytree(BASE, root)
+    project = root / CLUSTER / "argo-projects" / "alpha.yaml"
+    text = project.read_text().replace("url: https://github.com/example-org/alpha-deploy.git",
+                                       "url: ssh://git@github.com/example-org/alpha-deploy.git")
+    project.write_text(text.replace("https://github.com/example-org/alpha-*", "git@github.com:example-org/alpha-*"))
+    result = run_cli(["validate", str(root)])
+    assert result.exit_code == 0, result.stdout
+
+
+@pytest.mark.parametrize("text", [
+    "https://github.com/example-org/payments-deploy.git", "ssh://git@github.com/example-org/x.git",
+    "git@github.com:example-org/x.git", "oci://registry.example.com/charts", "payments-team@example.com",
+    "p, proj:payments:deployer, applications, sync, payments/*, allow", "payments-repo-creds",
+    "KarpenterNodeRole-prod-euw1", "{tenant}.apps.{cluster.hostname}", "sha256:4f1c2e", "#team-payments",
+])
+def test_ordinary_values_do_not_look_like_credentials(text: str) -> None:
+    assert looks_like(text) is None
+
+
+def test_the_example_tree_has_no_credential_findings() -> None:
+    result = run_cli(["validate", str(EXAMPLE_TREE), "--format", "json"])
+    assert not [f for f in result.json()["findings"] if f["code"] == "credential"]
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    (TOKEN, "a GitHub token"), ("github_pat_11PLANTED0123456789abcdefghij", "a GitHub token"),
+    ("glpat-PLANTED0123456789abcd", "a GitLab token"), ("xoxb-123456-PLANTED", "a Slack token"),
+    (AWS_KEY, "an AWS access key"), (PRIVATE_KEY, "a private key"), ("db password: PLANTEDpw", "a password"),
+    (URL_PASSWORD, "a URL with a user and password"), (URL_TOKEN, "a URL with a user and password"),
+    ("https://PLANTED@github.com/x", "a URL with credentials (user or token before '@')"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQTEFOVEVEIn0.c2lnbmF0dXJlUExBTlRFRA", "a JSON Web Token"),
+])
+def test_credential_shapes_are_recognised_and_masked(text: str, what: str) -> None:
+    found = looks_like(text)
+    assert found == what or (what.startswith("a URL") and str(found).startswith("a URL"))
+    assert "PLANTED" not in redact(f"before {text} after")
+    assert redact(f"before {text} after").startswith("before ")
+
+
+def test_schema_messages_never_quote_a_secret_named_field() -> None:
+    data = {"apiVersion": "tenantgen.io/v1alpha1", "kind": "ArgoProject", "metadata": {"name": "alpha"},
+            "spec": {"tenant": "alpha", "sourceRepos": ["x"], "rootApp": {"repoURL": "https://h/x", "path": "x"},
+                     "repository": {"url": URL_PASSWORD, "password": PASSWORD}}}
+    messages = [message for _, message in schema_problems("ArgoProject", data)]
+    assert messages and not any("PLANTED" in message for message in messages), messages
+    # A wrong type under a secret-looking name is still reported, with the value blanked.
+    tenant = {"apiVersion": "tenantgen.io/v1alpha1", "kind": "Tenant", "metadata": {"name": "alpha"},
+              "spec": {"owners": [{"kind": "Group", "name": "x"}],
+                       "additionalMetadata": {"annotations": {"example.com/api-token": 12345}}}}
+    [(path, message)] = list(schema_problems("Tenant", tenant))
+    assert path[-1] == "example.com/api-token" and "12345" not in message and "<redacted>" in message
+
+
+def test_messages_from_the_engine_and_from_errors_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    failure = ReleaseFailure("alpha-argocd", "dev/a/c", "tree/x.yaml", f"at '/project/url': '{URL_PASSWORD}' is bad")
+    assert "PLANTED" not in failure.format()
+    finding = Finding("f.yaml", 1, 1, f"$.x['{TOKEN}']", f"value {TOKEN}", "c")
+    assert "PLANTED" not in finding.format() + json.dumps(finding.to_json())
+
+    def fail() -> int:
+        raise TenantgenError(f"cannot fetch {URL_PASSWORD}")
+
+    assert run_guarded(fail) == 1
+    captured = capsys.readouterr()
+    assert "PLANTED" not in captured.err and "cannot fetch https://<redacted>@github.com/" in captured.err
+
+
+def test_find_credentials_reports_paths_not_values() -> None:
+    found: list[tuple[Any, ...]] = list(find_credentials({"a": [{"b": TOKEN}], TOKEN: 1}))
+    assert found == [(("a", 0, "b"), "a GitHub token"), ((TOKEN,), "a GitHub token")]

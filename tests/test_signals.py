@@ -1,0 +1,115 @@
+"""Ctrl-C and SIGTERM in the middle of a render: OUT as before, nothing left behind, 130 / 143.
+
+The stand-in for a slow render is a tenant chart version whose template never finishes for tenant
+``alpha`` (pinned by the tier, offered with ``--charts``): when the signal arrives the render workers are
+busy for certain. Ctrl-C is sent the way a terminal sends it, to the whole process group (the workers
+ignore it; the CLI stops them); SIGTERM the way a CI runner or ``kill`` sends it, to the CLI alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import REPO_ROOT, read_tree, run_cli
+from tests.support.isolation import marked_env, marked_processes
+
+BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
+NEVER_ENDS = ('{{- if eq .Values.tenant.name "alpha" }}\n'
+              "{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}\n{{- end }}\n")
+
+
+@pytest.fixture(scope="module")
+def slow_charts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("charts")
+    chart = folder / "tenant-slow"
+    shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
+    chart_yaml = chart / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.1.0-slow"))
+    (chart / "templates" / "slow.yaml").write_text(NEVER_ENDS)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def good_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("good")
+    shutil.copytree(BASE, workdir / "tree")
+    result = run_cli(["render", str(workdir / "tree"), "-o", str(workdir / "out")])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return workdir / "out"
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def wait_until_rendering(marker: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Until a render worker has spent 1.5 s of CPU: past its start-up, inside the endless template."""
+    deadline = time.monotonic() + timeout
+    while not any(cpu_seconds(pid) >= 1.5 for pid in marked_processes(marker) if pid != process.pid):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no render worker got busy"
+        time.sleep(0.05)
+
+
+def wait_until_starting(marker: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Until a render worker exists (CLI, multiprocessing's resource tracker, worker): it is starting up."""
+    deadline = time.monotonic() + timeout
+    while len(marked_processes(marker)) < 3:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no render worker started"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize(("signum", "whole_group", "code", "message", "when"), [
+    (signal.SIGINT, True, 130, "interrupted; no partial output was written", wait_until_rendering),
+    (signal.SIGTERM, False, 143, "terminated; no partial output was written", wait_until_rendering),
+    (signal.SIGINT, True, 130, "interrupted; no partial output was written", wait_until_starting),
+    (signal.SIGTERM, False, 143, "terminated; no partial output was written", wait_until_starting),
+], ids=["ctrl-c", "sigterm", "ctrl-c-while-a-worker-starts", "sigterm-while-a-worker-starts"])
+def test_signal_mid_render_leaves_out_as_it_was(
+        signum: signal.Signals, whole_group: bool, code: int, message: str, when: Any, tmp_path: Path,
+        good_out: Path, slow_charts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(BASE, tmp_path / "tree")
+    tier = tmp_path / "tree" / "dev" / "tier.yaml"
+    tier.write_text(tier.read_text().replace("spec:\n", "spec:\n  charts:\n    tenant: 0.1.0-slow\n", 1))
+    out = tmp_path / "out"
+    shutil.copytree(good_out, out)
+    before = read_tree(out)
+    marker, private_tmp = marked_env(monkeypatch, tmp_path)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tenantgen", "render", "tree", "-o", "out", "--charts", str(slow_charts),
+         "--no-cache"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        when(marker, process)
+        if whole_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    assert process.returncode == code, stdout + stderr
+    assert stderr == message + "\n"  # one line, no traceback
+    assert "Traceback" not in stdout
+    assert read_tree(out) == before
+    assert not list((out / ".tenantgen").glob("staging-*"))
+    assert not list(private_tmp.iterdir()), "temporary files left behind"
+    assert marked_processes(marker) == [], "render workers outlived the run"
