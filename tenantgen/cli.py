@@ -81,6 +81,31 @@ class EngineName(str, Enum):
     helm = "helm"
 
 
+EngineOption = Annotated[EngineName, typer.Option(
+    "--engine", help="embedded: the Helm SDK shipped with tenantgen; helm: a helm binary on PATH.")]
+CrdsOption = Annotated[list[Path], typer.Option(
+    "--crds", metavar="DIR", help="Folder of CRDs to validate custom objects against (repeatable).")]
+ChartsOption = Annotated[list[Path], typer.Option(
+    "--charts", metavar="DIR", help="Folder with other chart versions a tier may pin (repeatable).")]
+TemplatesOption = Annotated[Path | None, typer.Option("--templates", metavar="DIR", help="Folder with your own helmfile.yaml.j2.")]
+ValidateOutputOption = Annotated[bool, typer.Option(
+    "--validate-output/--no-validate-output", help="Check every rendered object against its schema.")]
+JobsOption = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per core.")]
+TimeoutOption = Annotated[float, typer.Option(
+    "--timeout", min=1, help="Seconds one release may take before its render is stopped.")]
+CacheOption = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse renders of unchanged releases.")]
+
+
+def _render_options(tree: Path, engine: EngineName, crds: list[Path], charts: list[Path], templates: Path | None,
+                    validate_output: bool, jobs: int, timeout: float, cache: bool,
+                    selection: Selection = Selection()) -> RenderOptions:
+    return RenderOptions(
+        tree=tree, engine=engine.value, crd_dirs=tuple(crds), chart_dirs=tuple(charts), templates_dir=templates,
+        validate_output=validate_output, jobs=jobs, timeout=timeout, selection=selection,
+        cache_dir=default_cache_dir() if cache else None,
+    )
+
+
 @app.command()
 def render(
     tree: TreeArg = Path("tiers"),
@@ -90,29 +115,18 @@ def render(
     cluster: Annotated[str | None, typer.Option(
         "--cluster", help="Only this cluster: its name or <tier>/<account>/<cluster> (glob).")] = None,
     tenant: Annotated[str | None, typer.Option("--tenant", help="Only the releases of these tenants (glob).")] = None,
-    engine: Annotated[EngineName, typer.Option(
-        "--engine", help="embedded: the Helm SDK shipped with tenantgen; helm: a helm binary on PATH.")] = (
-        EngineName.embedded),
-    crds: Annotated[list[Path], typer.Option(
-        "--crds", help="Folder of CRDs to validate custom objects against (repeatable).")] = [],  # noqa: B006
-    charts: Annotated[list[Path], typer.Option(
-        "--charts", help="Folder with other chart versions a tier may pin (repeatable).")] = [],  # noqa: B006
-    templates: Annotated[Path | None, typer.Option(
-        "--templates", help="Folder with your own helmfile.yaml.j2.")] = None,
-    validate_output: Annotated[bool, typer.Option(
-        "--validate-output/--no-validate-output", help="Check every rendered object against its schema.")] = True,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per core.")] = 0,
-    timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, help="Seconds one release may take before its render is stopped.")] = DEFAULT_TIMEOUT,
-    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse renders of unchanged releases.")] = True,
+    engine: EngineOption = EngineName.embedded,
+    crds: CrdsOption = [],  # noqa: B006 - typer copies list defaults
+    charts: ChartsOption = [],  # noqa: B006
+    templates: TemplatesOption = None,
+    validate_output: ValidateOutputOption = True,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    cache: CacheOption = True,
 ) -> None:
     """Render every tenant of TREE into OUT: helmfile.yaml, values and one file per object."""
-    options = RenderOptions(
-        tree=tree, engine=engine.value, crd_dirs=tuple(crds), chart_dirs=tuple(charts), templates_dir=templates,
-        validate_output=validate_output, jobs=jobs, timeout=timeout,
-        selection=Selection(tier=tier, cluster=cluster, tenant=tenant),
-        cache_dir=default_cache_dir() if cache else None,
-    )
+    options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache,
+                              Selection(tier=tier, cluster=cluster, tenant=tenant))
     raise typer.Exit(run_guarded(lambda: run_render(options, out, check)))
 
 
@@ -120,8 +134,7 @@ def render(
 def lint(
     charts: Annotated[list[Path], typer.Option(
         "--charts", help="Folder with other chart versions to lint too (repeatable).")] = [],  # noqa: B006
-    engine: Annotated[EngineName, typer.Option("--engine", help="embedded or a helm binary on PATH.")] = (
-        EngineName.embedded),
+    engine: EngineOption = EngineName.embedded,
 ) -> None:
     """helm lint (strict) of the charts tenantgen renders."""
     raise typer.Exit(run_guarded(lambda: run_lint(tuple(charts), engine.value)))
@@ -137,8 +150,7 @@ def explain(
         FindingsFormat.text),
     render_objects: Annotated[bool, typer.Option(
         "--render/--no-render", help="Render the tenant's releases to list the objects they make.")] = True,
-    charts: Annotated[list[Path], typer.Option(
-        "--charts", help="Folder with other chart versions a tier may pin (repeatable).")] = [],  # noqa: B006
+    charts: ChartsOption = [],  # noqa: B006
 ) -> None:
     """TENANT's effective spec, the file:line that set each value, and the releases and objects it renders to."""
     options = ExplainOptions(tenant=tenant, tree=tree, cluster=cluster, output_format=output_format.value,
@@ -198,28 +210,17 @@ def diff(
     guard: Annotated[bool, typer.Option(
         "--guard", help="Exit 1 when the change goes past what a tenant may change on its own (needs --base).")] = (
         False),
-    engine: Annotated[EngineName, typer.Option(
-        "--engine", help="embedded: the Helm SDK shipped with tenantgen; helm: a helm binary on PATH.")] = (
-        EngineName.embedded),
-    crds: Annotated[list[Path], typer.Option(
-        "--crds", help="Folder of CRDs to validate custom objects against (repeatable).")] = [],  # noqa: B006
-    charts: Annotated[list[Path], typer.Option(
-        "--charts", help="Folder with other chart versions a tier may pin (repeatable).")] = [],  # noqa: B006
-    templates: Annotated[Path | None, typer.Option(
-        "--templates", help="Folder with your own helmfile.yaml.j2.")] = None,
-    validate_output: Annotated[bool, typer.Option(
-        "--validate-output/--no-validate-output", help="Check every rendered object against its schema.")] = True,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = one per core.")] = 0,
-    timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, help="Seconds one release may take before its render is stopped.")] = DEFAULT_TIMEOUT,
-    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse renders of unchanged releases.")] = True,
+    engine: EngineOption = EngineName.embedded,
+    crds: CrdsOption = [],  # noqa: B006 - typer copies list defaults
+    charts: ChartsOption = [],  # noqa: B006
+    templates: TemplatesOption = None,
+    validate_output: ValidateOutputOption = True,
+    jobs: JobsOption = 0,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    cache: CacheOption = True,
 ) -> None:
     """Compare TREE's render with a git ref or an output directory: per-tenant summary, then object diff."""
-    render_options = RenderOptions(
-        tree=tree, engine=engine.value, crd_dirs=tuple(crds), chart_dirs=tuple(charts), templates_dir=templates,
-        validate_output=validate_output, jobs=jobs, timeout=timeout,
-        cache_dir=default_cache_dir() if cache else None,
-    )
+    render_options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache)
     options = DiffOptions(render_options, base, against, output_format.value, exit_code, guard)
     raise typer.Exit(run_guarded(lambda: run_diff(options)))
 
