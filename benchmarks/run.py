@@ -16,7 +16,8 @@ Helm engine and the chart and renders it. There is no `helm` binary here, so tha
 values; it is timed on a sample of releases and extrapolated to all of them, run one after another.
 
 Peak RSS is that of the whole process tree (tenantgen and its worker processes together): /proc is
-sampled every 20 ms and the resident sizes of the process and all its descendants are summed. The
+sampled every 100 ms (a scan of /proc costs a few ms: sampling faster would slow the measured run)
+and the resident sizes of the process and all its descendants are summed. The
 kernel's own maximum (ru_maxrss, read with wait4 for exactly that command) is the largest *single*
 process of the tree, not their sum, so it is reported beside it as "max single process". Sampling can
 miss a spike shorter than the interval; the kernel's maximum cannot. (getrusage(RUSAGE_CHILDREN) is
@@ -90,7 +91,7 @@ class Measure:
 class TreeSampler(threading.Thread):
     """Peak summed RSS of a process and all its descendants, from /proc."""
 
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak = 0
@@ -123,7 +124,7 @@ class TreeSampler(threading.Thread):
                 with open(f"/proc/{pid}/statm", "rb") as statm:
                     total += int(statm.read().split()[1]) * PAGE
             except OSError:
-                pass
+                continue
             todo.extend(children.get(pid, []))
         return total
 

@@ -86,16 +86,27 @@ def _state(out: Path) -> Path:
     return out / STATE_DIR
 
 
+# The last index read, by (path, inode, size, mtime): a run reads it twice (reuse check, then write),
+# and for 100,000 files that is half a second each time.
+_last_index: tuple[tuple[str, int, int, int], dict[str, dict[str, Any]]] | None = None
+
+
 def read_index(out: Path) -> dict[str, dict[str, Any]]:
+    global _last_index
     path = _state(out) / "index.json"
     try:
+        stat = os.stat(path)
+        signature = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if _last_index is not None and _last_index[0] == signature:
+            return dict(_last_index[1])
         index = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(index, dict) or index.get("version") != INDEX_VERSION or not isinstance(index.get("files"), dict):
         return {}  # an index that cannot be trusted is ignored: nothing is pruned on its word
     files: dict[str, dict[str, Any]] = index["files"]
-    return files
+    _last_index = (signature, files)
+    return dict(files)
 
 
 def safe_target(out: Path, rel: str) -> Path:
@@ -165,7 +176,7 @@ def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, s
     return plan
 
 
-def _matches_disk(target: Path, entry: Mapping[str, Any]) -> bool:
+def _matches_disk(target: Path | str, entry: Mapping[str, Any]) -> bool:
     # Size and mtime catch a hand edit without reading every file back.
     try:
         stat = os.stat(target)
@@ -174,16 +185,21 @@ def _matches_disk(target: Path, entry: Mapping[str, Any]) -> bool:
     return stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns")
 
 
-def intact_clusters(out: Path, clusters: Collection[str]) -> set[str]:
-    """Those of ``clusters`` whose files tenantgen wrote are all still on disk, as it wrote them."""
+def intact_clusters(out: Path, expected: Mapping[str, int]) -> set[str]:
+    """The clusters (of ``expected``: cluster -> number of files) whose files tenantgen wrote are all
+    in the index and still on disk as it wrote them."""
     if (_state(out) / "journal.json").exists():
         return set()  # an interrupted run: let ``write_output`` finish it first
-    intact = set(clusters)
+    intact = set(expected)
+    counts = dict.fromkeys(expected, 0)
+    base = os.fspath(out)
     for rel, entry in read_index(out).items():
         cluster = entry.get("cluster")
-        if cluster in intact and not _matches_disk(out / rel, entry):
-            intact.discard(cluster)
-    return intact
+        if cluster in intact:
+            counts[cluster] += 1
+            if not _matches_disk(os.path.join(base, rel), entry):
+                intact.discard(cluster)
+    return {cluster for cluster in intact if counts[cluster] == expected[cluster]}
 
 
 def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collection[str] = ()) -> WriteStats:
@@ -262,11 +278,9 @@ def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: Outpu
             size, mtime_ns = stat.st_size, stat.st_mtime_ns
         entries[rel] = {"sha256": plan.digests[rel], "size": size, "mtime_ns": mtime_ns,
                         "cluster": file.cluster, "tenant": file.tenant, "release": file.release}
-    payload = {"version": INDEX_VERSION, "files": dict(sorted(entries.items()))}
     tmp = _state(out) / "index.json.tmp"
     # One entry per line, keys sorted within it: diffable, and quick to write for 100,000 files.
-    lines = ",\n".join(f"{json.dumps(rel)}: {json.dumps(entry, sort_keys=True)}"
-                        for rel, entry in payload["files"].items())
+    lines = ",\n".join(f"{json.dumps(rel)}: {json.dumps(entries[rel], sort_keys=True)}" for rel in sorted(entries))
     tmp.write_text(f'{{"version": {INDEX_VERSION}, "files": {{\n{lines}\n}}}}\n', encoding="utf-8")
     os.replace(tmp, _state(out) / "index.json")
 

@@ -12,9 +12,8 @@ fingerprint (see ``fingerprint``; a tenantgen, library or schema change starts o
 the payload, then the payload (``marshal``). A file that does not check out is ignored. Entries a run
 did not use are dropped when the file is written back.
 
-A cold run (most files unknown) parses in parallel: ``prefetch`` hands the unknown files to
-spawn-started worker processes (the parent never loads the Helm engine, but spawn keeps that true
-for whatever the workers import).
+A cold run (most files unknown) parses in parallel: ``prefetch`` hands the unknown files of a tree
+scan (``incremental.scan_tree``) to spawn-started helper processes.
 """
 
 from __future__ import annotations
@@ -28,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from tenantgen.fingerprint import code_fingerprint
-from tenantgen.yamlio import MAX_FILE_BYTES, YamlProblem, load_all
+from tenantgen.yamlio import YamlProblem, load_all
 
 MAGIC = b"tenantgen-parse-cache 1\n"
 PREFETCH_MIN = 1000  # unknown files below which parsing in other processes is not worth starting them
 CHUNK = 250  # files per task sent to a worker
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def digest_of(raw: bytes) -> bytes:
@@ -88,23 +86,28 @@ class ParseCache:
             self._entries[digest] = (entry[0], (*entry[1], kind))
             self._changed = True
 
-    def prefetch(self, root: Path, executor_factory: Any) -> None:
-        """Parse the tree's unknown YAML files in other processes, when there are enough of them.
+    def cold(self) -> bool:
+        """Whether the cache knows too little for a warm run (then ``prefetch`` is worth a scan)."""
+        return len(self._entries) < PREFETCH_MIN
 
-        ``executor_factory(workers)`` gives an ``Executor``; it is only called when it pays off.
-        Files that fail to parse are left to the normal, sequential path (it reports them).
+    def touch(self, digests: Iterable[bytes]) -> None:
+        """Keep these entries when saving although this run did not parse them (skipped clusters)."""
+        self._used.update(digest for digest in digests if digest in self._entries)
+
+    def prefetch(self, raws: Iterable[bytes], executor_factory: Any) -> None:
+        """Parse the files this cache does not know in other processes, when there are enough of them.
+
+        ``executor_factory()`` gives an ``Executor``; it is only called when that pays off. Files that
+        fail to parse are left to the normal, sequential path (it reports them).
         """
-        if len(self._entries) >= PREFETCH_MIN:
-            return  # a warm cache: the few files that changed are parsed where they are read
         unknown: dict[bytes, bytes] = {}
-        for raw in _tree_files(root):
+        for raw in raws:
             digest = digest_of(raw)
             if digest not in self._entries:
                 unknown[digest] = raw
         if len(unknown) < PREFETCH_MIN:
             return
-        raws = list(unknown.values())
-        chunks = [raws[start:start + CHUNK] for start in range(0, len(raws), CHUNK)]
+        chunks = [list(unknown.values())[start:start + CHUNK] for start in range(0, len(unknown), CHUNK)]
         executor: Executor = executor_factory()
         for results in executor.map(parse_chunk, chunks):
             for digest, blob in results:
@@ -162,20 +165,3 @@ def _read(path: Path) -> dict[bytes, tuple[bytes, tuple[str, ...]]]:
     return {digest: entry for digest, entry in entries.items()
             if isinstance(digest, bytes) and isinstance(entry, tuple) and len(entry) == 2
             and isinstance(entry[0], bytes) and isinstance(entry[1], tuple)}
-
-
-def _tree_files(root: Path) -> Iterable[bytes]:
-    """The bytes of every YAML file under ``root`` a tree walk could read (hidden ones skipped)."""
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(name for name in dirs if not name.startswith("."))
-        for name in sorted(names):
-            if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
-                continue
-            path = os.path.join(folder, name)
-            try:
-                if os.path.getsize(path) > MAX_FILE_BYTES:
-                    continue
-                with open(path, "rb") as handle:
-                    yield handle.read()
-            except OSError:
-                continue

@@ -7,25 +7,29 @@ and ``diff`` compares. Any finding or failed release fails the whole run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
 from tenantgen import __version__
+from tenantgen.assets import templates_dir
 from tenantgen.cache import KeyMaker, RenderCache, files_digest
 from tenantgen.charts import ChartCatalog, ChartRef
 from tenantgen.credentials import redact
+from tenantgen.documents import TreeDocs
 from tenantgen.engine import RenderJob
 from tenantgen.engine.binary import BinaryEngine
 from tenantgen.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
 from tenantgen.engine.worker import ReleaseOutput, WorkerConfig
 from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.findings import Finding, sort_findings
-from tenantgen.helmfile import render_helmfile
+from tenantgen.helmfile import TEMPLATE, render_helmfile
+from tenantgen.incremental import ClusterRecord, TreeScan, document_digests_match, scan_tree, shared_inputs
 from tenantgen.output import OutputFile, Selection
 from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
+from tenantgen.speed import collector_paused
 from tenantgen.validate import Validation, validate_tree
 from tenantgen.yamlio import dump
 
@@ -43,6 +47,9 @@ class RenderOptions:
     timeout: float = DEFAULT_TIMEOUT
     selection: Selection = Selection()
     cache_dir: Path | None = None  # None: no cache
+    # Clusters whose files in OUT are as the last render left them (``incremental.reusable``): any of
+    # them whose inputs are unchanged is not rendered again. Empty: render every selected cluster.
+    reuse: Mapping[str, ClusterRecord] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,8 @@ class RenderResult:
     objects: int = 0
     seconds: float = 0.0
     validation: Validation | None = None
+    kept: set[str] = field(default_factory=set)  # reused clusters: their files in OUT stay as they are
+    memo: dict[str, ClusterRecord] = field(default_factory=dict)  # what to record for the next run
 
     @property
     def ok(self) -> bool:
@@ -98,9 +107,36 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
     for folder in options.crd_dirs:
         if not folder.is_dir():
             raise UsageError(f"--crds {str(folder)!r} is not a folder")
-    validation = validate_tree(options.tree, display_root, options.cache_dir)
-    result = RenderResult(validation=validation, findings=list(validation.findings))
     catalog = ChartCatalog.discover(options.chart_dirs)
+    whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
+    scan = scan_tree(options.tree) if options.tree.is_dir() else None
+    digests: dict[str, str | None] = {}
+    reused: dict[str, ClusterRecord] = {}
+    if scan is not None:
+        shared = shared_inputs(_output_options(options, _tree_name_of(options, display_root)), catalog,
+                               _templates(options))
+        for rel in scan.clusters():
+            digests[rel] = scan.cluster_digest(shared, rel)
+            record = options.reuse.get(rel)
+            if (whole_clusters and record is not None and digests[rel] is not None
+                    and record.inputs == digests[rel] and options.selection.cluster_selected(rel)):
+                reused[rel] = record
+    config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
+                          options.validate_output)
+    with WorkerPool(config, options.jobs or default_workers(), options.timeout) as pool:
+        if scan is None or len(digests) > len(reused):
+            pool.prestart(1)  # something may need rendering: the engine loads while the tree is checked
+        result = _render_checked(options, progress, display_root, pool, catalog, scan, digests, reused)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _render_checked(options: RenderOptions, progress: Progress, display_root: str | None, pool: WorkerPool,
+                    catalog: ChartCatalog, scan: TreeScan | None, digests: Mapping[str, str | None],
+                    reused: Mapping[str, ClusterRecord]) -> RenderResult:
+    whole_clusters = options.selection.tenant is None
+    validation = validate_tree(options.tree, display_root, options.cache_dir, scan, reused.__contains__)
+    result = RenderResult(validation=validation, findings=list(validation.findings))
     charts_by_tier: dict[str, dict[str, ChartRef]] = {}
     for tier, doc in sorted(validation.tree.tiers.items()):
         charts_by_tier[tier], problems = catalog.resolve(doc)
@@ -108,35 +144,78 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
     if result.findings:
         result.findings = sort_findings(result.findings)
         return result
-    tree_name = validation.tree.display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
-    plan = plan_fleet(validation.fleet, charts_by_tier, tree_name)
-    selected = [cp for cp in plan.clusters if options.selection.cluster_selected(cp.rel)]
-    if not selected:
-        raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
-    jobs = [(cp, release) for cp in selected for release in cp.releases
-            if options.selection.tenant_selected(release.tenant)]
-    outputs, result.rendered = _render_releases(options, jobs, progress)
-    for (cp, release), output in zip(jobs, outputs):
-        result.releases += 1
-        if output.error or output.problems:
-            details = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
-            result.failures.extend(ReleaseFailure(release.name, cp.rel, f"{tree_name}/{release.source.rel}", d,
-                                                  release.tenant, f"{release.chart.name} {release.chart.version}")
-                                   for d in details)
-            continue
-        result.objects += output.objects
-        _add_release_files(result.files, cp, release, output)
-    for cp in selected:
-        result.clusters += 1
-        result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
-        _add_cluster_files(result.files, cp, options, tree_name)
-    _add_chart_files(result.files, plan if options.selection.everything else Plan(selected))
-    result.seconds = time.monotonic() - started
+    tree_name = _tree_name(validation.tree)
+    with collector_paused():
+        plan = plan_fleet(validation.fleet, charts_by_tier, tree_name)
+        selected = [cp for cp in plan.clusters if options.selection.cluster_selected(cp.rel)]
+        if not selected and not reused:
+            raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
+        jobs = [(cp, release) for cp in selected for release in cp.releases
+                if options.selection.tenant_selected(release.tenant)]
+        outputs, result.rendered = _render_releases(options, jobs, progress, pool)
+        objects: dict[str, int] = {}
+        for (cp, release), output in zip(jobs, outputs, strict=True):
+            result.releases += 1
+            if output.error or output.problems:
+                details = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
+                result.failures.extend(ReleaseFailure(release.name, cp.rel, f"{tree_name}/{release.source.rel}", d,
+                                                      release.tenant, f"{release.chart.name} {release.chart.version}")
+                                       for d in details)
+                continue
+            result.objects += output.objects
+            objects[cp.rel] = objects.get(cp.rel, 0) + output.objects
+            _add_release_files(result.files, cp, release, output)
+        for cp in selected:
+            result.clusters += 1
+            result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
+            _add_cluster_files(result.files, cp, options, tree_name)
+        for record in reused.values():
+            result.clusters += 1
+            result.tenants += record.tenants
+            result.releases += record.releases
+            result.objects += record.objects
+        charts = (plan if options.selection.everything else Plan(selected)).charts
+        by_key = {ref.key: ref for ref in catalog.charts.values()}
+        charts += [by_key[key] for record in reused.values() for key in record.charts if key in by_key]
+        _add_chart_files(result.files, charts)
+    result.kept = set(reused)
+    if whole_clusters and scan is not None:
+        counts: dict[str, int] = {}
+        for file in result.files.values():
+            counts[file.cluster] = counts.get(file.cluster, 0) + 1
+        result.memo = dict(reused)
+        for cp in selected:
+            digest = digests.get(cp.rel)
+            # Recorded only if the files rendered are the files scanned (none was edited meanwhile).
+            if digest is not None and document_digests_match(scan, validation.tree, cp.cluster.docs):
+                result.memo[cp.rel] = ClusterRecord(digest, len(cp.cluster.tenants), len(cp.releases),
+                                                    objects.get(cp.rel, 0), counts.get(cp.rel, 0),
+                                                    tuple(sorted({release.chart.key for release in cp.releases})))
     return result
 
 
+def _tree_name(tree: TreeDocs) -> str:
+    return tree.display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
+
+
+def _tree_name_of(options: RenderOptions, display_root: str | None) -> str:
+    """The tree's name as ``_tree_name`` will give it once loaded (it is part of every source path)."""
+    shown = display_root if display_root is not None else (options.tree.as_posix().rstrip("/") or "/")
+    return shown.rstrip("/").rsplit("/", 1)[-1] or "tree"
+
+
+def _output_options(options: RenderOptions, tree_name: str) -> dict[str, Any]:
+    """The options that change what a cluster's output is (not how fast it is made)."""
+    return {"engine": engine_version(options), "validate": options.validate_output,
+            "crds": files_digest(list(options.crd_dirs)) if options.validate_output else "", "tree": tree_name}
+
+
+def _templates(options: RenderOptions) -> list[Path]:
+    return [(options.templates_dir or templates_dir()) / TEMPLATE]
+
+
 def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]],
-                     progress: Progress) -> tuple[list[ReleaseOutput], int]:
+                     progress: Progress, pool: WorkerPool) -> tuple[list[ReleaseOutput], int]:
     """Every job's output (in order) and how many the engine rendered rather than the cache gave."""
     if not jobs:
         return [], 0
@@ -146,7 +225,7 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
                    for cp, release in jobs]
     maker = KeyMaker({"engine": engine, "validate": options.validate_output, "crds": crds})
     keys = [maker.key(job.release, job.namespace, job.kube_version, release.chart.digest, job.values)
-            for (cp, release), job in zip(jobs, render_jobs)]
+            for (cp, release), job in zip(jobs, render_jobs, strict=True)]
     cache = RenderCache(options.cache_dir)
     try:
         cached = cache.get_many(keys)
@@ -155,22 +234,18 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
         done = len(jobs) - len(missing)
         progress(done, len(jobs))
         if missing:
-            config = WorkerConfig(options.engine, options.helm_binary,
-                                  tuple(str(folder) for folder in options.crd_dirs), options.validate_output)
-            workers = options.jobs or default_workers()
             # Spawning a worker costs ~0.5 s: not worth more workers than there are batches of work.
-            workers = max(1, min(workers, len(missing) // 20 + 1))
+            pool.size = max(1, min(pool.size, len(missing) // 20 + 1))
 
             def on_done(index: int, output: ReleaseOutput) -> None:
                 nonlocal done
                 done += 1
                 progress(done, len(jobs))
 
-            with WorkerPool(config, workers, options.timeout) as pool:
-                fresh = pool.run([render_jobs[index] for index in missing], on_done)
-            for index, output in zip(missing, fresh):
+            fresh = pool.run([render_jobs[index] for index in missing], on_done)
+            for index, output in zip(missing, fresh, strict=True):
                 outputs[index] = output
-            cache.put_many({keys[index]: output for index, output in zip(missing, fresh)})
+            cache.put_many({keys[index]: output for index, output in zip(missing, fresh, strict=True)})
     finally:
         cache.close()
     return [output for output in outputs if output is not None], len(missing)
@@ -198,9 +273,9 @@ def _add_cluster_files(files: dict[str, OutputFile], cp: ClusterPlan, options: R
         files[f"{cp.rel}/config/{name}"] = OutputFile(config[name], cp.rel)
 
 
-def _add_chart_files(files: dict[str, OutputFile], plan: Plan) -> None:
+def _add_chart_files(files: dict[str, OutputFile], charts: Sequence[ChartRef]) -> None:
     """Copy every chart in use into OUT/charts/, so the output directory applies on its own."""
-    for chart in plan.charts:
+    for chart in sorted(set(charts), key=lambda ref: ref.key):
         for path in sorted(p for p in chart.path.rglob("*") if p.is_file()):
             files[f"charts/{chart.key}/{path.relative_to(chart.path).as_posix()}"] = OutputFile(path.read_bytes(), "")
 

@@ -51,6 +51,8 @@ class Loader:
     findings: list[Finding] = field(default_factory=list)
     files_read: int = 0
     parse: Callable[[bytes], list[Any]] = load_all  # yamlio.load_all, or a cache in front of it
+    # Clusters (by rel) not to read at all: render leaves out those whose output it reuses.
+    skip_cluster: Callable[[str], bool] = lambda rel: False
 
     def __post_init__(self) -> None:
         self._real_root = self.root.resolve()
@@ -228,7 +230,7 @@ class Loader:
                 tree.accounts[(tier, account)] = doc
         for entry in self.entries(account_dir):
             if entry.is_dir():
-                if self.check_folder_name(entry, "cluster"):
+                if self.check_folder_name(entry, "cluster") and not self.skip_cluster(self.rel(entry)):
                     tree.clusters.append(self.load_cluster(tier, account, entry))
             elif entry != account_file and self.is_yaml(entry):
                 self.report(entry, "stray file: an account folder holds account.yaml and cluster folders",
@@ -305,14 +307,15 @@ def _is_manifest(doc: Any) -> bool:
             and isinstance(doc.get("metadata"), dict) and isinstance(doc["metadata"].get("name"), str))
 
 
-def load_tree(root: Path, display_root: str | None = None,
-              parse: Callable[[bytes], list[Any]] = load_all) -> tuple[TreeDocs, list[Finding]]:
+def load_tree(root: Path, display_root: str | None = None, parse: Callable[[bytes], list[Any]] = load_all,
+              skip_cluster: Callable[[str], bool] = lambda rel: False) -> tuple[TreeDocs, list[Finding]]:
     """Read every file of the tree at ``root``. Raises ``UsageError`` when there is no such folder."""
     if not root.exists():
         raise UsageError(f"tree {str(root)!r} does not exist")
     if not root.is_dir():
         raise UsageError(f"tree {str(root)!r} is not a folder")
-    loader = Loader(root, display_root if display_root is not None else _display(root), parse=parse)
+    loader = Loader(root, display_root if display_root is not None else _display(root), parse=parse,
+                    skip_cluster=skip_cluster)
     tree = loader.load()
     return tree, loader.findings
 

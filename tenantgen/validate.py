@@ -10,6 +10,7 @@ from tenantgen.checks import check_config_credentials, check_credentials, check_
 from tenantgen.documents import Document, TreeDocs
 from tenantgen.findings import Finding, sort_findings
 from tenantgen.fleet import Fleet, build_fleet
+from tenantgen.incremental import TreeScan, scan_tree
 from tenantgen.parsecache import ParseCache
 from tenantgen.schema import check_document
 from tenantgen.speed import HelperPool, collector_paused
@@ -31,22 +32,26 @@ class Validation:
 
 
 def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path | None = None,
-                  narrow: Callable[[TreeDocs], TreeDocs] | None = None) -> Validation:
+                  scan: TreeScan | None = None, skip_cluster: Callable[[str], bool] | None = None) -> Validation:
     """Load and check the tree at ``root``.
 
-    ``cache_dir``: where the parse cache lives (None: none). ``narrow`` may leave clusters out of the
-    checks after loading (render leaves out those whose output it reuses); ``Validation.tree`` is
-    still the whole tree.
+    ``cache_dir``: where the parse cache lives (None: none). ``scan``: the tree's files, read already
+    (render needs them anyway). ``skip_cluster`` leaves clusters (by rel) out altogether: render skips
+    those whose output it reuses.
     """
     cache = ParseCache(cache_dir, root)
+    skip = skip_cluster or (lambda rel: False)
     with collector_paused(), HelperPool() as pool:
-        if root.is_dir():
-            cache.prefetch(root, pool.executor)
-        tree, findings = load_tree(root, display_root, parse=cache.parse)
-        checked = narrow(tree) if narrow else tree
-        validation = validate_loaded(checked, findings, cache, pool)
+        if scan is None and cache.cold() and root.is_dir():
+            scan = scan_tree(root)  # a cold cache: parse in parallel what will be loaded
+        if scan is not None:
+            cache.touch(scan.digests.values())
+            cache.prefetch((raw for rel, raw in scan.raws.items() if not skip("/".join(rel.split("/")[:3]))),
+                           pool.executor)
+        tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip)
+        validation = validate_loaded(tree, findings, cache, pool)
     cache.save()
-    return Validation(tree, validation.fleet, validation.findings)
+    return validation
 
 
 def validate_loaded(tree: TreeDocs, findings: list[Finding], cache: ParseCache | None = None,
@@ -55,7 +60,7 @@ def validate_loaded(tree: TreeDocs, findings: list[Finding], cache: ParseCache |
     findings = list(findings)
     broken: set[Document] = set()
     docs = tree.documents()
-    for doc, problems in zip(docs, _document_findings(docs, cache, pool)):
+    for doc, problems in zip(docs, _document_findings(docs, cache, pool), strict=True):
         if problems:
             broken.add(doc)
             findings.extend(problems)
@@ -81,7 +86,7 @@ def _document_findings(docs: list[Document], cache: ParseCache | None,
         checked = [problems for chunk in pool.executor().map(check_documents, chunks) for problems in chunk]
     else:
         checked = check_documents([docs[index] for index in todo])
-    for index, problems in zip(todo, checked):
+    for index, problems in zip(todo, checked, strict=True):
         results[index] = problems
         if not problems and cache is not None:
             cache.mark_schema_clean(docs[index].raw, docs[index].kind)

@@ -6,6 +6,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tenantgen.errors import UsageError
 from tenantgen.errors_cli import Terminated
+from tenantgen.incremental import read_memo, reusable, write_memo
 from tenantgen.output import check_output, write_output
 from tenantgen.render import RenderOptions, RenderResult, render_tree
 from tenantgen.report import console_for, report_text
@@ -46,6 +48,8 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
     _check_paths(options.tree, out)
     console = console_for(stdout)
     with terminate_as_exception():
+        if not check and options.cache_dir is not None and out.is_dir():
+            options = replace(options, reuse=reusable(out))
         result = _render_with_progress(options, stderr)
         if not result.ok:
             report_failures(result, stdout)
@@ -61,13 +65,26 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
                 return 1
             console.print(f"[bold green]{out} is up to date[/] ({len(result.files)} files)")
             return 0
-        stats = write_output(out, result.files, options.selection)
+        stats = write_output(out, result.files, options.selection, keep=result.kept)
+        _record_clusters(out, result)
     console.print(
         f"[bold green]rendered[/] {result.clusters} cluster(s), {result.tenants} tenant(s), "
         f"{result.releases} release(s) ({result.rendered} rendered, {result.releases - result.rendered} cached), "
         f"{result.objects} object(s) into {out}: {len(stats.written)} file(s) written, {stats.unchanged} unchanged, "
         f"{len(stats.removed)} removed in {result.seconds:.1f} s")
     return 0
+
+
+def _record_clusters(out: Path, result: RenderResult) -> None:
+    """Remember what each cluster was rendered from, for the next run's ``incremental.reusable``."""
+    records = read_memo(out)
+    touched = {file.cluster for file in result.files.values()}
+    records = {rel: record for rel, record in records.items() if rel not in touched}
+    records.update(result.memo)
+    if result.validation is not None:
+        existing = {cluster.rel for cluster in result.validation.tree.clusters} | result.kept
+        records = {rel: record for rel, record in records.items() if rel in existing}
+    write_memo(out, records)
 
 
 def _render_with_progress(options: RenderOptions, stderr: TextIO) -> RenderResult:

@@ -8,6 +8,7 @@ used twice.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ import helm_python
 from helm_python import _native
 
 from tenantgen.engine import EngineError, RenderJob
+from tenantgen.engine.values_check import ValuesCheck
 
 MAX_MESSAGE = 2000  # a self-including template produces a 100 KB message
+SCHEMA_FILE = "values.schema.json"
 
 
 def _short(message: str) -> str:
@@ -30,6 +33,8 @@ class EmbeddedEngine:
 
     def __init__(self) -> None:
         self._archives: dict[str, bytes] = {}
+        # chart_dir -> (the chart without values.schema.json, the check that allows using it)
+        self._lean: dict[str, tuple[bytes, ValuesCheck] | None] = {}
 
     def version(self) -> str:
         return f"helm-python-sdk {helm_python.helm_sdk_version()}"
@@ -46,8 +51,35 @@ class EmbeddedEngine:
             self._archives[chart_dir] = archive
         return archive
 
+    def _lean_chart(self, chart_dir: str) -> tuple[bytes, ValuesCheck] | None:
+        """The chart without its schema and a Python check of its values (see ``values_check``)."""
+        if chart_dir not in self._lean:
+            self._lean[chart_dir] = None
+            chart = _load(lambda: helm_python.Chart.load(chart_dir), chart_dir)
+            try:
+                check = ValuesCheck.build(chart.schema, chart.values,
+                                          bool(chart.dependencies) or (Path(chart_dir) / "charts").exists())
+            finally:
+                chart.close()
+            if check is not None and (Path(chart_dir) / SCHEMA_FILE).is_file():
+                with tempfile.TemporaryDirectory(prefix="tenantgen-chart-") as tmp:
+                    copy = Path(tmp) / "chart"
+                    shutil.copytree(chart_dir, copy, symlinks=False)
+                    (copy / SCHEMA_FILE).unlink()
+                    lean = _load(lambda: helm_python.Chart.load(str(copy)), chart_dir)
+                    try:
+                        archive = Path(lean.save(tmp)).read_bytes()
+                    finally:
+                        lean.close()
+                self._lean[chart_dir] = (archive, check)
+        return self._lean[chart_dir]
+
     def render(self, job: RenderJob) -> dict[str, str]:
-        archive = self._archive(job.chart_dir)
+        lean = self._lean_chart(job.chart_dir)
+        if lean is not None and lean[1].surely_passes(job.values):
+            archive = lean[0]  # Helm's own schema check would pass: skip it (it costs more than the render)
+        else:
+            archive = self._archive(job.chart_dir)
         chart = _load(lambda: helm_python.Chart.load_archive(archive), job.chart_dir)
         options = {"name": job.release, "namespace": job.namespace, "kube_version": job.kube_version,
                    "is_install": True}

@@ -26,7 +26,8 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
@@ -39,6 +40,7 @@ from tenantgen.errors import TenantgenError
 
 DEFAULT_TIMEOUT = 120.0
 BATCH = 16  # releases per message to a worker
+GO_GC_PERCENT = "1000"
 START_TIMEOUT = 120.0
 LOG_READ_BYTES = 64 * 1024
 # The line of a crash log that says what happened (Go runtime, Go panic, a fatal signal).
@@ -53,6 +55,25 @@ def _die_with_parent() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
+
+
+@contextmanager
+def _go_environment() -> Iterator[None]:
+    """Start a worker with the Go runtime tuned for rendering (unless the user tuned it).
+
+    Go reads GOGC when the engine's library loads, from the environment the process started with. A
+    render allocates a few MB that are garbage right after; with Go's default (GOGC=100) the heap
+    goal stays at ~4 MB and the collector runs every few renders, taking ~40 % of the render time.
+    GOGC=1000 lets the heap reach ~50 MB first: the same renders, a third less CPU.
+    """
+    added = "GOGC" not in os.environ
+    if added:
+        os.environ["GOGC"] = GO_GC_PERCENT
+    try:
+        yield
+    finally:
+        if added:
+            os.environ.pop("GOGC", None)
 
 
 def _worker_main(conn: Connection, config: WorkerConfig, log_path: str) -> None:
@@ -86,6 +107,7 @@ class _Worker:
     log_path: str
     # Sent and not answered yet, in the order the worker renders them: the first is the one running.
     inflight: deque[int] = field(default_factory=deque)
+    ready: bool = True  # False while a prestarted worker has not said so yet
     started: float = 0.0  # when the running release started (the batch was sent or the last result came)
 
     @property
@@ -134,7 +156,16 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def prestart(self, count: int = 1) -> None:
+        """Start ``count`` workers now without waiting for them: the engine loads while the caller does
+        other work (reading and checking the tree), instead of when the first release is due."""
+        while len(self._workers) < min(count, self.size):
+            self._workers.append(self._launch())
+
     def _start(self) -> _Worker:
+        return self._await_ready(self._launch())
+
+    def _launch(self) -> _Worker:
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="tenantgen-engine-")
         log, log_path = tempfile.mkstemp(prefix="worker-", suffix=".log", dir=self._tmp)
@@ -153,11 +184,18 @@ class WorkerPool:
         held = {signal.SIGINT, signal.SIGTERM}
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if masked else set()
         try:
-            process.start()
+            with _go_environment():
+                process.start()
         finally:
             if masked:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         child.close()
+        return _Worker(process, parent, log_path, ready=False)
+
+    def _await_ready(self, worker: _Worker) -> _Worker:
+        if worker.ready:
+            return worker
+        process, parent, log_path = worker.process, worker.conn, worker.log_path
         try:
             ready = parent.poll(START_TIMEOUT)
             if ready:
@@ -175,7 +213,8 @@ class WorkerPool:
             process.join(5)
             raise TenantgenError("the Helm engine did not start within "
                                  f"{START_TIMEOUT:.0f} s ({_describe_death(process.exitcode, log_path)})")
-        return _Worker(process, parent, log_path)
+        worker.ready = True
+        return worker
 
     def _replace(self, worker: _Worker) -> None:
         self._stop(worker, kill=True)
@@ -204,7 +243,7 @@ class WorkerPool:
         workers, self._workers = self._workers, []
         try:
             for worker in workers:
-                self._stop(worker, kill=worker.job is not None)
+                self._stop(worker, kill=worker.job is not None or not worker.ready)
         finally:
             if self._tmp is not None:
                 shutil.rmtree(self._tmp, ignore_errors=True)
@@ -215,6 +254,8 @@ class WorkerPool:
         """Render ``jobs``; the result list is in job order. Failures are outputs, not exceptions."""
         results: list[ReleaseOutput | None] = [None] * len(jobs)
         pending = deque(range(len(jobs)))
+        for worker in self._workers:
+            self._await_ready(worker)  # a prestarted one; on failure, close() stops them all
         while len(self._workers) < min(self.size, len(jobs)):
             self._workers.append(self._start())
 

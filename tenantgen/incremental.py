@@ -1,0 +1,181 @@
+"""Incremental render: leave alone the clusters whose output cannot have changed.
+
+Everything a cluster's output (and its findings) depends on is in one digest: the bytes of its own
+files (cluster, tenants, Argo CD projects, node pools, config), of its tier and account files and the
+tier's config, every chart tenantgen may use, the helmfile template, the render options that change
+output (engine and its version, CRDs, --validate-output) and tenantgen's own code. After a successful
+render, ``OUT/.tenantgen/clusters.json`` records that digest per cluster, with the counts for the
+summary. The next render into the same OUT reuses a cluster (no validation, planning, rendering or
+writing) when its digest is the same *and* every file tenantgen wrote for it is still on disk as
+written (size and mtime against the index, as for any unchanged file). Anything else, including a
+missing or unreadable record, renders the cluster as usual.
+
+This relies on tenantgen's checks being local to a cluster (and its tier and account), which they are:
+a finding about a cluster can only come from the files in its digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tenantgen.charts import ChartCatalog
+from tenantgen.documents import ClusterDocs, Document, TreeDocs
+from tenantgen.fingerprint import code_fingerprint
+from tenantgen.output import STATE_DIR, intact_clusters
+from tenantgen.yamlio import MAX_FILE_BYTES
+
+MEMO_FILE = "clusters.json"
+MEMO_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    inputs: str  # the digest of everything the cluster's output depends on
+    tenants: int
+    releases: int
+    objects: int
+    files: int  # files tenantgen wrote for the cluster (all in the index)
+    charts: tuple[str, ...]  # "<chart>-<version>" of the charts its releases use
+
+
+def read_memo(out: Path) -> dict[str, ClusterRecord]:
+    try:
+        memo = json.loads((out / STATE_DIR / MEMO_FILE).read_text(encoding="utf-8"))
+        if memo.get("version") != MEMO_VERSION:
+            return {}
+        return {str(rel): ClusterRecord(str(record["inputs"]), int(record["tenants"]), int(record["releases"]),
+                                        int(record["objects"]), int(record["files"]),
+                                        tuple(str(chart) for chart in record["charts"]))
+                for rel, record in memo["clusters"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # no record is trusted on a file that does not read back
+
+
+def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> None:
+    state = out / STATE_DIR
+    payload = {"version": MEMO_VERSION,
+               "clusters": {rel: {**asdict(record), "charts": list(record.charts)}
+                            for rel, record in sorted(records.items())}}
+    text = json.dumps(payload, indent=1) + "\n"
+    tmp = state / f"{MEMO_FILE}.tmp"
+    try:
+        if (state / MEMO_FILE).read_text(encoding="utf-8") == text:
+            return  # a run that changed nothing leaves every file alone
+    except OSError:
+        pass
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, state / MEMO_FILE)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # without a record the next run renders everything: slower, still right
+
+
+def reusable(out: Path) -> dict[str, ClusterRecord]:
+    """The records of OUT whose clusters' files are all on disk as tenantgen wrote them."""
+    memo = read_memo(out)
+    if not memo:
+        return {}
+    intact = intact_clusters(out, {rel: record.files for rel, record in memo.items()})
+    return {rel: record for rel, record in memo.items() if rel in intact}
+
+
+def shared_inputs(parts: Mapping[str, object], catalog: ChartCatalog, templates: Iterable[Path]) -> bytes:
+    """What every cluster's output depends on: options, charts, helmfile template, tenantgen itself."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
+    for key in sorted(catalog.charts):
+        ref = catalog.charts[key]
+        digest.update(f"\0chart {ref.name} {ref.version} {ref.digest} {ref.bundled}".encode())
+    for template in templates:
+        try:
+            digest.update(b"\0template " + template.read_bytes())
+        except OSError:
+            digest.update(b"\0template missing")
+    return digest.digest()
+
+
+@dataclass
+class TreeScan:
+    """Every file of a tree, read once: its SHA-256 by path, and the bytes of the YAML files."""
+
+    digests: dict[str, bytes] = field(default_factory=dict)  # rel (posix) -> sha256
+    raws: dict[str, bytes] = field(default_factory=dict)  # rel -> bytes, YAML files only
+    links: list[str] = field(default_factory=list)  # rel of every symbolic link
+    _by_cluster: dict[str, list[str]] = field(default_factory=dict)
+
+    def clusters(self) -> list[str]:
+        """The rel of every folder with files three levels down: the clusters."""
+        return sorted(key for key in self._by_cluster if not key.endswith("/config"))
+
+    def cluster_digest(self, shared: bytes, rel: str) -> str | None:
+        """Everything the cluster ``rel`` ("<tier>/<account>/<cluster>") is made from, or None when
+        that cannot be told from its files alone (a symbolic link could point anywhere)."""
+        tier, account, _ = rel.split("/")
+        own = [f"{tier}/tier.yaml", f"{tier}/tier.yml", f"{tier}/{account}/account.yaml",
+               f"{tier}/{account}/account.yml"]
+        folders = (f"{rel}/", f"{tier}/config/")
+        if any(link in own or link == rel or link.startswith(folders) or link == f"{tier}/config"
+               for link in self.links):
+            return None
+        paths = [path for path in own if path in self.digests]
+        paths += self._by_cluster.get(rel, []) + self._by_cluster.get(f"{tier}/config", [])
+        digest = hashlib.sha256(shared)
+        for path in sorted(paths):
+            digest.update(path.encode() + b"\0" + self.digests[path])
+        return digest.hexdigest()
+
+
+def scan_tree(root: Path) -> TreeScan:
+    """Read every file under ``root`` (hidden ones skipped, as the loader skips them)."""
+    scan = TreeScan()
+    _scan_folder(scan, os.fspath(root), "")
+    return scan
+
+
+def _scan_folder(scan: TreeScan, folder: str, prefix: str) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return  # the loader reports what it cannot read
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        rel = prefix + entry.name
+        if entry.is_symlink():
+            scan.links.append(rel)  # not followed: a cluster with a link is never reused
+            continue
+        if entry.is_dir():
+            _scan_folder(scan, entry.path, rel + "/")
+            continue
+        try:
+            handle = os.open(entry.path, os.O_RDONLY)
+            try:
+                # One read (a regular file gives all it has) and no more: a huge file is only "too large".
+                raw = os.read(handle, MAX_FILE_BYTES + 1)
+            finally:
+                os.close(handle)
+        except OSError:
+            continue
+        digest = hashlib.sha256(raw).digest()
+        scan.digests[rel] = digest
+        if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
+            scan.raws[rel] = raw
+        parts = rel.split("/")
+        if len(parts) >= 3 and parts[1] == "config":
+            scan._by_cluster.setdefault(f"{parts[0]}/config", []).append(rel)
+        elif len(parts) >= 4:
+            scan._by_cluster.setdefault("/".join(parts[:3]), []).append(rel)
+
+
+def document_digests_match(scan: TreeScan, tree: TreeDocs, cluster: ClusterDocs) -> bool:
+    """Whether what the loader read for ``cluster`` is what the scan read (no edit in between)."""
+    docs: list[Document | None] = [tree.tiers.get(cluster.tier), tree.accounts.get((cluster.tier, cluster.account)),
+                                   *cluster.documents()]
+    pairs = [(doc.rel, doc.raw) for doc in docs if doc is not None]
+    pairs += [(config.rel, config.raw) for config in (*tree.tier_config.get(cluster.tier, []), *cluster.config)]
+    return all(scan.digests.get(rel) == hashlib.sha256(raw).digest() for rel, raw in pairs)

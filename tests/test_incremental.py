@@ -1,0 +1,247 @@
+"""Fast paths must not change what is written: render cache, parse cache, incremental render, workers.
+
+The reference is a cold render in one worker without any cache (``--jobs 1 --no-cache``): every other
+way of rendering the same tree must produce exactly its bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tenantgen.cache import DB_NAME, TABLE, KeyMaker
+from tenantgen.incremental import MEMO_FILE
+from tenantgen.output import STATE_DIR
+from tests.helpers import EXAMPLE_TREE, read_tree, run_cli
+
+CLUSTER = Path("prod") / "prod-aws" / "prod-euw1"
+RELEASES = 32  # in the example tree
+
+
+def render(tree: Path, out: Path, *extra: str) -> str:
+    result = run_cli(["render", str(tree), "-o", str(out), *extra])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def rendered(summary: str) -> int:
+    """How many releases the engine rendered (the rest came from the cache or were reused)."""
+    found = re.search(r"\((\d+) rendered, (\d+) cached\)", summary)
+    assert found, summary
+    return int(found.group(1))
+
+
+def output(out: Path) -> dict[str, bytes]:
+    return {rel: data for rel, data in read_tree(out).items() if not rel.startswith(f"{STATE_DIR}/")}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ["XDG_CACHE_HOME"]) / "tenantgen"
+
+
+def edit_payments(tree: Path) -> None:
+    """A quota (tenant chart) and a reader (post-install chart) change; the Argo CD project does not."""
+    path = tree / CLUSTER / "tenants" / "payments.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("quota: 10", "quota: 11").replace("readers: [payments-developers, sre]",
+                                                          "readers: [payments-developers, sre, auditors]")
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counts of rendered releases depend on what the cache holds: each test starts with none.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The example tree rendered cold, in one worker, without any cache."""
+    out = tmp_path_factory.mktemp("reference") / "out"
+    render(EXAMPLE_TREE, out, "--jobs", "1", "--no-cache")
+    return output(out)
+
+
+@pytest.fixture(scope="module")
+def edited_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    tree = tmp_path_factory.mktemp("edited") / "tiers"
+    shutil.copytree(EXAMPLE_TREE, tree)
+    edit_payments(tree)
+    out = tree.parent / "out"
+    render(tree, out, "--jobs", "1", "--no-cache")
+    return output(out)
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> Path:
+    copy = tmp_path / "tiers"
+    shutil.copytree(EXAMPLE_TREE, copy)
+    return copy
+
+
+def test_parallel_render_is_identical_to_a_single_cold_worker(tree: Path, tmp_path: Path,
+                                                              reference: dict[str, bytes]) -> None:
+    out = tmp_path / "out"
+    assert rendered(render(tree, out, "--jobs", "2")) == RELEASES
+    assert output(out) == reference
+
+
+def test_cache_hits_give_identical_output(tree: Path, tmp_path: Path, reference: dict[str, bytes]) -> None:
+    render(tree, tmp_path / "first")
+    again = tmp_path / "second"  # a new OUT: nothing to reuse there, everything from the render cache
+    assert rendered(render(tree, again)) == 0
+    assert output(again) == reference
+
+
+def test_a_corrupted_cache_entry_is_rendered_again(tree: Path, tmp_path: Path, reference: dict[str, bytes]) -> None:
+    render(tree, tmp_path / "first")
+    with sqlite3.connect(cache_dir() / DB_NAME) as db:
+        (key,) = db.execute(f"SELECT key FROM {TABLE} LIMIT 1").fetchone()
+        db.execute(f"UPDATE {TABLE} SET payload = ? WHERE key = ?", (b"\x00garbage", key))
+    again = tmp_path / "second"
+    assert rendered(render(tree, again)) == 1
+    assert output(again) == reference
+
+
+def test_a_corrupted_cache_database_is_ignored_and_replaced(tree: Path, tmp_path: Path,
+                                                            reference: dict[str, bytes]) -> None:
+    render(tree, tmp_path / "first")
+    database = cache_dir() / DB_NAME
+    for leftover in database.parent.glob(f"{DB_NAME}-*"):  # WAL files of the first run
+        leftover.unlink()
+    database.write_bytes(b"this is not a database" * 100)
+    again = tmp_path / "second"
+    assert rendered(render(tree, again)) == RELEASES
+    assert output(again) == reference
+    assert rendered(render(tree, tmp_path / "third")) == 0  # a working cache again
+
+
+def test_cache_key_covers_chart_values_and_release() -> None:
+    maker = KeyMaker({"engine": "helm-python-sdk 0.2.2", "validate": True, "crds": ""})
+    values = {"tenant": {"name": "a", "namespaces": {"quota": 5}}}
+    key = maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", values)
+    assert key == maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest",
+                            {"tenant": {"name": "a", "namespaces": {"quota": 5}}})
+    changed = [
+        maker.key("a-tenant", "tenantgen-system", "v1.31.0", "other-chart-digest", values),
+        maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", {"tenant": {"name": "a", "namespaces": {
+            "quota": 6}}}),
+        maker.key("b-tenant", "tenantgen-system", "v1.31.0", "chart-digest", values),
+        maker.key("a-tenant", "other", "v1.31.0", "chart-digest", values),
+        maker.key("a-tenant", "tenantgen-system", "v1.32.0", "chart-digest", values),
+        KeyMaker({"engine": "helm v4", "validate": True, "crds": ""}).key(
+            "a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", values),
+        KeyMaker({"engine": "helm-python-sdk 0.2.2", "validate": False, "crds": ""}).key(
+            "a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", values),
+    ]
+    assert key not in changed and len(set(changed)) == len(changed)
+
+
+def test_a_changed_chart_renders_its_releases_again(tree: Path, tmp_path: Path) -> None:
+    charts = tmp_path / "charts"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "charts" / "tenant-post-install", charts / "post")
+    chart_yaml = charts / "post" / "Chart.yaml"
+    chart_yaml.write_text(re.sub(r"(?m)^version: .*$", "version: 9.9.9", chart_yaml.read_text()))
+    tier = tree / "prod" / "tier.yaml"
+    tier.write_text(tier.read_text().replace("  policyEngine: gatekeeper",
+                                             "  charts:\n    tenant-post-install: 9.9.9\n  policyEngine: gatekeeper"))
+    out = tmp_path / "out"
+    render(tree, out, "--charts", str(charts))
+    assert rendered(render(tree, out, "--charts", str(charts))) == 0
+    helpers = charts / "post" / "templates" / "_helpers.tpl"
+    helpers.write_text(helpers.read_text() + "\n{{/* a change to the chart */}}\n")
+    # Only the prod tier pins the changed chart: its post-install releases (6) are rendered again.
+    assert rendered(render(tree, out, "--charts", str(charts))) == 6
+
+
+def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path,
+                                                      edited_reference: dict[str, bytes]) -> None:
+    out = tmp_path / "out"
+    render(tree, out)
+    mtimes = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
+    edit_payments(tree)
+    summary = render(tree, out)
+    assert rendered(summary) == 2, summary  # payments-tenant and payments-post-install
+    assert f"{RELEASES} release(s)" in summary
+    assert output(out) == edited_reference
+    changed = {path.relative_to(out).as_posix() for path, mtime in mtimes.items()
+               if path.exists() and path.stat().st_mtime_ns != mtime}
+    base = CLUSTER.as_posix()
+    assert changed - {f"{STATE_DIR}/index.json", f"{STATE_DIR}/{MEMO_FILE}"} == {
+        f"{base}/values/payments-tenant.yaml", f"{base}/values/payments-post-install.yaml",
+        f"{base}/manifests/payments-tenant/tenant-payments.yaml",
+        f"{base}/manifests/payments-post-install/rolebinding-payments-readers.yaml",
+    }
+
+
+def test_unchanged_clusters_are_reused_and_keep_their_files(tree: Path, tmp_path: Path,
+                                                            reference: dict[str, bytes]) -> None:
+    out = tmp_path / "out"
+    render(tree, out)
+    mtimes = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
+    summary = render(tree, out)
+    assert rendered(summary) == 0 and "0 file(s) written" in summary
+    assert f"3 cluster(s), 8 tenant(s), {RELEASES} release(s)" in summary  # counts of reused clusters too
+    assert {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()} == mtimes
+    assert output(out) == reference
+
+
+def test_a_hand_edited_output_file_is_restored(tree: Path, tmp_path: Path, reference: dict[str, bytes]) -> None:
+    out = tmp_path / "out"
+    render(tree, out)
+    edited = out / CLUSTER / "manifests" / "payments-tenant" / "tenant-payments.yaml"
+    edited.write_text("kind: Tampered\n")
+    removed = out / CLUSTER / "values" / "search-tenant.yaml"
+    removed.unlink()
+    render(tree, out)
+    assert output(out) == reference
+
+
+def test_an_unreadable_cluster_record_means_a_full_render(tree: Path, tmp_path: Path,
+                                                          reference: dict[str, bytes]) -> None:
+    out = tmp_path / "out"
+    render(tree, out)
+    (out / STATE_DIR / MEMO_FILE).write_text("{not json")
+    render(tree, out)
+    assert output(out) == reference
+    (out / STATE_DIR / "index.json").unlink()  # without the index nothing can be checked: no reuse
+    summary = render(tree, out)
+    written = re.search(r"(\d+) file\(s\) written", summary)
+    assert written and int(written.group(1)) == len(reference), summary
+    assert output(out) == reference
+
+
+def test_parse_cache_follows_file_changes(tree: Path) -> None:
+    result = run_cli(["validate", str(tree)])
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout == run_cli(["validate", str(tree)]).stdout  # from the cache: the same answer
+    tenant = tree / CLUSTER / "tenants" / "search.yaml"
+    tenant.write_text(tenant.read_text().replace("quota: 8", "quota: eight"))
+    result = run_cli(["validate", str(tree)])
+    assert result.exit_code == 1
+    assert "search.yaml" in result.stdout and "quota" in result.stdout
+    tenant.write_text(tenant.read_text().replace("quota: eight", "quota: 8"))
+    assert run_cli(["validate", str(tree)]).exit_code == 0
+
+
+def test_a_corrupted_parse_cache_is_ignored(tree: Path) -> None:
+    assert run_cli(["validate", str(tree)]).exit_code == 0
+    caches = list((cache_dir() / "parse").glob("*.bin"))
+    assert caches
+    for path in caches:
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] + b"\xff" * 64)
+    tenant = tree / CLUSTER / "tenants" / "search.yaml"
+    tenant.write_text(tenant.read_text().replace("quota: 8", "quota: 800"))
+    result = run_cli(["validate", str(tree)])
+    assert result.exit_code == 1 and "quota" in result.stdout
+
+
+def test_validate_without_cache_writes_none(tree: Path) -> None:
+    assert run_cli(["validate", str(tree), "--no-cache"]).exit_code == 0
+    assert not (cache_dir() / "parse").exists()
