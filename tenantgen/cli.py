@@ -98,10 +98,10 @@ CacheOption = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse ren
 
 def _render_options(tree: Path, engine: EngineName, crds: list[Path], charts: list[Path], templates: Path | None,
                     validate_output: bool, jobs: int, timeout: float, cache: bool,
-                    selection: Selection = Selection()) -> RenderOptions:
+                    selection: Selection | None = None) -> RenderOptions:
     return RenderOptions(
         tree=tree, engine=engine.value, crd_dirs=tuple(crds), chart_dirs=tuple(charts), templates_dir=templates,
-        validate_output=validate_output, jobs=jobs, timeout=timeout, selection=selection,
+        validate_output=validate_output, jobs=jobs, timeout=timeout, selection=selection or Selection(),
         cache_dir=default_cache_dir() if cache else None,
     )
 

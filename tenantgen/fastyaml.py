@@ -100,17 +100,18 @@ class _Builder:
         pass
 
     def build(self, node: Any, memo: dict[int, Any]) -> Any:
+        kind = type(node)
+        if kind is ScalarNode:  # immutable: an alias of a scalar needs no identity
+            return _scalar(_tag(node), node.value)
         known = memo.get(id(node), memo)
         if known is not memo:
             return known  # an alias: the same object, as ruamel gives it
         tag = _tag(node)
         value: Any
-        if type(node) is ScalarNode:
-            value = _scalar(tag, node.value)
-        elif type(node) is SequenceNode and tag == _SEQ:
+        if kind is SequenceNode and tag == _SEQ:
             value = memo[id(node)] = []
             value.extend(self.build(item, memo) for item in node.value)
-        elif type(node) is MappingNode and tag == _MAP:
+        elif kind is MappingNode and tag == _MAP:
             value = memo[id(node)] = {}
             for key_node, value_node in node.value:
                 if type(key_node) is not ScalarNode or _tag(key_node) != _STR or key_node.value in value:

@@ -135,7 +135,7 @@ class _Checker:
         for (cluster, tenant), rel in sorted(touched.items()):
             yield from self.groups(cluster, tenant, rel)
             yield from self.destinations(cluster, tenant, rel)
-        for rel, status in self.data.changes.items():
+        for rel in self.data.changes:
             if classify(rel).kind == "argo-project" and rel in self.head_docs:
                 yield from self.source_repos(rel)
         for finding in self.data.head.findings:

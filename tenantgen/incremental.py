@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +33,9 @@ from tenantgen.yamlio import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.json"
 MEMO_VERSION = 1
+SIGNATURES_MAGIC = b"tenantgen-file-signatures 1\n"
+RACY_SECONDS = 2
+Signature = tuple[int, int, int, int, bytes]  # size, mtime_ns, ctime_ns, inode, sha256
 
 
 @dataclass(frozen=True)
@@ -104,8 +109,10 @@ class TreeScan:
     """Every file of a tree, read once: its SHA-256 by path, and the bytes of the YAML files."""
 
     digests: dict[str, bytes] = field(default_factory=dict)  # rel (posix) -> sha256
-    raws: dict[str, bytes] = field(default_factory=dict)  # rel -> bytes, YAML files only
+    raws: dict[str, bytes] = field(default_factory=dict)  # rel -> bytes, YAML files read this time
     links: list[str] = field(default_factory=list)  # rel of every symbolic link
+    # rel -> (size, mtime, ctime, inode, sha256) of files old enough for their digest to be reused
+    signatures: dict[str, Signature] = field(default_factory=dict)
     _by_cluster: dict[str, list[str]] = field(default_factory=dict)
 
     def clusters(self) -> list[str]:
@@ -130,14 +137,52 @@ class TreeScan:
         return digest.hexdigest()
 
 
-def scan_tree(root: Path) -> TreeScan:
-    """Read every file under ``root`` (hidden ones skipped, as the loader skips them)."""
+def scan_tree(root: Path, known: Mapping[str, Signature] | None = None) -> TreeScan:
+    """Hash every file under ``root`` (hidden ones skipped, as the loader skips them).
+
+    A file whose size, modification and change times and inode are those in ``known`` keeps the
+    digest recorded there without being read (as git does). Only files last changed more than
+    ``RACY_SECONDS`` before the scan are recorded: a file changed within the same clock tick as a
+    scan could otherwise keep a stale digest.
+    """
     scan = TreeScan()
-    _scan_folder(scan, os.fspath(root), "")
+    cutoff = time.time_ns() - RACY_SECONDS * 10**9
+    _scan_folder(scan, os.fspath(root), "", known or {}, cutoff)
     return scan
 
 
-def _scan_folder(scan: TreeScan, folder: str, prefix: str) -> None:
+def read_signatures(path: Path) -> dict[str, Signature]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    header = SIGNATURES_MAGIC + code_fingerprint().encode() + b"\n"
+    body = data[len(header) + 32:]
+    if not data.startswith(header) or hashlib.sha256(body).digest() != data[len(header):len(header) + 32]:
+        return {}
+    try:
+        signatures = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(signatures, dict):
+        return {}
+    return {rel: value for rel, value in signatures.items()
+            if isinstance(rel, str) and isinstance(value, tuple) and len(value) == 5 and isinstance(value[4], bytes)}
+
+
+def write_signatures(path: Path, signatures: Mapping[str, Signature]) -> None:
+    body = marshal.dumps(dict(signatures))
+    header = SIGNATURES_MAGIC + code_fingerprint().encode() + b"\n"
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(header + hashlib.sha256(body).digest() + body)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, Signature], cutoff: int) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError:
@@ -150,21 +195,31 @@ def _scan_folder(scan: TreeScan, folder: str, prefix: str) -> None:
             scan.links.append(rel)  # not followed: a cluster with a link is never reused
             continue
         if entry.is_dir():
-            _scan_folder(scan, entry.path, rel + "/")
+            _scan_folder(scan, entry.path, rel + "/", known, cutoff)
             continue
         try:
-            handle = os.open(entry.path, os.O_RDONLY)
-            try:
-                # One read (a regular file gives all it has) and no more: a huge file is only "too large".
-                raw = os.read(handle, MAX_FILE_BYTES + 1)
-            finally:
-                os.close(handle)
+            stat = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        digest = hashlib.sha256(raw).digest()
+        before = known.get(rel)
+        if before is not None and before[:4] == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
+            digest = before[4]
+        else:
+            try:
+                handle = os.open(entry.path, os.O_RDONLY)
+                try:
+                    # One read (a regular file gives all it has) and no more: a huge file is only "too large".
+                    raw = os.read(handle, MAX_FILE_BYTES + 1)
+                finally:
+                    os.close(handle)
+            except OSError:
+                continue
+            digest = hashlib.sha256(raw).digest()
+            if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
+                scan.raws[rel] = raw
         scan.digests[rel] = digest
-        if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
-            scan.raws[rel] = raw
+        if stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
+            scan.signatures[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)
         parts = rel.split("/")
         if len(parts) >= 3 and parts[1] == "config":
             scan._by_cluster.setdefault(f"{parts[0]}/config", []).append(rel)

@@ -34,6 +34,11 @@ PREFETCH_MIN = 1000  # unknown files below which parsing in other processes is n
 CHUNK = 250  # files per task sent to a worker
 
 
+def tree_key(tree: Path) -> str:
+    """A tree's name in the cache folder: its absolute path, hashed."""
+    return hashlib.sha256(str(tree.resolve()).encode()).hexdigest()[:24]
+
+
 def digest_of(raw: bytes) -> bytes:
     return hashlib.sha256(raw).digest()
 
@@ -48,8 +53,7 @@ class ParseCache:
         self._changed = False
         if folder is None:
             return
-        key = hashlib.sha256(str(tree.resolve()).encode()).hexdigest()[:24]
-        self._path = folder / "parse" / f"{key}.bin"
+        self._path = folder / "parse" / f"{tree_key(tree)}.bin"
         self._entries = _read(self._path)
 
     def parse(self, raw: bytes) -> list[Any]:

@@ -7,7 +7,7 @@ and ``diff`` compares. Any finding or failed release fails the whole run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -26,8 +26,18 @@ from tenantgen.engine.worker import ReleaseOutput, WorkerConfig
 from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.findings import Finding, sort_findings
 from tenantgen.helmfile import TEMPLATE, render_helmfile
-from tenantgen.incremental import ClusterRecord, TreeScan, document_digests_match, scan_tree, shared_inputs
+from tenantgen.incremental import (
+    ClusterRecord,
+    TreeScan,
+    document_digests_match,
+    read_signatures,
+    reusable,
+    scan_tree,
+    shared_inputs,
+    write_signatures,
+)
 from tenantgen.output import OutputFile, Selection
+from tenantgen.parsecache import tree_key
 from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
 from tenantgen.speed import collector_paused
 from tenantgen.validate import Validation, validate_tree
@@ -47,9 +57,9 @@ class RenderOptions:
     timeout: float = DEFAULT_TIMEOUT
     selection: Selection = Selection()
     cache_dir: Path | None = None  # None: no cache
-    # Clusters whose files in OUT are as the last render left them (``incremental.reusable``): any of
-    # them whose inputs are unchanged is not rendered again. Empty: render every selected cluster.
-    reuse: Mapping[str, ClusterRecord] = field(default_factory=dict)
+    # The output directory whose unchanged clusters may be reused (see ``incremental``); None: render
+    # every selected cluster.
+    reuse_from: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,8 @@ class RenderResult:
 
 
 Progress = Callable[[int, int], None]  # (done, total)
+_SPENT = ReleaseOutput((), 0, (), "")
+SAVE_EVERY = 500  # fresh renders written to the cache in one go
 
 
 def engine_version(options: RenderOptions) -> str:
@@ -107,28 +119,45 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
     for folder in options.crd_dirs:
         if not folder.is_dir():
             raise UsageError(f"--crds {str(folder)!r} is not a folder")
-    catalog = ChartCatalog.discover(options.chart_dirs)
-    whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
-    scan = scan_tree(options.tree) if options.tree.is_dir() else None
-    digests: dict[str, str | None] = {}
-    reused: dict[str, ClusterRecord] = {}
-    if scan is not None:
-        shared = shared_inputs(_output_options(options, _tree_name_of(options, display_root)), catalog,
-                               _templates(options))
-        for rel in scan.clusters():
-            digests[rel] = scan.cluster_digest(shared, rel)
-            record = options.reuse.get(rel)
-            if (whole_clusters and record is not None and digests[rel] is not None
-                    and record.inputs == digests[rel] and options.selection.cluster_selected(rel)):
-                reused[rel] = record
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
                           options.validate_output)
     with WorkerPool(config, options.jobs or default_workers(), options.timeout) as pool:
-        if scan is None or len(digests) > len(reused):
-            pool.prestart(1)  # something may need rendering: the engine loads while the tree is checked
+        # Most runs render something: the engine loads in its own process while the tree is read and
+        # checked here. It is stopped as soon as it is clear that nothing needs it.
+        pool.prestart(1)
+        catalog = ChartCatalog.discover(options.chart_dirs)
+        scan, digests, reused = _scan(options, display_root, catalog)
+        if scan is not None and len(digests) == len(reused):
+            pool.close()
         result = _render_checked(options, progress, display_root, pool, catalog, scan, digests, reused)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalog
+          ) -> tuple[TreeScan | None, dict[str, str | None], dict[str, ClusterRecord]]:
+    """The tree's files, each cluster's input digest, and the clusters whose output can be reused."""
+    if not options.tree.is_dir():
+        return None, {}, {}  # validation reports it
+    signatures = (options.cache_dir / "parse" / f"{tree_key(options.tree)}.files"
+                  if options.cache_dir is not None else None)
+    known = read_signatures(signatures) if signatures is not None else {}
+    scan = scan_tree(options.tree, known)
+    if signatures is not None and scan.signatures != known:
+        write_signatures(signatures, scan.signatures)
+    records = reusable(options.reuse_from) if options.reuse_from is not None else {}
+    whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
+    shared = shared_inputs(_output_options(options, _tree_name_of(options, display_root)), catalog,
+                           _templates(options))
+    digests: dict[str, str | None] = {}
+    reused: dict[str, ClusterRecord] = {}
+    for rel in scan.clusters():
+        digests[rel] = scan.cluster_digest(shared, rel)
+        record = records.get(rel)
+        if (whole_clusters and record is not None and digests[rel] is not None
+                and record.inputs == digests[rel] and options.selection.cluster_selected(rel)):
+            reused[rel] = record
+    return scan, digests, reused
 
 
 def _render_checked(options: RenderOptions, progress: Progress, display_root: str | None, pool: WorkerPool,
@@ -152,9 +181,18 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
             raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
         jobs = [(cp, release) for cp in selected for release in cp.releases
                 if options.selection.tenant_selected(release.tenant)]
-        outputs, result.rendered = _render_releases(options, jobs, progress, pool)
+        helmfiles: dict[str, str] = {}
+
+        def render_helmfiles() -> Iterator[bool]:
+            # Done while the workers render (they need nothing from it), not after them.
+            for cp in selected:
+                helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
+                yield True
+
+        outputs, result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles())
         objects: dict[str, int] = {}
-        for (cp, release), output in zip(jobs, outputs, strict=True):
+        for number, ((cp, release), output) in enumerate(zip(jobs, outputs, strict=True)):
+            outputs[number] = _SPENT  # its text becomes file bytes below: never hold both for every release
             result.releases += 1
             if output.error or output.problems:
                 details = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
@@ -168,7 +206,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
         for cp in selected:
             result.clusters += 1
             result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
-            _add_cluster_files(result.files, cp, options, tree_name)
+            _add_cluster_files(result.files, cp, options, tree_name, helmfiles.get(cp.rel))
         for record in reused.values():
             result.clusters += 1
             result.tenants += record.tenants
@@ -214,8 +252,8 @@ def _templates(options: RenderOptions) -> list[Path]:
     return [(options.templates_dir or templates_dir()) / TEMPLATE]
 
 
-def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]],
-                     progress: Progress, pool: WorkerPool) -> tuple[list[ReleaseOutput], int]:
+def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]], progress: Progress,
+                     pool: WorkerPool, idle: Iterator[object] | None = None) -> tuple[list[ReleaseOutput], int]:
     """Every job's output (in order) and how many the engine rendered rather than the cache gave."""
     if not jobs:
         return [], 0
@@ -237,15 +275,21 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
             # Spawning a worker costs ~0.5 s: not worth more workers than there are batches of work.
             pool.size = max(1, min(pool.size, len(missing) // 20 + 1))
 
+            unsaved: dict[str, ReleaseOutput] = {}
+
             def on_done(index: int, output: ReleaseOutput) -> None:
                 nonlocal done
                 done += 1
                 progress(done, len(jobs))
+                unsaved[keys[missing[index]]] = output
+                if len(unsaved) >= SAVE_EVERY:  # into the cache as they come, while the workers go on
+                    cache.put_many(unsaved)
+                    unsaved.clear()
 
-            fresh = pool.run([render_jobs[index] for index in missing], on_done)
+            fresh = pool.run([render_jobs[index] for index in missing], on_done, idle)
             for index, output in zip(missing, fresh, strict=True):
                 outputs[index] = output
-            cache.put_many({keys[index]: output for index, output in zip(missing, fresh, strict=True)})
+            cache.put_many(unsaved)
     finally:
         cache.close()
     return [output for output in outputs if output is not None], len(missing)
@@ -262,9 +306,10 @@ def _add_release_files(files: dict[str, OutputFile], cp: ClusterPlan, release: R
 
 
 def _add_cluster_files(files: dict[str, OutputFile], cp: ClusterPlan, options: RenderOptions,
-                       tree_name: str) -> None:
-    files[f"{cp.rel}/helmfile.yaml"] = OutputFile(
-        render_helmfile(cp, tree_name, options.templates_dir).encode(), cp.rel)
+                       tree_name: str, helmfile: str | None = None) -> None:
+    if helmfile is None:
+        helmfile = render_helmfile(cp, tree_name, options.templates_dir)
+    files[f"{cp.rel}/helmfile.yaml"] = OutputFile(helmfile.encode(), cp.rel)
     # Tier manifests first, so a cluster file of the same name wins.
     config: dict[str, bytes] = {}
     for item in cp.cluster.config:

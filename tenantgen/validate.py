@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
 
 from tenantgen.checks import check_config_credentials, check_credentials, check_fleet
 from tenantgen.documents import Document, TreeDocs
+from tenantgen.engine.schema_compile import compile_schema
 from tenantgen.findings import Finding, sort_findings
 from tenantgen.fleet import Fleet, build_fleet
 from tenantgen.incremental import TreeScan, scan_tree
 from tenantgen.parsecache import ParseCache
-from tenantgen.schema import check_document
+from tenantgen.schema import SCHEMA_FILE_OF_KIND, _schemas, check_document, schema_of, strip_nulls
 from tenantgen.speed import HelperPool, collector_paused
 from tenantgen.tree import load_tree
 
@@ -96,4 +101,19 @@ def _document_findings(docs: list[Document], cache: ParseCache | None,
 def check_documents(docs: list[Document]) -> list[list[Finding]]:
     """Schema and credential findings of each document, on its own (a helper process runs this on
     its share of a large tree)."""
-    return [check_document(doc) + check_credentials(doc) for doc in docs]
+    results = []
+    for doc in docs:
+        valid = _schema_predicate(doc.kind)
+        # The compiled predicate answers "valid?" ten times faster; only a "no" needs the messages.
+        clean = valid is not None and valid(strip_nulls(doc.data))
+        results.append(([] if clean else check_document(doc)) + check_credentials(doc))
+    return results
+
+
+@cache
+def _schema_predicate(kind: str) -> Callable[[Any], bool] | None:
+    """``validator_for(kind).is_valid``, compiled (see ``engine.schema_compile``); None if it cannot be."""
+    if kind not in SCHEMA_FILE_OF_KIND:
+        return None
+    documents = {str(schema["$id"]): schema for schema in _schemas().values() if "$id" in schema}
+    return compile_schema(schema_of(kind), documents, Draft202012Validator.FORMAT_CHECKER)

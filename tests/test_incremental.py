@@ -245,3 +245,33 @@ def test_a_corrupted_parse_cache_is_ignored(tree: Path) -> None:
 def test_validate_without_cache_writes_none(tree: Path) -> None:
     assert run_cli(["validate", str(tree), "--no-cache"]).exit_code == 0
     assert not (cache_dir() / "parse").exists()
+
+
+def test_a_file_changed_without_a_new_size_is_noticed(tree: Path, tmp_path: Path,
+                                                      edited_reference: dict[str, bytes]) -> None:
+    out = tmp_path / "out"
+    render(tree, out)
+    path = tree / CLUSTER / "tenants" / "payments.yaml"
+    old_stat = path.stat()
+    os.utime(path, ns=(old_stat.st_atime_ns - 10**10, old_stat.st_mtime_ns - 10**10))  # old enough to be trusted
+    render(tree, out)  # records the file's signature
+    edit_payments(tree)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("sre, auditors", "auditor"), encoding="utf-8")  # another size, then
+    path.write_text(text, encoding="utf-8")  # the edited text again, within the same second
+    summary = render(tree, out)
+    assert rendered(summary) == 2, summary
+    assert output(out) == edited_reference
+
+
+def test_a_tenant_selection_does_not_leave_a_stale_cluster_record(tree: Path, tmp_path: Path,
+                                                                  edited_reference: dict[str, bytes]) -> None:
+    out = tmp_path / "out"
+    render(tree, out)
+    edit_payments(tree)
+    # Only another tenant's releases are written: payments' files in OUT are now stale ...
+    render(tree, out, "--tenant", "search")
+    # ... and the next full render must notice, although the tree did not change since.
+    summary = render(tree, out)
+    assert rendered(summary) == 2, summary  # payments' two changed releases, not selected before
+    assert output(out) == edited_reference

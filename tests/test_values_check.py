@@ -11,6 +11,8 @@ from typing import Any
 import helm_python
 import pytest
 from helm_python import _native
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from tenantgen.engine import EngineError, RenderJob
@@ -124,3 +126,119 @@ def test_only_plain_values_are_judged_in_python() -> None:
     assert not check.surely_passes({"a": "ü"})
     assert not check.surely_passes({"b": 2**60})
     assert check.surely_passes({})  # the chart's default fills in "a"
+
+
+def _mutations(values: Any, depth: int = 0) -> list[Any]:
+    """Values with one thing changed anywhere: each leaf replaced, each map given or lacking a key."""
+    replacements = ["", "x", "A b", "a" * 70, 0, -3, 7, 2.5, True, None, [], {}, ["x"], {"k": "v"}]
+    found: list[Any] = [value for value in replacements if depth > 0]
+    if isinstance(values, dict):
+        for key, item in values.items():
+            found += [{**values, key: changed} for changed in _mutations(item, depth + 1)]
+            found.append({k: v for k, v in values.items() if k != key})
+        found.append({**values, "unexpected": "x"})
+    elif isinstance(values, list):
+        for index, item in enumerate(values):
+            found += [[*values[:index], changed, *values[index + 1:]] for changed in _mutations(item, depth + 1)]
+        found.append([*values, "extra"])
+    return found
+
+
+@pytest.mark.parametrize("path", VALUE_SETS, ids=lambda path: path.stem)
+def test_compiled_schemas_agree_with_jsonschema(path: Path) -> None:
+    from jsonschema import Draft202012Validator
+
+    from tenantgen.engine.schema_compile import compile_schema
+
+    schema = json.loads((path.parent.parent / "values.schema.json").read_text(encoding="utf-8"))
+    compiled = compile_schema(schema)
+    assert compiled is not None
+    reference = Draft202012Validator(schema)
+    values = values_of(path)
+    cases = _mutations(values)
+    assert len(cases) > 100
+    for case in cases:
+        assert compiled(case) == reference.is_valid(case), case
+
+
+_json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from([0.0, 1.0, 2.5, -1.5]),
+                               st.sampled_from(["", "a", "ab", "B", "a-b", "1"])),
+                     lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                             st.dictionaries(st.sampled_from(["a", "b", "c", "x-y"]), inner,
+                                                             max_size=3)), max_leaves=8)
+
+
+def _schemas() -> st.SearchStrategy[Any]:
+    types = st.sampled_from(["object", "array", "string", "integer", "number", "boolean", "null"])
+    leaf = st.one_of(
+        st.builds(lambda t: {"type": t}, types),
+        st.builds(lambda ts: {"type": ts}, st.lists(types, min_size=1, max_size=2, unique=True)),
+        st.builds(lambda e: {"enum": e}, st.lists(_json, min_size=1, max_size=3)),
+        st.builds(lambda c: {"const": c}, _json),
+        st.builds(lambda p: {"pattern": p}, st.sampled_from(["^a", "b$", "^[a-z]+$", "-"])),
+        st.builds(lambda n: {"minLength": n}, st.integers(0, 2)),
+        st.builds(lambda n: {"maxLength": n}, st.integers(0, 2)),
+        st.builds(lambda n: {"minimum": n}, st.integers(-2, 2)),
+        st.builds(lambda n: {"maximum": n}, st.integers(-2, 2)),
+        st.builds(lambda n: {"exclusiveMinimum": n}, st.integers(-2, 2)),
+        st.builds(lambda n: {"minItems": n}, st.integers(0, 2)),
+        st.builds(lambda n: {"maxProperties": n}, st.integers(0, 2)),
+        st.builds(lambda r: {"required": r}, st.lists(st.sampled_from(["a", "b"]), max_size=2, unique=True)),
+        st.booleans(),
+    )
+    return st.recursive(leaf, lambda inner: st.one_of(
+        st.builds(lambda p: {"properties": p}, st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=2)),
+        st.builds(lambda p, a: {"properties": p, "additionalProperties": a},
+                  st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2), inner),
+        st.builds(lambda p: {"patternProperties": p}, st.dictionaries(st.sampled_from(["^a", "y$"]), inner,
+                                                                      max_size=2)),
+        st.builds(lambda i: {"items": i}, inner),
+        st.builds(lambda s: {"anyOf": s}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda s: {"allOf": s}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda s: {"oneOf": s}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda s: {"not": s}, inner),
+        st.builds(lambda a, b: {**a, **b} if isinstance(a, dict) and isinstance(b, dict) else a, inner, inner),
+    ), max_leaves=6)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_schemas(), st.lists(_json, min_size=1, max_size=5))
+def test_compiled_predicates_follow_jsonschema(schema: Any, instances: list[Any]) -> None:
+    from jsonschema import Draft202012Validator
+
+    from tenantgen.engine.schema_compile import compile_schema
+
+    compiled = compile_schema(schema)
+    assert compiled is not None
+    reference = Draft202012Validator(schema)
+    for instance in instances:
+        assert compiled(instance) == reference.is_valid(instance), (schema, instance)
+
+
+def _tree_documents() -> list[Any]:
+    from tenantgen.tree import load_tree
+
+    documents = []
+    roots = [Path(__file__).resolve().parents[1] / "tiers", *sorted(
+        path for path in (Path(__file__).resolve().parent / "bad_trees").iterdir() if path.is_dir())]
+    for root in roots:
+        tree, _ = load_tree(root)
+        documents += tree.documents()
+    return documents
+
+
+def test_compiled_tenantgen_schemas_agree_with_jsonschema() -> None:
+    """On every document of the example tree and the hostile corpus, and on mutations of them."""
+    from tenantgen.schema import strip_nulls, validator_for
+    from tenantgen.validate import _schema_predicate
+
+    checked = 0
+    for doc in _tree_documents():
+        predicate = _schema_predicate(doc.kind)
+        assert predicate is not None, doc.kind
+        reference = validator_for(doc.kind)
+        data = strip_nulls(doc.data)
+        for case in [data, *_mutations(data)]:
+            assert predicate(case) == reference.is_valid(case), (doc.display_path, case)
+            checked += 1
+    assert checked > 10_000

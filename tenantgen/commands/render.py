@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tenantgen.errors import UsageError
 from tenantgen.errors_cli import Terminated
-from tenantgen.incremental import read_memo, reusable, write_memo
+from tenantgen.incremental import read_memo, write_memo
 from tenantgen.output import check_output, write_output
 from tenantgen.render import RenderOptions, RenderResult, render_tree
 from tenantgen.report import console_for, report_text
@@ -49,7 +49,7 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
     console = console_for(stdout)
     with terminate_as_exception():
         if not check and options.cache_dir is not None and out.is_dir():
-            options = replace(options, reuse=reusable(out))
+            options = replace(options, reuse_from=out)
         result = _render_with_progress(options, stderr)
         if not result.ok:
             report_failures(result, stdout)

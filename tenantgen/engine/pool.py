@@ -250,14 +250,19 @@ class WorkerPool:
                 self._tmp = None
 
     def run(self, jobs: Sequence[RenderJob],
-            on_done: Callable[[int, ReleaseOutput], None] = lambda index, output: None) -> list[ReleaseOutput]:
-        """Render ``jobs``; the result list is in job order. Failures are outputs, not exceptions."""
+            on_done: Callable[[int, ReleaseOutput], None] = lambda index, output: None,
+            idle: Iterator[object] | None = None) -> list[ReleaseOutput]:
+        """Render ``jobs``; the result list is in job order. Failures are outputs, not exceptions.
+
+        ``idle``: the caller's own work, one step per ``next()``, done while the workers render
+        instead of after them (the parent would otherwise only wait).
+        """
         results: list[ReleaseOutput | None] = [None] * len(jobs)
         pending = deque(range(len(jobs)))
-        for worker in self._workers:
-            self._await_ready(worker)  # a prestarted one; on failure, close() stops them all
         while len(self._workers) < min(self.size, len(jobs)):
-            self._workers.append(self._start())
+            self._workers.append(self._launch())  # all at once: they load the engine side by side
+        for worker in self._workers:
+            self._await_ready(worker)  # on failure, close() stops them all
 
         def finish(index: int, output: ReleaseOutput) -> None:
             results[index] = output
@@ -271,6 +276,10 @@ class WorkerPool:
             busy = [worker for worker in self._workers if worker.inflight]
             deadline = min(worker.started for worker in busy) + self.timeout
             waitables: list[Any] = [worker.conn for worker in busy] + [worker.process.sentinel for worker in busy]
+            if idle is not None and not wait(waitables, timeout=0):
+                if next(idle, None) is not None:
+                    continue
+                idle = None
             wait(waitables, timeout=max(0.0, deadline - time.monotonic()))
             for worker in busy:
                 self._collect(worker, jobs, finish, pending)

@@ -26,6 +26,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from tenantgen.engine.schema_compile import compile_schema
+
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 KEYWORDS = {
     "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "examples", "default", "deprecated",
@@ -48,6 +50,8 @@ class ValuesCheck:
     def __init__(self, validator: Draft202012Validator, defaults: dict[str, Any]) -> None:
         self._validator = validator
         self._defaults = defaults
+        # The same verdicts, ten times faster, for the keywords it knows (else jsonschema's).
+        self._valid = compile_schema(validator.schema) or validator.is_valid
 
     @classmethod
     def build(cls, schema: Any, defaults: Any, has_subcharts: bool) -> ValuesCheck | None:
@@ -67,7 +71,7 @@ class ValuesCheck:
     def surely_passes(self, values: Mapping[str, Any]) -> bool:
         if not _safe_value(values, allow_float=False):
             return False
-        return bool(self._validator.is_valid(_coalesce(self._defaults, values)))
+        return bool(self._valid(_coalesce(self._defaults, values)))
 
 
 def _plain_schema(node: Any, depth: int = 0) -> bool:

@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tenantgen.engine import Engine, EngineError, RenderJob, create_engine
 from tenantgen.engine.objects import object_text, split_objects
-from tenantgen.manifest_check import ManifestValidator
 from tenantgen.yamlio import dump
+
+if TYPE_CHECKING:  # imported where it is used: the CLI's process imports this module for its types only
+    from tenantgen.manifest_check import ManifestValidator
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class ReleaseRenderer:
 
     def validator(self, kube_version: str) -> ManifestValidator:
         if kube_version not in self._validators:
+            from tenantgen.manifest_check import ManifestValidator
+
             dirs: Sequence[Path] = [Path(folder) for folder in self.config.crd_dirs]
             self._validators[kube_version] = ManifestValidator.create(dirs, kube_version)
         return self._validators[kube_version]
