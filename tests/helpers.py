@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -71,3 +72,25 @@ def run_cli_process(args: Sequence[str], cwd: Path | None = None, timeout: float
 def read_tree(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` (posix relative path -> bytes): compare whole output directories."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+BAD_TREES_BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
+
+
+def render_good_copy(workdir: Path, tree: Path = BAD_TREES_BASE) -> Path:
+    """Copy ``tree`` to ``workdir/tree`` and render it to ``workdir/out``: the OUT a bad run must not touch."""
+    shutil.copytree(tree, workdir / "tree")
+    result = run_cli(["render", str(workdir / "tree"), "-o", str(workdir / "out")])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return workdir / "out"
+
+
+def tenant_chart_variant(folder: Path, suffix: str, templates: Mapping[str, str]) -> Path:
+    """A copy of the tenant chart as version ``0.1.0-<suffix>`` with extra templates (pinned via --charts)."""
+    chart = folder / f"tenant-{suffix}"
+    shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
+    chart_yaml = chart / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", f"version: 0.1.0-{suffix}"))
+    for name, text in templates.items():
+        (chart / "templates" / name).write_text(text)
+    return chart

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tenantgen.yamlio import load_all
-from tests.helpers import REPO_ROOT, CliResult, read_tree, run_cli, run_cli_process
+from tests.helpers import REPO_ROOT, CliResult, read_tree, render_good_copy, run_cli_process
 
 CORPUS = REPO_ROOT / "tests" / "bad_trees"
 BASE = CORPUS / "_base"
@@ -88,11 +88,7 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, int]]:
 @pytest.fixture(scope="module")
 def good_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """OUT as a good render of the base tree leaves it (rendered once, copied by each case)."""
-    workdir = tmp_path_factory.mktemp("good")
-    shutil.copytree(BASE, workdir / "tree")
-    result = run_cli(["render", str(workdir / "tree"), "-o", str(workdir / "out")])
-    assert result.exit_code == 0, result.stdout + result.stderr
-    return workdir / "out"
+    return render_good_copy(tmp_path_factory.mktemp("good"), BASE)
 
 
 def run_both(workdir: Path) -> tuple[CliResult, CliResult]:

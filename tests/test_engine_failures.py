@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO_ROOT, CliResult, read_tree, run_cli, run_cli_process
+from tests.helpers import (
+    REPO_ROOT,
+    CliResult,
+    read_tree,
+    render_good_copy,
+    run_cli_process,
+    tenant_chart_variant,
+)
 from tests.support.isolation import marked_env, marked_processes
 
 BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
@@ -40,21 +47,13 @@ BROKEN = {
 def broken_charts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("charts")
     for kind, template in BROKEN.items():
-        chart = folder / f"tenant-{kind}"
-        shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
-        chart_yaml = chart / "Chart.yaml"
-        chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", f"version: 0.1.0-{kind}"))
-        (chart / "templates" / "broken.yaml").write_text(template)
+        tenant_chart_variant(folder, kind, {"broken.yaml": template})
     return folder
 
 
 @pytest.fixture(scope="module")
 def good_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("good")
-    shutil.copytree(BASE, workdir / "tree")
-    result = run_cli(["render", str(workdir / "tree"), "-o", str(workdir / "out")])
-    assert result.exit_code == 0, result.stdout + result.stderr
-    return workdir / "out"
+    return render_good_copy(tmp_path_factory.mktemp("good"), BASE)
 
 
 def render_broken(kind: str, tmp_path: Path, good_out: Path, charts: Path, monkeypatch: pytest.MonkeyPatch,

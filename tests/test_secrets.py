@@ -22,7 +22,7 @@ from tenantgen.findings import Finding
 from tenantgen.render import ReleaseFailure
 from tenantgen.schema import schema_problems
 from tenantgen.yamlio import dump, load_all
-from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli, run_cli_process
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, render_good_copy, run_cli, run_cli_process
 from tests.support.isolation import marked_env
 
 BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
@@ -104,11 +104,7 @@ EXPECTED = [
 
 @pytest.fixture(scope="module")
 def good_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("good")
-    shutil.copytree(BASE, workdir / "tree")
-    result = run_cli(["render", str(workdir / "tree"), "-o", str(workdir / "out")])
-    assert result.exit_code == 0, result.stdout + result.stderr
-    return workdir / "out"
+    return render_good_copy(tmp_path_factory.mktemp("good"), BASE)
 
 
 def test_planted_credentials_never_come_out(tmp_path: Path, good_out: Path, monkeypatch: pytest.MonkeyPatch) -> None:

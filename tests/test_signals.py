@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REPO_ROOT, read_tree, run_cli
+from tests.helpers import REPO_ROOT, read_tree, render_good_copy, tenant_chart_variant
 from tests.support.isolation import marked_env, marked_processes
 
 BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
@@ -30,21 +30,13 @@ NEVER_ENDS = ('{{- if eq .Values.tenant.name "alpha" }}\n'
 @pytest.fixture(scope="module")
 def slow_charts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("charts")
-    chart = folder / "tenant-slow"
-    shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
-    chart_yaml = chart / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.1.0-slow"))
-    (chart / "templates" / "slow.yaml").write_text(NEVER_ENDS)
+    tenant_chart_variant(folder, "slow", {"slow.yaml": NEVER_ENDS})
     return folder
 
 
 @pytest.fixture(scope="module")
 def good_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("good")
-    shutil.copytree(BASE, workdir / "tree")
-    result = run_cli(["render", str(workdir / "tree"), "-o", str(workdir / "out")])
-    assert result.exit_code == 0, result.stdout + result.stderr
-    return workdir / "out"
+    return render_good_copy(tmp_path_factory.mktemp("good"), BASE)
 
 
 def cpu_seconds(pid: int) -> float:
