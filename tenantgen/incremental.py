@@ -28,7 +28,7 @@ from pathlib import Path
 from tenantgen.charts import ChartCatalog
 from tenantgen.documents import ClusterDocs, Document, TreeDocs
 from tenantgen.fingerprint import code_fingerprint
-from tenantgen.output import STATE_DIR, intact_clusters
+from tenantgen.output import STATE_DIR
 from tenantgen.yamlio import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.json"
@@ -78,15 +78,6 @@ def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> None:
         os.replace(tmp, state / MEMO_FILE)
     except OSError:
         tmp.unlink(missing_ok=True)  # without a record the next run renders everything: slower, still right
-
-
-def reusable(out: Path) -> dict[str, ClusterRecord]:
-    """The records of OUT whose clusters' files are all on disk as tenantgen wrote them."""
-    memo = read_memo(out)
-    if not memo:
-        return {}
-    intact = intact_clusters(out, {rel: record.files for rel, record in memo.items()})
-    return {rel: record for rel, record in memo.items() if rel in intact}
 
 
 def shared_inputs(parts: Mapping[str, object], catalog: ChartCatalog, templates: Iterable[Path]) -> bytes:

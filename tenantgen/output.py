@@ -282,8 +282,9 @@ def _remove_empty_parents(folder: Path, out: Path) -> None:
 
 def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, plan: _Plan,
                  written: Mapping[str, tuple[int, int]]) -> None:
-    removed = set(plan.remove)
-    entries = {rel: entry for rel, entry in index.items() if rel not in removed}
+    entries = dict(index)
+    for rel in plan.remove:
+        entries.pop(rel, None)
     unchanged = set(plan.unchanged)
     for rel in files:
         file = files[rel]

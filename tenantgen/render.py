@@ -30,13 +30,13 @@ from tenantgen.incremental import (
     ClusterRecord,
     TreeScan,
     document_digests_match,
+    read_memo,
     read_signatures,
-    reusable,
     scan_tree,
     shared_inputs,
     write_signatures,
 )
-from tenantgen.output import OutputFile, Selection
+from tenantgen.output import OutputFile, Selection, intact_clusters
 from tenantgen.parsecache import tree_key
 from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
 from tenantgen.speed import collector_paused
@@ -122,22 +122,23 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
                           options.validate_output)
     with WorkerPool(config, options.jobs or default_workers(), options.timeout) as pool:
-        # Most runs render something: the engine loads in its own process while the tree is read and
-        # checked here. It is stopped as soon as it is clear that nothing needs it.
-        pool.prestart(1)
         catalog = ChartCatalog.discover(options.chart_dirs)
-        scan, digests, reused = _scan(options, display_root, catalog)
-        if scan is not None and len(digests) == len(reused):
-            pool.close()
+        # As soon as something may need rendering, the engine loads in its own process while the
+        # tree is checked here, not after.
+        scan, digests, reused = _scan(options, display_root, catalog, lambda: pool.prestart(1))
         result = _render_checked(options, progress, display_root, pool, catalog, scan, digests, reused)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalog
+def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalog, dirty: Callable[[], None]
           ) -> tuple[TreeScan | None, dict[str, str | None], dict[str, ClusterRecord]]:
-    """The tree's files, each cluster's input digest, and the clusters whose output can be reused."""
+    """The tree's files, each cluster's input digest, and the clusters whose output can be reused.
+
+    ``dirty`` is called as soon as some cluster is known to need rendering.
+    """
     if not options.tree.is_dir():
+        dirty()
         return None, {}, {}  # validation reports it
     signatures = (options.cache_dir / "parse" / f"{tree_key(options.tree)}.files"
                   if options.cache_dir is not None else None)
@@ -145,18 +146,23 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
     scan = scan_tree(options.tree, known)
     if signatures is not None and scan.signatures != known:
         write_signatures(signatures, scan.signatures)
-    records = reusable(options.reuse_from) if options.reuse_from is not None else {}
+    records = read_memo(options.reuse_from) if options.reuse_from is not None else {}
     whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
     shared = shared_inputs(_output_options(options, _tree_name_of(options, display_root)), catalog,
                            _templates(options))
-    digests: dict[str, str | None] = {}
-    reused: dict[str, ClusterRecord] = {}
-    for rel in scan.clusters():
-        digests[rel] = scan.cluster_digest(shared, rel)
-        record = records.get(rel)
-        if (whole_clusters and record is not None and digests[rel] is not None
-                and record.inputs == digests[rel] and options.selection.cluster_selected(rel)):
-            reused[rel] = record
+    digests = {rel: scan.cluster_digest(shared, rel) for rel in scan.clusters()}
+    same = {rel: records[rel] for rel, digest in digests.items()
+            if whole_clusters and digest is not None and rel in records and records[rel].inputs == digest
+            and options.selection.cluster_selected(rel)}
+    if len(same) < len(digests):
+        dirty()
+    # Checking that OUT still holds every file of a cluster (a stat per file) comes last: it is the
+    # slow part, and the engine is already loading meanwhile when something changed.
+    intact = (intact_clusters(options.reuse_from, {rel: record.files for rel, record in same.items()})
+              if options.reuse_from is not None and same else set())
+    reused = {rel: record for rel, record in same.items() if rel in intact}
+    if len(reused) < len(same):
+        dirty()
     return scan, digests, reused
 
 

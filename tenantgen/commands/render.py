@@ -76,7 +76,7 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
 
 
 def _record_clusters(out: Path, result: RenderResult) -> None:
-    """Remember what each cluster was rendered from, for the next run's ``incremental.reusable``."""
+    """Remember what each cluster was rendered from: the next run reuses what did not change."""
     records = read_memo(out)
     touched = {file.cluster for file in result.files.values()}
     records = {rel: record for rel, record in records.items() if rel not in touched}
