@@ -6,7 +6,10 @@ ruamel (``yamlio``) stays the reference; this module only makes the common cases
   and constructor in place of ruamel's general ones (which cost most of the time). It accepts only
   plain strings, ``true``/``false``, nulls, decimal integers, simple decimal floats, lists and maps
   with unique string keys; anything else (timestamps, merge keys, hex or octal numbers, tags, a
-  ``%YAML`` directive, duplicate keys) gives ``None`` and the caller asks ruamel;
+  ``%YAML`` directive, duplicate keys, aliases) gives ``None`` and the caller asks ruamel. With
+  ``Limits`` it also enforces the caller's bounds while it builds (depth, node count, integer range,
+  refused characters), so that accepted data needs no second walk: a document outside them gives
+  ``None`` too, and the caller's slow path words the problem;
 - writing uses libyaml's C emitter (through PyYAML) where ruamel writes in pure Python. Scalars are
   resolved with ruamel's own YAML 1.2 table, so the same strings are quoted (``yes``, ``on`` and
   ``1:20`` stay plain, as ruamel writes them). It accepts only dicts, lists, ints, bools, ``None``
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -58,6 +62,16 @@ class Fallback(Exception):
     """The data needs ruamel: the fast path cannot promise the same result."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What loaded data must keep to (see ``yamlio``): anything beyond gives ``None``."""
+
+    max_depth: int
+    max_nodes: int
+    max_int: int
+    refused_text: re.Pattern[str]  # characters no string may contain
+
+
 def resolve12(value: str) -> str:
     """The tag ruamel gives the plain scalar ``value`` under YAML 1.2."""
     for tag, regexp in _TABLE12.get(value[:1], ()):
@@ -73,10 +87,10 @@ def _scalar(tag: str, value: str) -> Any:
         return None
     if tag == _BOOL and value in _BOOLS:
         return _BOOLS[value]
-    if tag == _INT_TAG and _INT.match(value):
+    if tag == _INT_TAG and _INT.match(value) and len(value) < 25:
         return int(value)  # as ruamel reads YAML 1.2 decimals: "012" is 12
-    if tag == _FLOAT_TAG and _FLOAT.match(value):
-        return float(value)
+    if tag == _FLOAT_TAG and _FLOAT.match(value) and len(value) < 25:
+        return float(value)  # short enough to be finite
     raise Fallback
 
 
@@ -87,6 +101,10 @@ def _tag(node: Any) -> str:
 
 class _Builder:
     """Plain data from the nodes ruamel's C parser composed (the parser calls ``resolve``)."""
+
+    limits: Limits | None = None
+    check_strings = False  # whether strings may hold refused characters (the text has some, or escapes)
+    budget = 0  # nodes left under ``limits.max_nodes``
 
     def resolve(self, kind: Any, value: str | None, implicit: Any) -> str:
         if kind is ScalarNode:
@@ -99,38 +117,59 @@ class _Builder:
     def ascend_resolver(self) -> None:
         pass
 
-    def build(self, node: Any, memo: dict[int, Any]) -> Any:
+    def build(self, node: Any, memo: dict[int, Any], depth: int = 0) -> Any:
+        limits = self.limits
+        if limits is not None:
+            self.budget -= 1
+            if self.budget < 0 or depth > limits.max_depth:
+                raise Fallback
         kind = type(node)
         if kind is ScalarNode:  # immutable: an alias of a scalar needs no identity
-            return _scalar(_tag(node), node.value)
+            scalar = _scalar(_tag(node), node.value)
+            if limits is not None:
+                if self.check_strings and type(scalar) is str and limits.refused_text.search(scalar):
+                    raise Fallback
+                if type(scalar) is int and not -limits.max_int - 1 <= scalar <= limits.max_int:
+                    raise Fallback
+            return scalar
         known = memo.get(id(node), memo)
         if known is not memo:
+            if limits is not None:
+                raise Fallback  # an alias: the caller's walk counts it expanded
             return known  # an alias: the same object, as ruamel gives it
         tag = _tag(node)
         value: Any
         if kind is SequenceNode and tag == _SEQ:
             value = memo[id(node)] = []
-            value.extend(self.build(item, memo) for item in node.value)
+            value.extend(self.build(item, memo, depth + 1) for item in node.value)
         elif kind is MappingNode and tag == _MAP:
             value = memo[id(node)] = {}
             for key_node, value_node in node.value:
                 if type(key_node) is not ScalarNode or _tag(key_node) != _STR or key_node.value in value:
                     raise Fallback  # merge keys, non-string or duplicate keys: ruamel's message
-                value[key_node.value] = self.build(value_node, memo)
+                if self.check_strings and limits is not None and limits.refused_text.search(key_node.value):
+                    raise Fallback
+                value[key_node.value] = self.build(value_node, memo, depth + 1)
         else:
             raise Fallback
         memo[id(node)] = value
         return value
 
 
-def load_all(text: str) -> list[Any] | None:
+def load_all(text: str, limits: Limits | None = None) -> list[Any] | None:
     """Every document of ``text`` as plain data, or ``None`` when only ruamel can say."""
     if _RuamelParser is None or text.startswith("%") or "\n%" in text:
         return None  # a %YAML 1.1 directive changes how scalars resolve
     loader = _loader_class()(text)
+    if limits is not None:
+        loader.limits = limits
+        # Only an escape in a double-quoted string can make a character the text does not hold.
+        loader.check_strings = "\\" in text or limits.refused_text.search(text) is not None
     try:
         documents = []
         while loader.check_node():
+            if limits is not None:
+                loader.budget = limits.max_nodes  # per document, as the caller counts
             documents.append(loader.build(loader.get_node(), {}))
         return documents
     except Exception:  # noqa: BLE001 - any doubt (syntax, types, recursion): ruamel decides

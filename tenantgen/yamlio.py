@@ -49,6 +49,9 @@ _FLOW_BRACKETS = re.compile(r"[\[\]{}]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
+_LIMITS = fastyaml.Limits(MAX_DEPTH, MAX_NODES, MAX_INT, _CONTROL)
+
+
 @dataclass(frozen=True)
 class YamlProblem(Exception):
     message: str
@@ -110,12 +113,9 @@ def load_all(raw: bytes) -> list[Any]:
     """Parse every document of a YAML file into plain, checked data."""
     text = decode(raw)
     _check_nesting(text)
-    fast = fastyaml.load_all(text)
+    fast = fastyaml.load_all(text, _LIMITS)  # within the limits ``_checked`` enforces, or None
     if fast is not None:
-        try:
-            return [_checked(doc) for doc in fast]
-        except YamlProblem:
-            pass  # ruamel's pass below reports it, with a position
+        return fast
     try:
         documents = list(_safe_loader().load_all(text))
     except MarkedYAMLError as exc:

@@ -1,8 +1,9 @@
 """The embedded Helm SDK (helm-python-sdk): Helm's Go engine through ctypes.
 
-Imported only inside worker processes. Each render loads a fresh chart from bytes read once per
-process: a render mutates the loaded chart (values are written back), so a chart object is never
-used twice.
+Imported only inside worker processes. A chart is read once per process. Loading it into the engine
+costs about half a render, so a loaded chart is kept and rendered again, but only when it has no
+subcharts: rendering a chart whose subchart is disabled removes that subchart from the loaded chart
+for good (a measured hazard of the engine), so such charts are loaded afresh for every render.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class EmbeddedEngine:
         self._archives: dict[str, bytes] = {}
         # chart_dir -> (the chart without values.schema.json, the check that allows using it)
         self._lean: dict[str, tuple[bytes, ValuesCheck] | None] = {}
+        self._loaded: dict[bytes, Any] = {}  # archive -> its loaded chart, for charts without subcharts
+        self._flat: dict[str, bool] = {}  # chart_dir -> has no subcharts
 
     def version(self) -> str:
         return f"helm-python-sdk {helm_python.helm_sdk_version()}"
@@ -44,12 +47,23 @@ class EmbeddedEngine:
         if archive is None:
             chart = _load(lambda: helm_python.Chart.load(chart_dir), chart_dir)
             try:
+                self._flat[chart_dir] = not chart.dependencies and not (Path(chart_dir) / "charts").exists()
                 with tempfile.TemporaryDirectory(prefix="tenantgen-chart-") as tmp:
                     archive = Path(chart.save(tmp)).read_bytes()
             finally:
                 chart.close()
             self._archives[chart_dir] = archive
         return archive
+
+    def _chart(self, chart_dir: str, archive: bytes) -> tuple[Any, bool]:
+        """A loaded chart for one render, and whether the caller must close it afterwards."""
+        self._archive(chart_dir)  # learns whether the chart has subcharts
+        if not self._flat[chart_dir]:
+            return _load(lambda: helm_python.Chart.load_archive(archive), chart_dir), True
+        chart = self._loaded.get(archive)
+        if chart is None:
+            chart = self._loaded[archive] = _load(lambda: helm_python.Chart.load_archive(archive), chart_dir)
+        return chart, False
 
     def _lean_chart(self, chart_dir: str) -> tuple[bytes, ValuesCheck] | None:
         """The chart without its schema and a Python check of its values (see ``values_check``)."""
@@ -80,7 +94,7 @@ class EmbeddedEngine:
             archive = lean[0]  # Helm's own schema check would pass: skip it (it costs more than the render)
         else:
             archive = self._archive(job.chart_dir)
-        chart = _load(lambda: helm_python.Chart.load_archive(archive), job.chart_dir)
+        chart, fresh = self._chart(job.chart_dir, archive)
         options = {"name": job.release, "namespace": job.namespace, "kube_version": job.kube_version,
                    "is_install": True}
         try:
@@ -90,7 +104,8 @@ class EmbeddedEngine:
         except helm_python.HelmError as exc:
             raise EngineError(_short(str(exc))) from None
         finally:
-            chart.close()
+            if fresh:
+                chart.close()
         manifests: dict[str, Any] = json.loads(rendered)
         return {path: text for path, text in manifests.items() if isinstance(text, str)}
 
