@@ -8,6 +8,7 @@ structure of the file it lands in.
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ def yaml_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=False)
 
 
+@cache  # one per folder: a template is compiled once per process, not once per cluster
 def environment(folder: Path | None = None) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(folder or templates_dir())),

@@ -22,6 +22,8 @@ from tenantgen.charts import ChartCatalog
 from tenantgen.engine import RenderJob
 from tenantgen.engine.pool import WorkerPool
 from tenantgen.engine.worker import WorkerConfig
+from tenantgen.helmfile import TEMPLATE
+from tenantgen.jinja_env import environment
 from tenantgen.plan import plan_fleet
 from tenantgen.schema import strip_nulls, validator_for
 from tenantgen.validate import validate_tree
@@ -300,3 +302,25 @@ def test_random_byte_edits_never_raise(edits: list[tuple[int, bytes, int]], muta
     if bytes(raw) != dump(VALID).encode() and not validation.ok:
         assert all(finding.format() for finding in validation.findings)
 
+
+
+printable = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn")), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.fixed_dictionaries({
+    "name": printable, "namespace": printable, "chart": printable, "version": printable, "values_file": printable,
+    "labels": st.dictionaries(printable, printable, max_size=3), "needs": st.lists(printable, max_size=2),
+}), max_size=4), printable)
+def test_the_bundled_helmfile_template_writes_valid_yaml_for_any_strings(
+        releases: list[dict[str, Any]], cluster_name: str) -> None:
+    # render skips parsing the bundled template's output (it is large); this is why that is safe.
+    context = {"version": "1", "source": "tree/t/a/c",
+               "cluster": {"name": cluster_name, "tier": "t", "account": "a", "kubeVersion": "v1.31.0"},
+               "releases": releases}
+    text = environment().get_template(TEMPLATE).render(context)
+    loaded = load_all(text.encode())[0]
+    assert loaded["helmDefaults"]["kubeContext"] == cluster_name
+    assert [(r["name"], r["namespace"], r["chart"], r["labels"], r.get("needs", []), r["values"])
+            for r in loaded["releases"] or []] == [
+        (r["name"], r["namespace"], r["chart"], r["labels"], r["needs"], [r["values_file"]]) for r in releases]
