@@ -1,4 +1,8 @@
-"""The command line: parse, call one function, map the outcome to an exit code. Nothing else."""
+"""The command line: parse, call one function, map the outcome to an exit code. Nothing else.
+
+Commands other than validate and render import their module when they run: start-up time is part
+of every ``tenantgen render``, and most of a no-op render is start-up.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,7 @@ import typer
 from tenantgen import __version__
 from tenantgen.cache import default_cache_dir
 from tenantgen.codeowners import DEFAULT_PLATFORM_TEAM, DEFAULT_TEAM_FORMAT
-from tenantgen.commands.codeowners import run_codeowners
-from tenantgen.commands.diff import DiffOptions, run_diff
-from tenantgen.commands.explain import ExplainOptions, run_explain
-from tenantgen.commands.lint import run_lint
-from tenantgen.commands.new import NewOptions, run_new
 from tenantgen.commands.render import run_render
-from tenantgen.commands.schema import run_schema
 from tenantgen.engine.pool import DEFAULT_TIMEOUT
 from tenantgen.errors_cli import run_guarded
 from tenantgen.output import Selection
@@ -137,6 +135,8 @@ def lint(
     engine: EngineOption = EngineName.embedded,
 ) -> None:
     """helm lint (strict) of the charts tenantgen renders."""
+    from tenantgen.commands.lint import run_lint
+
     raise typer.Exit(run_guarded(lambda: run_lint(tuple(charts), engine.value)))
 
 
@@ -153,6 +153,8 @@ def explain(
     charts: ChartsOption = [],  # noqa: B006
 ) -> None:
     """TENANT's effective spec, the file:line that set each value, and the releases and objects it renders to."""
+    from tenantgen.commands.explain import ExplainOptions, run_explain
+
     options = ExplainOptions(tenant=tenant, tree=tree, cluster=cluster, output_format=output_format.value,
                              render=render_objects, chart_dirs=tuple(charts))
     raise typer.Exit(run_guarded(lambda: run_explain(options)))
@@ -176,6 +178,8 @@ def new(
         "--set", help="A value under spec, dotted key (repeatable): --set contact.slack=#team-a")] = [],  # noqa: B006
 ) -> None:
     """Create a file from a template, validated with the tree before it is written; never overwrites."""
+    from tenantgen.commands.new import NewOptions, run_new
+
     options = NewOptions(kind.value, name, folder, owner, tuple(assignments))
     raise typer.Exit(run_guarded(lambda: run_new(options)))
 
@@ -188,6 +192,8 @@ def schema(
         "--out", "-o", help="Write the schema files (with common.schema.json) to this folder.")] = None,
 ) -> None:
     """Print KIND's JSON Schema, or write all of them to a folder, for editors and other tools."""
+    from tenantgen.commands.schema import run_schema
+
     raise typer.Exit(run_guarded(lambda: run_schema(kind, out)))
 
 
@@ -220,6 +226,8 @@ def diff(
     cache: CacheOption = True,
 ) -> None:
     """Compare TREE's render with a git ref or an output directory: per-tenant summary, then object diff."""
+    from tenantgen.commands.diff import DiffOptions, run_diff
+
     render_options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache)
     options = DiffOptions(render_options, base, against, output_format.value, exit_code, guard)
     raise typer.Exit(run_guarded(lambda: run_diff(options)))
@@ -238,6 +246,8 @@ def codeowners(
         "--path-prefix", help="TREE's path in the repository (default: found with git, else TREE as given).")] = None,
 ) -> None:
     """Print a CODEOWNERS file: tenants' groups own their own files, the platform team the rest."""
+    from tenantgen.commands.codeowners import run_codeowners
+
     raise typer.Exit(run_guarded(lambda: run_codeowners(tree, out, platform_team, team_format, path_prefix)))
 
 

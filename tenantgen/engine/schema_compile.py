@@ -15,6 +15,42 @@ import fastjsonschema
 
 Predicate = Callable[[Any], bool]
 
+# The keywords that jsonschema (draft 2020-12) and fastjsonschema (which reads any schema as draft 7)
+# apply the same way. Others, e.g. prefixItems or dependentRequired, fastjsonschema ignores: a
+# predicate would pass what jsonschema refuses.
+SHARED_KEYWORDS = frozenset({
+    "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "examples", "default", "deprecated",
+    "readOnly", "writeOnly", "format", "type", "properties", "required", "additionalProperties",
+    "patternProperties", "propertyNames", "minProperties", "maxProperties", "items", "minItems", "maxItems",
+    "uniqueItems", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "allOf", "anyOf", "oneOf", "not",
+})
+_SCHEMA_MAPS = frozenset({"$defs", "definitions", "properties", "patternProperties"})
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
+_SUBSCHEMAS = frozenset({"not", "items", "additionalProperties", "propertyNames"})
+
+
+def shared_keywords_only(node: Any, depth: int = 0) -> bool:
+    """Whether every keyword of ``node`` (an ``x-`` annotation aside) is in ``SHARED_KEYWORDS``."""
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, dict) or depth > 200:
+        return False
+    for keyword, value in node.items():
+        if keyword.startswith("x-"):
+            continue  # an extension: both validators ignore it
+        if keyword not in SHARED_KEYWORDS and keyword != "definitions":
+            return False
+        if keyword in _SCHEMA_MAPS:
+            if not isinstance(value, dict) or not all(shared_keywords_only(item, depth + 1) for item in value.values()):
+                return False
+        elif keyword in _SCHEMA_LISTS:
+            if not isinstance(value, list) or not all(shared_keywords_only(item, depth + 1) for item in value):
+                return False
+        elif keyword in _SUBSCHEMAS and not shared_keywords_only(value, depth + 1):
+            return False
+    return True
+
 
 def compile_schema(schema: Any, documents: Mapping[str, Any] | None = None,
                    format_checker: Any = None) -> Predicate | None:

@@ -26,16 +26,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tenantgen.engine.schema_compile import compile_schema
+from tenantgen.engine.schema_compile import SHARED_KEYWORDS, compile_schema
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-KEYWORDS = {
-    "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "examples", "default", "deprecated",
-    "readOnly", "writeOnly", "type", "properties", "required", "additionalProperties", "patternProperties",
-    "propertyNames", "minProperties", "maxProperties", "items", "prefixItems", "minItems", "maxItems",
-    "uniqueItems", "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "allOf", "anyOf", "oneOf", "not",
-}
+# Without "format": Helm's validator may assert formats that the Python checks leave alone.
+KEYWORDS = SHARED_KEYWORDS - {"format"}
 # Keywords whose value is a map of names to schemas (the names are not keywords).
 _SCHEMA_MAPS = {"$defs", "properties", "patternProperties"}
 _NOT_SCHEMAS = {"enum", "const", "examples", "default", "required"}
@@ -93,7 +88,7 @@ def _plain_schema(node: Any, depth: int = 0) -> bool:
                 return False
             if keyword == "patternProperties" and any(_UNSAFE_PATTERN.search(key) for key in value):
                 return False
-        elif keyword in ("allOf", "anyOf", "oneOf", "prefixItems"):
+        elif keyword in ("allOf", "anyOf", "oneOf"):
             if not isinstance(value, list) or not all(_plain_schema(item, depth + 1) for item in value):
                 return False
         elif keyword in ("not", "items", "additionalProperties", "propertyNames"):

@@ -1,0 +1,85 @@
+"""Output validation: the compiled quick check never changes a verdict jsonschema would give."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tenantgen.manifest_check import ManifestValidator
+from tenantgen.yamlio import load_all
+from tests.helpers import REPO_ROOT, SHARED_CRDS
+
+GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
+OBJECTS = [doc for path in sorted(GOLDEN.rglob("manifests/*/*.yaml")) for doc in load_all(path.read_bytes())]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, width=32),
+                    st.text(max_size=8), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=4),
+                                                                                                  st.integers(), max_size=2))
+
+
+@pytest.fixture(scope="module")
+def validator() -> ManifestValidator:
+    return ManifestValidator.create([SHARED_CRDS], "1.31.0")
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*path, index))
+    return found
+
+
+class _NoQuickChecks(dict[Any, Any]):
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: Any) -> None:
+        return None
+
+
+def _full_check(validator: ManifestValidator, obj: dict[str, Any]) -> list[Any]:
+    """What jsonschema alone says about ``obj``."""
+    quick = validator._quick
+    validator._quick = _NoQuickChecks()
+    try:
+        return validator.check(obj)
+    finally:
+        validator._quick = quick
+
+
+def test_every_kind_of_the_example_gets_a_quick_check(validator: ManifestValidator) -> None:
+    kinds = {(obj["apiVersion"], obj["kind"]) for obj in OBJECTS}
+    for api_version, kind in kinds:
+        schema = validator._validator(api_version, kind)
+        assert schema is not None and validator._quick_check(api_version, kind, schema) is not None, kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(OBJECTS) - 1), st.data(), scalars, st.booleans())
+def test_quick_and_full_checks_agree_on_mutated_objects(
+        validator: ManifestValidator, number: int, data: st.DataObject, value: Any, add: bool) -> None:
+    obj = copy.deepcopy(OBJECTS[number])
+    path = data.draw(st.sampled_from(_paths(obj)[1:]))
+    parent = obj
+    for part in path[:-1]:
+        parent = parent[part]
+    if add and isinstance(parent, dict):
+        parent[f"{path[-1]}x"] = value  # an unknown field next to a known one
+    else:
+        parent[path[-1]] = value
+    assert validator.check(obj) == _full_check(validator, obj)
+
+
+def test_a_valid_object_passes_and_a_broken_one_is_worded(validator: ManifestValidator) -> None:
+    namespace = next(obj for obj in OBJECTS if obj["kind"] == "Namespace")
+    assert validator.check(namespace) == []
+    broken = copy.deepcopy(namespace) | {"spec": {"finalizers": "kubernetes"}}
+    problems = validator.check(broken)
+    assert [(p.path, p.message) for p in problems] == [("$.spec.finalizers", "expected array or null, got 'kubernetes'")]
