@@ -20,8 +20,13 @@ from tenantgen.errors import TenantgenError
 BUG_EXIT = 3
 
 
-class Terminated(Exception):
-    """SIGTERM arrived; raised from the signal handler so clean-up code runs."""
+class Terminated(BaseException):
+    """SIGTERM arrived; raised from the signal handler so clean-up code runs.
+
+    Not an ``Exception``, for the reason ``KeyboardInterrupt`` is not one: the handler raises it wherever
+    the program happens to be, and an ``except Exception`` there (a parser that falls back to another on
+    any error, say) would swallow it and the run would go on as if no SIGTERM had come.
+    """
 
 
 def run_guarded(work: Callable[[], int]) -> int:

@@ -8,17 +8,25 @@ ignore it; the CLI stops them); SIGTERM the way a CI runner or ``kill`` sends it
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tenantgen.commands.render import terminate_as_exception
+from tenantgen.engine import pool as pool_module
+from tenantgen.engine.pool import WorkerPool
+from tenantgen.engine.worker import WorkerConfig
+from tenantgen.errors_cli import Terminated
 from tests.helpers import REPO_ROOT, read_tree, render_good_copy, tenant_chart_variant
 from tests.support.isolation import marked_env, marked_processes
 
@@ -105,3 +113,26 @@ def test_signal_mid_render_leaves_out_as_it_was(
     assert not list((out / ".tenantgen").glob("staging-*"))
     assert not list(private_tmp.iterdir()), "temporary files left behind"
     assert marked_processes(marker) == [], "render workers outlived the run"
+
+
+def test_sigterm_is_not_swallowed_by_a_broad_except() -> None:
+    # SIGTERM came while the tree's YAML was parsed, inside a parser that falls back to another on any
+    # error: the run went on into the render as if nothing had happened.
+    with pytest.raises(Terminated), terminate_as_exception():
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except Exception:  # noqa: BLE001 - the kind of handler the signal may land in
+            pass
+
+
+def test_a_signal_held_while_a_worker_starts_stops_that_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    @contextmanager
+    def sigterm_during_start() -> Iterator[None]:
+        signal.raise_signal(signal.SIGTERM)  # held back until the start is over, then handled at once
+        yield
+
+    monkeypatch.setattr(pool_module, "_go_environment", sigterm_during_start)
+    pool = WorkerPool(WorkerConfig("embedded", "helm", (), False), 1)
+    with pytest.raises(Terminated), terminate_as_exception(), pool:
+        pool.prestart(1)
+    assert multiprocessing.active_children() == [], "a started worker outlived the signal"

@@ -188,7 +188,15 @@ class WorkerPool:
                 process.start()
         finally:
             if masked:
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+                try:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+                except BaseException:
+                    # A signal held back during the start is handled right here, before the caller has
+                    # the worker to stop: it would run on until the interpreter's exit stopped it.
+                    if process.pid is not None:
+                        process.kill()
+                        process.join(5)
+                    raise
         child.close()
         return _Worker(process, parent, log_path, ready=False)
 
