@@ -15,21 +15,16 @@ import json
 import os
 import shutil
 import signal
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tenantgen.errors import TenantgenError
 
 STATE_DIR = ".tenantgen"
 INDEX_VERSION = 1
-WRITE_THREADS = min(8, 2 * (os.cpu_count() or 1))
-WRITE_CHUNK = 500  # files per staging folder (and per task of a writing thread)
-APPLY_FOLDERS = 50  # target folders per task of a moving thread
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -223,10 +218,24 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
     state = _state(out)
     staging = state / f"staging-{os.getpid()}"
     targets = _Targets(out)
+    written: dict[str, tuple[int, int]] = {}  # rel -> (size, mtime_ns) of the staged file: a move keeps both
     try:
+        moves = []
         staging.mkdir(parents=True, exist_ok=True)
-        staged = [(rel, targets.check(rel)) for rel in plan.write]
-        moves, written = _stage(os.fspath(staging), staged, files)  # a move keeps size and mtime
+        folder = os.fspath(staging)
+        for number, rel in enumerate(plan.write):
+            target = targets.check(rel)
+            staged = os.path.join(folder, f"{number:07d}")
+            handle = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            try:
+                data = files[rel].data
+                while data:
+                    data = data[os.write(handle, data):]
+                stat = os.fstat(handle)
+            finally:
+                os.close(handle)
+            written[rel] = (stat.st_size, stat.st_mtime_ns)
+            moves.append((staged, target))
         for rel in plan.remove:
             targets.check(rel)
         journal = {"moves": moves, "remove": [str(out / rel) for rel in plan.remove]}
@@ -243,73 +252,19 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
     return WriteStats(plan.write, len(plan.unchanged) + kept, plan.remove)
 
 
-def _stage(folder: str, staged: Sequence[tuple[str, str]], files: OutputSet
-           ) -> tuple[list[tuple[str, str]], dict[str, tuple[int, int]]]:
-    """Write every file into the staging folder: the moves to make, and each file's (size, mtime_ns).
-
-    Creating files is most of a cold render's writing (~100k files for a large fleet). Threads do
-    it side by side (the calls release the GIL), each in a folder of its own, so that they do not
-    queue on one directory's lock.
-    """
-    chunks = [staged[start:start + WRITE_CHUNK] for start in range(0, len(staged), WRITE_CHUNK)]
-
-    def stage(number: int) -> list[tuple[str, str, int, int]]:
-        sub = os.path.join(folder, f"{number:05d}")
-        os.mkdir(sub)
-        done = []
-        for position, (rel, target) in enumerate(chunks[number]):
-            path = os.path.join(sub, f"{position:04d}")
-            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            try:
-                data = files[rel].data
-                while data:
-                    data = data[os.write(handle, data):]
-                stat = os.fstat(handle)
-            finally:
-                os.close(handle)
-            done.append((path, target, stat.st_size, stat.st_mtime_ns))
-        return done
-
-    moves: list[tuple[str, str]] = []
-    written: dict[str, tuple[int, int]] = {}
-    for chunk, results in zip(chunks, _in_threads(stage, range(len(chunks)))):
-        for (rel, _), (path, target, size, mtime_ns) in zip(chunk, results):
-            moves.append((path, target))
-            written[rel] = (size, mtime_ns)
-    return moves, written
-
-
-def _in_threads(work: Callable[[int], _T], numbers: Sequence[int]) -> list[_T]:
-    """``[work(n) for n in numbers]``, in threads. An interrupt waits for the running calls and
-    cancels the rest, so nothing writes on once the caller cleans up."""
-    if len(numbers) <= 1:
-        return [work(n) for n in numbers]
-    executor = ThreadPoolExecutor(min(WRITE_THREADS, len(numbers)), thread_name_prefix="tenantgen-write")
-    try:
-        return list(executor.map(work, numbers))
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-
-
 def _apply(out: Path, journal: Mapping[str, Any]) -> None:
-    by_folder: dict[str, list[tuple[str, str]]] = {}
+    made: set[str] = set()
     for staged, target in journal["moves"]:
-        by_folder.setdefault(os.path.dirname(target), []).append((staged, target))
-    folders = sorted(by_folder)
-    groups = [folders[start:start + APPLY_FOLDERS] for start in range(0, len(folders), APPLY_FOLDERS)]
-
-    def move(number: int) -> None:
-        for folder in groups[number]:
+        folder = os.path.dirname(target)
+        if folder not in made:
             os.makedirs(folder, exist_ok=True)
-            for staged, target in by_folder[folder]:
-                try:
-                    os.replace(staged, target)
-                except FileNotFoundError:
-                    if os.path.exists(staged):
-                        raise
-                    # Moved already: a run that died while applying this journal got this far.
-
-    _in_threads(move, range(len(groups)))
+            made.add(folder)
+        try:
+            os.replace(staged, target)
+        except FileNotFoundError:
+            if os.path.exists(staged):
+                raise
+            # Moved already: a run that died while applying this journal got this far.
     for removed in journal["remove"]:
         path = Path(removed)
         path.unlink(missing_ok=True)
