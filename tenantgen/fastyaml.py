@@ -36,11 +36,13 @@ try:  # ruamel's own libyaml binding: the parser that decides what is valid YAML
 except ImportError:  # pragma: no cover - ruamel without its C extension
     _RuamelParser = None
 
-try:  # PyYAML with libyaml, for its C emitter
+try:  # PyYAML with libyaml, for its C emitter and the parser of rendered output
     import yaml as _pyyaml
+    from yaml._yaml import CParser as _PyyamlParser
     from yaml.cyaml import CEmitter as _CEmitter
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     _pyyaml = None
+    _PyyamlParser = None
 
 MAX_STRING = 1000  # longer strings may be folded at the line width: left to ruamel
 _INT = re.compile(r"^[-+]?[0-9]+$")
@@ -94,22 +96,25 @@ def _scalar(tag: str, value: str) -> Any:
     raise Fallback
 
 
-def _tag(node: Any) -> str:
-    tag = node.ctag
-    return str(tag.suffix) if tag.handle is None else str(tag)
-
-
 class _Builder:
     """Plain data from the nodes ruamel's C parser composed (the parser calls ``resolve``)."""
 
     limits: Limits | None = None
     check_strings = False  # whether strings may hold refused characters (the text has some, or escapes)
     budget = 0  # nodes left under ``limits.max_nodes``
+    scalar_node: Any = ScalarNode
+    mapping_node: Any = MappingNode
+    sequence_node: Any = SequenceNode
+
+    @staticmethod
+    def tag_of(node: Any) -> str:
+        tag = node.ctag
+        return str(tag.suffix) if tag.handle is None else str(tag)
 
     def resolve(self, kind: Any, value: str | None, implicit: Any) -> str:
-        if kind is ScalarNode:
+        if kind is self.scalar_node:
             return resolve12(value or "") if implicit[0] else _STR
-        return _MAP if kind is MappingNode else _SEQ
+        return _MAP if kind is self.mapping_node else _SEQ
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         pass
@@ -124,8 +129,8 @@ class _Builder:
             if self.budget < 0 or depth > limits.max_depth:
                 raise Fallback
         kind = type(node)
-        if kind is ScalarNode:  # immutable: an alias of a scalar needs no identity
-            scalar = _scalar(_tag(node), node.value)
+        if kind is self.scalar_node:  # immutable: an alias of a scalar needs no identity
+            scalar = _scalar(self.tag_of(node), node.value)
             if limits is not None:
                 if self.check_strings and type(scalar) is str and limits.refused_text.search(scalar):
                     raise Fallback
@@ -137,15 +142,16 @@ class _Builder:
             if limits is not None:
                 raise Fallback  # an alias: the caller's walk counts it expanded
             return known  # an alias: the same object, as ruamel gives it
-        tag = _tag(node)
+        tag = self.tag_of(node)
         value: Any
-        if kind is SequenceNode and tag == _SEQ:
+        if kind is self.sequence_node and tag == _SEQ:
             value = memo[id(node)] = []
             value.extend(self.build(item, memo, depth + 1) for item in node.value)
-        elif kind is MappingNode and tag == _MAP:
+        elif kind is self.mapping_node and tag == _MAP:
             value = memo[id(node)] = {}
             for key_node, value_node in node.value:
-                if type(key_node) is not ScalarNode or _tag(key_node) != _STR or key_node.value in value:
+                if (type(key_node) is not self.scalar_node or self.tag_of(key_node) != _STR
+                        or key_node.value in value):
                     raise Fallback  # merge keys, non-string or duplicate keys: ruamel's message
                 if self.check_strings and limits is not None and limits.refused_text.search(key_node.value):
                     raise Fallback
@@ -156,11 +162,18 @@ class _Builder:
         return value
 
 
-def load_all(text: str, limits: Limits | None = None) -> list[Any] | None:
-    """Every document of ``text`` as plain data, or ``None`` when only ruamel can say."""
-    if _RuamelParser is None or text.startswith("%") or "\n%" in text:
+def load_all(text: str, limits: Limits | None = None, *, rendered: bool = False) -> list[Any] | None:
+    """Every document of ``text`` as plain data, or ``None`` when only ruamel can say.
+
+    ``rendered``: the text is Helm's output, not a file of the tree. It is then parsed by PyYAML's
+    libyaml binding, whose nodes cost half as much to build as ruamel's: rendered objects are
+    parsed by the hundred thousand, and what decides whether they are valid is the API server's
+    YAML reader anyway, not ruamel's. The files of the tree stay with ruamel's parser.
+    """
+    loader_class = _output_loader_class() if rendered else _loader_class()
+    if loader_class is None or text.startswith("%") or "\n%" in text:
         return None  # a %YAML 1.1 directive changes how scalars resolve
-    loader = _loader_class()(text)
+    loader = loader_class(text)
     if limits is not None:
         loader.limits = limits
         # Only an escape in a double-quoted string can make a character the text does not hold.
@@ -244,7 +257,17 @@ def _dumper_class() -> Any:
 
 @cache
 def _loader_class() -> Any:
-    return type("_Loader", (_RuamelParser, _Builder), {})
+    return type("_Loader", (_RuamelParser, _Builder), {}) if _RuamelParser is not None else None
+
+
+@cache
+def _output_loader_class() -> Any:
+    if _pyyaml is None or _PyyamlParser is None:
+        return None
+    nodes = _pyyaml.nodes
+    return type("_OutputLoader", (_PyyamlParser, _Builder), {
+        "scalar_node": nodes.ScalarNode, "mapping_node": nodes.MappingNode, "sequence_node": nodes.SequenceNode,
+        "tag_of": staticmethod(lambda node: node.tag)})
 
 
 def dump_all(documents: list[Any]) -> str | None:

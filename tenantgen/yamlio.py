@@ -145,6 +145,14 @@ def load_all(raw: bytes) -> list[Any]:
         raise YamlProblem(problem.message, line, col, problem.code) from None
 
 
+def load_rendered(text: str) -> list[Any]:
+    """``load_all`` for Helm's output: the same data and checks, parsed the way that is cheapest for
+    it (see ``fastyaml.load_all``); anything unusual goes the ``load_all`` way."""
+    _check_nesting(text)
+    fast = fastyaml.load_all(text, _LIMITS, rendered=True)
+    return fast if fast is not None else load_all(text.encode("utf-8"))
+
+
 def _check_text(text: str) -> None:
     found = _CONTROL.search(text)
     if found:

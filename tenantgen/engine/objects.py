@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantgen.engine import EngineError
-from tenantgen.yamlio import YamlProblem, load_all
+from tenantgen.yamlio import YamlProblem, load_rendered
 
 # Helm's own document separator (releaseutil.SplitManifests): a line that starts with "---".
 _SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
@@ -39,7 +39,7 @@ def split_objects(rendered: dict[str, str]) -> list[RenderedObject]:
             continue
         for document in split_documents(rendered[source]):
             try:
-                parsed = load_all(document.encode("utf-8"))
+                parsed = load_rendered(document)
             except YamlProblem as problem:
                 raise EngineError(f"{source}: rendered output is not valid YAML: {problem.message} "
                                   f"(line {problem.line})") from None
