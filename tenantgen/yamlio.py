@@ -43,6 +43,8 @@ MAX_INT = 2**63 - 1
 # one of these characters, so their count bounds a line's block depth.
 _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:](?:[ \t]+|$))*", re.MULTILINE)
 _FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+# A line that starts with more block-prefix characters than SCAN_DEPTH: what a too deep line needs.
+_DEEP_LINE = re.compile(rf"^[ \t?:-]{{{SCAN_DEPTH + 1}}}", re.MULTILINE)
 # Control characters (tab and line breaks aside) and the non-characters U+FFFE/U+FFFF. YAML lets them
 # in escaped ("\x7F"); Helm's toYaml then fails and silently renders the whole value as empty, and in
 # names they reach terminals. No tenantgen value needs them.
@@ -161,9 +163,10 @@ def _check_text(text: str) -> None:
 
 
 def _check_nesting(text: str) -> None:
-    for match in _BLOCK_PREFIX.finditer(text):
-        if match.end() - match.start() > SCAN_DEPTH:
-            raise _too_deep(text, match.start())
+    if _DEEP_LINE.search(text):  # without such a line no block prefix is long enough: skip the scan
+        for match in _BLOCK_PREFIX.finditer(text):
+            if match.end() - match.start() > SCAN_DEPTH:
+                raise _too_deep(text, match.start())
     if text.count("[") + text.count("{") <= SCAN_DEPTH:
         return
     depth = 0

@@ -29,7 +29,10 @@ class RenderedObject:
 
 def split_documents(text: str) -> list[str]:
     """The documents of one rendered template, trimmed, empty ones dropped (as Helm does)."""
-    return [part for part in (piece.strip() for piece in _SEPARATOR.split(text.strip())) if part]
+    text = text.strip()
+    if not text.startswith("---") and "\n---" not in text:
+        return [text] if text else []  # one document: the separator's regex is slow on long texts
+    return [part for part in (piece.strip() for piece in _SEPARATOR.split(text)) if part]
 
 
 def split_objects(rendered: dict[str, str]) -> list[RenderedObject]:
