@@ -13,8 +13,10 @@ import fnmatch
 import hashlib
 import json
 import os
+import queue
 import shutil
 import signal
+import threading
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -205,11 +207,97 @@ def intact_clusters(out: Path, expected: Mapping[str, int]) -> set[str]:
     return {cluster for cluster in intact if counts[cluster] == expected[cluster]}
 
 
-def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collection[str] = ()) -> WriteStats:
+class EarlyStaging:
+    """Stages files while the render is still going, in a thread of its own.
+
+    The parent mostly waits while the workers render, and creating tens of thousands of files is
+    most of a cold render's writing: done meanwhile, it is not done after. Only files that differ
+    from OUT's index are staged; staging is not output (it lives under ``OUT/.tenantgen/``), so a run
+    that fails later leaves OUT as it was, exactly as before. ``write_output`` takes what was staged
+    and stages the rest itself; anything staged that does not match the final bytes is not used.
+    """
+
+    def __init__(self, out: Path) -> None:
+        # What it creates, it removes again unless the run wrote output: a failed first render
+        # leaves no empty OUT behind.
+        self._created = [folder for folder in (*reversed(out.parents), out, _state(out)) if not folder.exists()]
+        out.mkdir(parents=True, exist_ok=True)
+        recover(out)
+        self.out = out
+        self.folder = _state(out) / f"staging-{os.getpid()}"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._index = read_index(out)
+        self._queue: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
+        self._staged: dict[str, tuple[str, str, int, int]] = {}  # rel -> (path, sha256, size, mtime_ns)
+        self._failed = False
+        self._thread = threading.Thread(target=self._run, name="tenantgen-staging", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> EarlyStaging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._failed = True  # an interrupted run does not wait for the files still queued
+        self.finish()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        for folder in reversed(self._created):
+            try:
+                folder.rmdir()  # only if empty: a successful run has written into it
+            except OSError:
+                break
+
+    def add(self, rel: str, data: bytes) -> None:
+        self._queue.put((rel, data))
+
+    def finish(self) -> dict[str, tuple[str, str, int, int]]:
+        """What was staged, once everything added is; nothing if any write failed (then
+        ``write_output`` stages again and reports the error itself)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        return {} if self._failed else self._staged
+
+    def _run(self) -> None:
+        base, folder = os.fspath(self.out), os.fspath(self.folder)
+        while (item := self._queue.get()) is not None:
+            if self._failed:
+                continue
+            rel, data = item
+            digest = sha256(data)
+            entry = self._index.get(rel)
+            if entry and entry.get("sha256") == digest and _matches_disk(os.path.join(base, rel), entry):
+                continue
+            path = os.path.join(folder, f"early-{len(self._staged):07d}")
+            try:
+                size, mtime_ns = _write_file(path, data)
+            except OSError:
+                self._failed = True
+                continue
+            self._staged[rel] = (path, digest, size, mtime_ns)
+
+
+def _write_file(path: str, data: bytes) -> tuple[int, int]:
+    """Create ``path`` with ``data``: its (size, mtime_ns)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view):]
+        stat = os.fstat(handle)
+    finally:
+        os.close(handle)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collection[str] = (),
+                 early: EarlyStaging | None = None) -> WriteStats:
     """Write ``files`` into OUT. The files of clusters in ``keep`` (unchanged since tenantgen wrote them,
-    see ``intact_clusters``) are left as they are: neither rewritten nor pruned."""
+    see ``intact_clusters``) are left as they are: neither rewritten nor pruned. ``early``: files
+    staged while the render went on (it recovered OUT already)."""
     out.mkdir(parents=True, exist_ok=True)
-    recover(out)
+    if early is None:
+        recover(out)  # (it would remove the early staging folder)
+    staged_early = early.finish() if early is not None else {}
     index = read_index(out)
     plan = _plan(out, index, files, selection, keep)
     kept = sum(1 for entry in index.values() if entry.get("cluster") in keep)
@@ -225,16 +313,13 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
         folder = os.fspath(staging)
         for number, rel in enumerate(plan.write):
             target = targets.check(rel)
-            staged = os.path.join(folder, f"{number:07d}")
-            handle = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            try:
-                data = files[rel].data
-                while data:
-                    data = data[os.write(handle, data):]
-                stat = os.fstat(handle)
-            finally:
-                os.close(handle)
-            written[rel] = (stat.st_size, stat.st_mtime_ns)
+            early_file = staged_early.get(rel)
+            if early_file is not None and early_file[1] == plan.digests[rel]:
+                staged = early_file[0]
+                written[rel] = (early_file[2], early_file[3])
+            else:
+                staged = os.path.join(folder, f"{number:07d}")
+                written[rel] = _write_file(staged, files[rel].data)
             moves.append((staged, target))
         for rel in plan.remove:
             targets.check(rel)

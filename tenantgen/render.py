@@ -102,6 +102,7 @@ class RenderResult:
 
 
 Progress = Callable[[int, int], None]  # (done, total)
+Stage = Callable[[str, bytes], None]  # (path in OUT, bytes): a file of the output, as soon as it is known
 _SPENT = ReleaseOutput((), 0, (), "")
 SAVE_EVERY = 500  # fresh renders written to the cache in one go
 
@@ -114,7 +115,7 @@ def engine_version(options: RenderOptions) -> str:
 
 
 def render_tree(options: RenderOptions, progress: Progress = lambda done, total: None,
-                display_root: str | None = None) -> RenderResult:
+                display_root: str | None = None, stage: Stage | None = None) -> RenderResult:
     started = time.monotonic()
     for folder in options.crd_dirs:
         if not folder.is_dir():
@@ -126,7 +127,7 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
         # As soon as something may need rendering, the engine loads in its own process while the
         # tree is checked here, not after.
         scan, digests, reused = _scan(options, display_root, catalog, lambda: pool.prestart(1))
-        result = _render_checked(options, progress, display_root, pool, catalog, scan, digests, reused)
+        result = _render_checked(options, progress, display_root, pool, catalog, scan, digests, reused, stage)
     result.seconds = time.monotonic() - started
     return result
 
@@ -168,7 +169,7 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
 
 def _render_checked(options: RenderOptions, progress: Progress, display_root: str | None, pool: WorkerPool,
                     catalog: ChartCatalog, scan: TreeScan | None, digests: Mapping[str, str | None],
-                    reused: Mapping[str, ClusterRecord]) -> RenderResult:
+                    reused: Mapping[str, ClusterRecord], stage: Stage | None = None) -> RenderResult:
     whole_clusters = options.selection.tenant is None
     validation = validate_tree(options.tree, display_root, options.cache_dir, scan, reused.__contains__)
     result = RenderResult(validation=validation, findings=list(validation.findings))
@@ -195,7 +196,16 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                 helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
                 yield True
 
-        outputs, result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles())
+        prepared: dict[int, dict[str, OutputFile]] = {}  # files of fresh renders, made (and staged) on arrival
+
+        def on_fresh(index: int, output: ReleaseOutput) -> None:
+            if stage is not None and not output.error and not output.problems:
+                cp, release = jobs[index]
+                prepared[index] = files = _release_files(cp, release, output)
+                for rel, file in files.items():
+                    stage(rel, file.data)
+
+        outputs, result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles(), on_fresh)
         objects: dict[str, int] = {}
         for number, ((cp, release), output) in enumerate(zip(jobs, outputs, strict=True)):
             outputs[number] = _SPENT  # its text becomes file bytes below: never hold both for every release
@@ -208,7 +218,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                 continue
             result.objects += output.objects
             objects[cp.rel] = objects.get(cp.rel, 0) + output.objects
-            _add_release_files(result.files, cp, release, output)
+            result.files.update(prepared.pop(number) if number in prepared else _release_files(cp, release, output))
         for cp in selected:
             result.clusters += 1
             result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
@@ -259,7 +269,9 @@ def _templates(options: RenderOptions) -> list[Path]:
 
 
 def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]], progress: Progress,
-                     pool: WorkerPool, idle: Iterator[object] | None = None) -> tuple[list[ReleaseOutput], int]:
+                     pool: WorkerPool, idle: Iterator[object] | None = None,
+                     on_fresh: Callable[[int, ReleaseOutput], None] = lambda index, output: None,
+                     ) -> tuple[list[ReleaseOutput], int]:
     """Every job's output (in order) and how many the engine rendered rather than the cache gave."""
     if not jobs:
         return [], 0
@@ -288,6 +300,7 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
                 done += 1
                 progress(done, len(jobs))
                 unsaved[keys[missing[index]]] = output
+                on_fresh(missing[index], output)
                 if len(unsaved) >= SAVE_EVERY:  # into the cache as they come, while the workers go on
                     cache.put_many(unsaved)
                     unsaved.clear()
@@ -301,14 +314,14 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
     return [output for output in outputs if output is not None], len(missing)
 
 
-def _add_release_files(files: dict[str, OutputFile], cp: ClusterPlan, release: Release,
-                       output: ReleaseOutput) -> None:
+def _release_files(cp: ClusterPlan, release: Release, output: ReleaseOutput) -> dict[str, OutputFile]:
     base = cp.rel
-    files[f"{base}/values/{release.name}.yaml"] = OutputFile(
-        (output.values or dump(release.values)).encode(), cp.rel, release.tenant, release.name)
+    files = {f"{base}/values/{release.name}.yaml": OutputFile(
+        (output.values or dump(release.values)).encode(), cp.rel, release.tenant, release.name)}
     for name, text in output.files:
         files[f"{base}/manifests/{release.name}/{name}"] = OutputFile(
             text.encode(), cp.rel, release.tenant, release.name)
+    return files
 
 
 def _add_cluster_files(files: dict[str, OutputFile], cp: ClusterPlan, options: RenderOptions,

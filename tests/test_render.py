@@ -167,6 +167,23 @@ def test_failed_render_leaves_previous_output_untouched(tree_copy: Path, tmp_pat
     assert not list((out / ".tenantgen").glob("staging-*"))
 
 
+def test_a_failed_first_render_creates_no_output_directory(tree_copy: Path, tmp_path: Path) -> None:
+    # Files are staged in OUT while releases render; when the run fails, none of that stays.
+    broken = tmp_path / "charts" / "tenant"
+    shutil.copytree(REPO_ROOT / "charts" / "tenant", broken)
+    chart_yaml = broken / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.1.1-broken"))
+    template = broken / "templates" / "tenant.yaml"
+    template.write_text('{{- if eq .Values.tenant.name "search" }}{{ fail "search is broken" }}{{ end }}\n'
+                        + template.read_text())
+    tier = tree_copy / "prod" / "tier.yaml"
+    tier.write_text(tier.read_text().replace("spec:\n", "spec:\n  charts:\n    tenant: 0.1.1-broken\n", 1))
+    out = tmp_path / "new" / "out"
+    result = run_cli(["render", str(tree_copy), "-o", str(out), "--charts", str(tmp_path / "charts")])
+    assert result.exit_code == 1 and "search is broken" in result.stdout
+    assert not (tmp_path / "new").exists()
+
+
 def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tenantgen import output
 

@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tenantgen.errors import UsageError
 from tenantgen.errors_cli import Terminated
 from tenantgen.incremental import read_memo, write_memo
-from tenantgen.output import check_output, write_output
-from tenantgen.render import RenderOptions, RenderResult, render_tree
+from tenantgen.output import EarlyStaging, check_output, write_output
+from tenantgen.render import RenderOptions, RenderResult, Stage, render_tree
 from tenantgen.report import console_for, report_text
 
 MIN_RELEASES_FOR_PROGRESS = 50
@@ -50,7 +50,14 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
     with terminate_as_exception():
         if not check and options.cache_dir is not None and out.is_dir():
             options = replace(options, reuse_from=out)
-        result = _render_with_progress(options, stderr)
+        if check:
+            result = _render_with_progress(options, stderr)
+        else:
+            with EarlyStaging(out) as early:
+                result = _render_with_progress(options, stderr, early.add)
+                if result.ok:
+                    stats = write_output(out, result.files, options.selection, keep=result.kept, early=early)
+                    _record_clusters(out, result)
         if not result.ok:
             report_failures(result, stdout)
             console.print("[bold red]render failed[/]; the output directory was not changed")
@@ -65,8 +72,6 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
                 return 1
             console.print(f"[bold green]{out} is up to date[/] ({len(result.files)} files)")
             return 0
-        stats = write_output(out, result.files, options.selection, keep=result.kept)
-        _record_clusters(out, result)
     console.print(
         f"[bold green]rendered[/] {result.clusters} cluster(s), {result.tenants} tenant(s), "
         f"{result.releases} release(s) ({result.rendered} rendered, {result.releases - result.rendered} cached), "
@@ -87,9 +92,9 @@ def _record_clusters(out: Path, result: RenderResult) -> None:
     write_memo(out, records)
 
 
-def _render_with_progress(options: RenderOptions, stderr: TextIO) -> RenderResult:
+def _render_with_progress(options: RenderOptions, stderr: TextIO, stage: Stage | None = None) -> RenderResult:
     if not stderr.isatty():
-        return render_tree(options)
+        return render_tree(options, stage=stage)
     columns = (TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console_for(stderr), transient=True) as bar:
         task = bar.add_task("render", total=None)
@@ -98,7 +103,7 @@ def _render_with_progress(options: RenderOptions, stderr: TextIO) -> RenderResul
             if total >= MIN_RELEASES_FOR_PROGRESS:
                 bar.update(task, completed=done, total=total)
 
-        return render_tree(options, update)
+        return render_tree(options, update, stage=stage)
 
 
 def report_failures(result: RenderResult, stream: TextIO) -> None:
