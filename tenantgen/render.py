@@ -196,13 +196,12 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                 helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
                 yield True
 
-        prepared: dict[int, dict[str, OutputFile]] = {}  # files of fresh renders, made (and staged) on arrival
-
         def on_fresh(index: int, output: ReleaseOutput) -> None:
+            # Staged as it arrives; the bytes are made again below, when the output is let go (holding
+            # both the texts and the bytes of every release would double the peak memory).
             if stage is not None and not output.error and not output.problems:
                 cp, release = jobs[index]
-                prepared[index] = files = _release_files(cp, release, output)
-                for rel, file in files.items():
+                for rel, file in _release_files(cp, release, output).items():
                     stage(rel, file.data)
 
         outputs, result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles(), on_fresh)
@@ -218,7 +217,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                 continue
             result.objects += output.objects
             objects[cp.rel] = objects.get(cp.rel, 0) + output.objects
-            result.files.update(prepared.pop(number) if number in prepared else _release_files(cp, release, output))
+            result.files.update(_release_files(cp, release, output))
         for cp in selected:
             result.clusters += 1
             result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
