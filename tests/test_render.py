@@ -282,3 +282,12 @@ def test_helm_engine_without_binary_is_a_usage_error(tmp_path: Path, monkeypatch
     monkeypatch.setenv("PATH", str(tmp_path))
     result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(tmp_path / "out"), "--engine", "helm"])
     assert result.exit_code == 2 and "helm binary on PATH" in result.stderr
+
+
+def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_text("not a folder\n")
+    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(target)])
+    assert result.exit_code == 2
+    assert "exists and is not a directory" in result.stderr + result.stdout
+    assert target.read_text() == "not a folder\n"

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tenantgen.errors import UsageError
+from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.errors_cli import Terminated
 from tenantgen.incremental import read_memo, write_memo
 from tenantgen.output import EarlyStaging, check_output, write_output
@@ -37,6 +37,8 @@ def terminate_as_exception() -> Iterator[None]:
 
 
 def _check_paths(tree: Path, out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"the output directory {str(out)!r} exists and is not a directory")
     real_tree, real_out = tree.resolve(), out.resolve()
     if real_out == real_tree or real_out.is_relative_to(real_tree) or real_tree.is_relative_to(real_out):
         raise UsageError(f"the output directory {str(out)!r} and the tree {str(tree)!r} must not contain each other")
@@ -53,7 +55,7 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
         if check:
             result = _render_with_progress(options, stderr)
         else:
-            with EarlyStaging(out) as early:
+            with _early_staging(out) as early:
                 result = _render_with_progress(options, stderr, early.add)
                 if result.ok:
                     stats = write_output(out, result.files, options.selection, keep=result.kept, early=early)
@@ -78,6 +80,13 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
         f"{result.objects} object(s) into {out}: {len(stats.written)} file(s) written, {stats.unchanged} unchanged, "
         f"{len(stats.removed)} removed in {result.seconds:.1f} s")
     return 0
+
+
+def _early_staging(out: Path) -> EarlyStaging:
+    try:
+        return EarlyStaging(out)
+    except OSError as exc:
+        raise TenantgenError(f"cannot write into the output directory {out}: {exc.strerror or exc}") from None
 
 
 def _record_clusters(out: Path, result: RenderResult) -> None:
