@@ -26,7 +26,8 @@ from typing import Any
 from tenantgen.errors import TenantgenError
 
 STATE_DIR = ".tenantgen"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+SHARDS_DIR = "index"  # under STATE_DIR: one index file per cluster (see ``_write_index``)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,13 @@ _last_index: tuple[tuple[str, int, int, int], dict[str, dict[str, Any]]] | None 
 
 
 def read_index(out: Path) -> dict[str, dict[str, Any]]:
+    """Every file tenantgen wrote into OUT: path -> {cluster, tenant, release, sha256, size, mtime_ns}.
+
+    On disk: ``index.json`` names one shard per cluster (a render that changes one cluster rewrites
+    one shard, not an index of 100,000 files). An index from before shards (version 1, every file
+    in ``index.json``) is read too. Anything that does not parse is ignored, whole: nothing is pruned
+    on the word of an index that cannot be trusted.
+    """
     global _last_index
     path = _state(out) / "index.json"
     try:
@@ -102,13 +110,37 @@ def read_index(out: Path) -> dict[str, dict[str, Any]]:
         if _last_index is not None and _last_index[0] == signature:
             return dict(_last_index[1])
         index = json.loads(path.read_text(encoding="utf-8"))
+        files = _index_files(out, index)
     except (OSError, ValueError):
         return {}
-    if not isinstance(index, dict) or index.get("version") != INDEX_VERSION or not isinstance(index.get("files"), dict):
-        return {}  # an index that cannot be trusted is ignored: nothing is pruned on its word
-    files: dict[str, dict[str, Any]] = index["files"]
+    if files is None:
+        return {}
     _last_index = (signature, files)
     return dict(files)
+
+
+def _index_files(out: Path, index: Any) -> dict[str, dict[str, Any]] | None:
+    if not isinstance(index, dict):
+        return None
+    if index.get("version") == 1:
+        legacy = index.get("files")
+        return legacy if isinstance(legacy, dict) else None
+    shards = index.get("shards")
+    if index.get("version") != INDEX_VERSION or not isinstance(shards, dict):
+        return None
+    files: dict[str, dict[str, Any]] = {}
+    for cluster, name in shards.items():
+        if name != _shard_name(cluster):
+            return None
+        shard = json.loads((_state(out) / SHARDS_DIR / name).read_text(encoding="utf-8"))
+        if not isinstance(shard, dict) or not isinstance(shard.get("files"), dict):
+            return None
+        files.update(shard["files"])
+    return files
+
+
+def _shard_name(cluster: str) -> str:
+    return hashlib.sha256(cluster.encode()).hexdigest()[:24] + ".json"
 
 
 def safe_target(out: Path, rel: str) -> Path:
@@ -375,6 +407,7 @@ def _remove_empty_parents(folder: Path, out: Path) -> None:
 def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, plan: _Plan,
                  written: Mapping[str, tuple[int, int]]) -> None:
     entries = dict(index)
+    changed = {str(index[rel].get("cluster") or "") for rel in plan.remove if rel in index}  # clusters whose shard changes
     for rel in plan.remove:
         entries.pop(rel, None)
     unchanged = set(plan.unchanged)
@@ -390,11 +423,42 @@ def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: Outpu
             size, mtime_ns = stat.st_size, stat.st_mtime_ns
         entries[rel] = {"cluster": file.cluster, "mtime_ns": mtime_ns, "release": file.release,
                         "sha256": plan.digests[rel], "size": size, "tenant": file.tenant}
-    tmp = _state(out) / "index.json.tmp"
-    payload = {"files": dict(sorted(entries.items())), "version": INDEX_VERSION}
+        if entries[rel] != index.get(rel):
+            changed.add(file.cluster)
+    by_cluster: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for rel in sorted(entries):
+        entry = entries[rel]
+        by_cluster.setdefault(str(entry.get("cluster") or ""), {})[rel] = entry
+    state = _state(out)
+    shards = state / SHARDS_DIR
+    sharded = _on_disk_version(out) == INDEX_VERSION and shards.is_dir()
+    touched = changed if sharded else set(by_cluster)
+    shards.mkdir(parents=True, exist_ok=True)
+    for cluster in sorted(touched):
+        path = shards / _shard_name(cluster)
+        if cluster in by_cluster:
+            _write_json(path, {"cluster": cluster, "files": by_cluster[cluster]})
+    _write_json(state / "index.json", {"shards": {cluster: _shard_name(cluster) for cluster in sorted(by_cluster)},
+                                       "version": INDEX_VERSION})
+    listed = {_shard_name(cluster) for cluster in by_cluster}
+    for stale in shards.iterdir():
+        if stale.name not in listed:
+            stale.unlink(missing_ok=True)
+
+
+def _on_disk_version(out: Path) -> Any:
+    try:
+        index = json.loads((_state(out) / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return index.get("version") if isinstance(index, dict) else None
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
     # Compact: for 100,000 files the indented form takes seconds to write and read.
     tmp.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
-    os.replace(tmp, _state(out) / "index.json")
+    os.replace(tmp, path)
 
 
 def recover(out: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from tenantgen.cache import DB_NAME, TABLE, KeyMaker
 from tenantgen.incremental import MEMO_FILE
-from tenantgen.output import STATE_DIR
+from tenantgen.output import STATE_DIR, _shard_name
 from tests.helpers import EXAMPLE_TREE, read_tree, run_cli
 
 CLUSTER = Path("prod") / "prod-aws" / "prod-euw1"
@@ -172,11 +172,14 @@ def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path
     changed = {path.relative_to(out).as_posix() for path, mtime in mtimes.items()
                if path.exists() and path.stat().st_mtime_ns != mtime}
     base = CLUSTER.as_posix()
-    assert changed - {f"{STATE_DIR}/index.json", f"{STATE_DIR}/{MEMO_FILE}"} == {
+    assert {path for path in changed if not path.startswith(f"{STATE_DIR}/")} == {
         f"{base}/values/payments-tenant.yaml", f"{base}/values/payments-post-install.yaml",
         f"{base}/manifests/payments-tenant/tenant-payments.yaml",
         f"{base}/manifests/payments-post-install/rolebinding-payments-readers.yaml",
     }
+    # tenantgen's own state: the index of that one cluster (and the list of them), the cluster records.
+    assert {path for path in changed if path.startswith(f"{STATE_DIR}/")} == {
+        f"{STATE_DIR}/index.json", f"{STATE_DIR}/{MEMO_FILE}", f"{STATE_DIR}/index/{_shard_name(base)}"}
 
 
 def test_unchanged_clusters_are_reused_and_keep_their_files(tree: Path, tmp_path: Path,
@@ -275,3 +278,23 @@ def test_a_tenant_selection_does_not_leave_a_stale_cluster_record(tree: Path, tm
     summary = render(tree, out)
     assert rendered(summary) == 2, summary  # payments' two changed releases, not selected before
     assert output(out) == edited_reference
+
+
+def test_an_index_from_before_shards_is_read_and_replaced(tree: Path, tmp_path: Path) -> None:
+    import json
+
+    from tenantgen.output import read_index
+
+    out = tmp_path / "out"
+    render(tree, out)
+    files = read_index(out)
+    state = out / STATE_DIR
+    shutil.rmtree(state / "index")
+    (state / "index.json").write_text(json.dumps({"version": 1, "files": files}))
+    assert read_index(out) == files  # the old format still says what tenantgen wrote
+    (out / "stray.yaml").write_text("mine\n")
+    edit_payments(tree)
+    render(tree, out)
+    assert json.loads((state / "index.json").read_text())["version"] == 2
+    assert set(read_index(out)) == set(files)
+    assert (out / "stray.yaml").read_text() == "mine\n"  # never written by tenantgen: never touched
