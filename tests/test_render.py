@@ -11,7 +11,7 @@ import pytest
 
 from tenantgen.manifest_check import ManifestValidator
 from tenantgen.yamlio import load_all
-from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli, tenant_chart_variant
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
 UPDATE = os.environ.get("TENANTGEN_UPDATE_GOLDEN") == "1"
@@ -141,20 +141,20 @@ def test_check_reports_out_of_date_files(tree_copy: Path, tmp_path: Path) -> Non
     assert read_tree(out) == before  # --check never writes
 
 
+def pin_broken_tenant_chart(tree: Path, charts: Path) -> None:
+    """Pin the prod tier to a tenant chart version whose render fails for tenant search only."""
+    tenant_chart_variant(charts, "broken", {
+        "fail.yaml": '{{- if eq .Values.tenant.name "search" }}{{ fail "search is broken" }}{{ end }}\n'})
+    tier = tree / "prod" / "tier.yaml"
+    tier.write_text(tier.read_text().replace("spec:\n", "spec:\n  charts:\n    tenant: 0.1.0-broken\n", 1))
+
+
 def test_failed_render_leaves_previous_output_untouched(tree_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     render(tree_copy, out)
     before = read_tree(out)
     # A chart version that fails for one release only: the others render, the run still fails.
-    broken = tmp_path / "charts" / "tenant"
-    shutil.copytree(REPO_ROOT / "charts" / "tenant", broken)
-    chart_yaml = broken / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.1.1-broken"))
-    template = broken / "templates" / "tenant.yaml"
-    template.write_text('{{- if eq .Values.tenant.name "search" }}{{ fail "search is broken" }}{{ end }}\n'
-                        + template.read_text())
-    tier = tree_copy / "prod" / "tier.yaml"
-    tier.write_text(tier.read_text().replace("spec:\n", "spec:\n  charts:\n    tenant: 0.1.1-broken\n", 1))
+    pin_broken_tenant_chart(tree_copy, tmp_path / "charts")
     (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "payments.yaml").write_text(
         (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "payments.yaml").read_text()
         .replace("quota: ", "quota: 1 #"))
@@ -169,15 +169,7 @@ def test_failed_render_leaves_previous_output_untouched(tree_copy: Path, tmp_pat
 
 def test_a_failed_first_render_creates_no_output_directory(tree_copy: Path, tmp_path: Path) -> None:
     # Files are staged in OUT while releases render; when the run fails, none of that stays.
-    broken = tmp_path / "charts" / "tenant"
-    shutil.copytree(REPO_ROOT / "charts" / "tenant", broken)
-    chart_yaml = broken / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.1.1-broken"))
-    template = broken / "templates" / "tenant.yaml"
-    template.write_text('{{- if eq .Values.tenant.name "search" }}{{ fail "search is broken" }}{{ end }}\n'
-                        + template.read_text())
-    tier = tree_copy / "prod" / "tier.yaml"
-    tier.write_text(tier.read_text().replace("spec:\n", "spec:\n  charts:\n    tenant: 0.1.1-broken\n", 1))
+    pin_broken_tenant_chart(tree_copy, tmp_path / "charts")
     out = tmp_path / "new" / "out"
     result = run_cli(["render", str(tree_copy), "-o", str(out), "--charts", str(tmp_path / "charts")])
     assert result.exit_code == 1 and "search is broken" in result.stdout
