@@ -91,7 +91,7 @@ def _state(out: Path) -> Path:
 
 # The last index read, by (path, inode, size, mtime): a run reads it twice (reuse check, then write),
 # and for 100,000 files that is half a second each time.
-_last_index: tuple[tuple[str, int, int, int], dict[str, dict[str, Any]]] | None = None
+_last_index: tuple[tuple[str, int, int, int], dict[str, dict[str, Any]], int] | None = None
 
 
 def read_index(out: Path) -> dict[str, dict[str, Any]]:
@@ -105,8 +105,7 @@ def read_index(out: Path) -> dict[str, dict[str, Any]]:
     global _last_index
     path = _state(out) / "index.json"
     try:
-        stat = os.stat(path)
-        signature = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        signature = _signature(path)
         if _last_index is not None and _last_index[0] == signature:
             return dict(_last_index[1])
         index = json.loads(path.read_text(encoding="utf-8"))
@@ -115,8 +114,23 @@ def read_index(out: Path) -> dict[str, dict[str, Any]]:
         return {}
     if files is None:
         return {}
-    _last_index = (signature, files)
+    _last_index = (signature, files, index["version"])
     return dict(files)
+
+
+def _sharded(out: Path) -> bool:
+    """Whether OUT's index, as ``read_index`` last read it, is in shards (else every shard is written)."""
+    read_index(out)
+    try:
+        signature = _signature(_state(out) / "index.json")
+    except OSError:
+        return False
+    return _last_index is not None and _last_index[0] == signature and _last_index[2] == INDEX_VERSION
+
+
+def _signature(path: Path) -> tuple[str, int, int, int]:
+    stat = os.stat(path)
+    return (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _index_files(out: Path, index: Any) -> dict[str, dict[str, Any]] | None:
@@ -431,7 +445,7 @@ def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: Outpu
         by_cluster.setdefault(str(entry.get("cluster") or ""), {})[rel] = entry
     state = _state(out)
     shards = state / SHARDS_DIR
-    sharded = _on_disk_version(out) == INDEX_VERSION and shards.is_dir()
+    sharded = _sharded(out)
     touched = changed if sharded else set(by_cluster)
     shards.mkdir(parents=True, exist_ok=True)
     for cluster in sorted(touched):
@@ -444,14 +458,6 @@ def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: Outpu
     for stale in shards.iterdir():
         if stale.name not in listed:
             stale.unlink(missing_ok=True)
-
-
-def _on_disk_version(out: Path) -> Any:
-    try:
-        index = json.loads((_state(out) / "index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return index.get("version") if isinstance(index, dict) else None
 
 
 def _write_json(path: Path, payload: Any) -> None:
