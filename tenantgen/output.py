@@ -218,13 +218,18 @@ def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, s
     for rel in sorted(files):
         digest = plan.digests[rel] = sha256(files[rel].data)
         entry = index.get(rel)
-        if entry and entry.get("sha256") == digest and _matches_disk(out / rel, entry):
+        if _unchanged(out / rel, digest, entry):
             plan.unchanged.append(rel)
         else:
             plan.write.append(rel)
     plan.remove = sorted(rel for rel, entry in index.items()
                          if entry.get("cluster") not in keep and rel not in files and selection.owns(entry))
     return plan
+
+
+def _unchanged(target: Path | str, digest: str, entry: Mapping[str, Any] | None) -> bool:
+    """Whether the file at ``target``, as the index recorded it, already has the bytes of ``digest``."""
+    return entry is not None and entry.get("sha256") == digest and _matches_disk(target, entry)
 
 
 def _matches_disk(target: Path | str, entry: Mapping[str, Any]) -> bool:
@@ -318,7 +323,7 @@ class EarlyStaging:
             rel, data = item
             digest = sha256(data)
             entry = self._index.get(rel)
-            if entry and entry.get("sha256") == digest and _matches_disk(os.path.join(base, rel), entry):
+            if _unchanged(os.path.join(base, rel), digest, entry):
                 continue
             path = os.path.join(folder, f"early-{len(self._staged):07d}")
             try:
