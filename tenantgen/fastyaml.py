@@ -1,28 +1,19 @@
-"""A fast path for the YAML tenantgen reads and writes most, with ruamel's results or none at all.
+"""A fast path for the YAML tenantgen reads most, with ruamel's results or none at all.
 
-ruamel (``yamlio``) stays the reference; this module only makes the common cases cheaper:
-
-- reading uses ruamel's own C parser (so exactly the same texts are valid YAML) but a lean resolver
-  and constructor in place of ruamel's general ones (which cost most of the time). It accepts only
-  plain strings, ``true``/``false``, nulls, decimal integers, simple decimal floats, lists and maps
-  with unique string keys; anything else (timestamps, merge keys, hex or octal numbers, tags, a
-  ``%YAML`` directive, duplicate keys, aliases) gives ``None`` and the caller asks ruamel. With
-  ``Limits`` it also enforces the caller's bounds while it builds (depth, node count, integer range,
-  refused characters), so that accepted data needs no second walk: a document outside them gives
-  ``None`` too, and the caller's slow path words the problem;
-- writing uses libyaml's C emitter (through PyYAML) where ruamel writes in pure Python. Scalars are
-  resolved with ruamel's own YAML 1.2 table, so the same strings are quoted (``yes``, ``on`` and
-  ``1:20`` stay plain, as ruamel writes them). It accepts only dicts, lists, ints, bools, ``None``
-  and ASCII strings without a single quote (ruamel and libyaml pick different quotes for those); a
-  multi-line string is written double-quoted, as ruamel does. Anything else gives ``None``.
-
-Both emitters implement the same algorithm (PyYAML and ruamel are both ports of libyaml);
-``tests/test_fastyaml.py`` checks the agreement on generated data.
+ruamel (``yamlio``) stays the reference; this module only makes the common cases cheaper. Reading
+uses ruamel's own C parser (so exactly the same texts are valid YAML) but a lean resolver and
+constructor in place of ruamel's general ones (which cost most of the time). It accepts only plain
+strings, ``true``/``false``, nulls, decimal integers, simple decimal floats, lists and maps with
+unique string keys; anything else (timestamps, merge keys, hex or octal numbers, tags, a ``%YAML``
+directive, duplicate keys, aliases) gives ``None`` and the caller asks ruamel. With ``Limits`` it also
+enforces the caller's bounds while it builds (depth, node count, integer range, refused characters),
+so that accepted data needs no second walk: a document outside them gives ``None`` too, and the
+caller's slow path words the problem. ``tests/test_fastyaml.py`` checks the agreement on generated
+data. (Writing is ``yamlemit``'s.)
 """
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -36,15 +27,13 @@ try:  # ruamel's own libyaml binding: the parser that decides what is valid YAML
 except ImportError:  # pragma: no cover - ruamel without its C extension
     _RuamelParser = None
 
-try:  # PyYAML with libyaml, for its C emitter and the parser of rendered output
+try:  # PyYAML with libyaml, for the parser of rendered output
     import yaml as _pyyaml
     from yaml._yaml import CParser as _PyyamlParser
-    from yaml.cyaml import CEmitter as _CEmitter
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     _pyyaml = None
     _PyyamlParser = None
 
-MAX_STRING = 1000  # longer strings may be folded at the line width: left to ruamel
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^-?[0-9]+\.[0-9]+$")
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -191,70 +180,6 @@ def load_all(text: str, limits: Limits | None = None, *, rendered: bool = False)
         loader.dispose()
 
 
-def _representer_base() -> Any:
-    return _pyyaml.representer.BaseRepresenter if _pyyaml is not None else object
-
-
-def _resolver_base() -> Any:
-    return _pyyaml.resolver.BaseResolver if _pyyaml is not None else object
-
-
-class _Representer(_representer_base()):  # type: ignore[misc]
-    def represent_data(self, data: Any) -> Any:
-        kind = type(data)
-        if kind is str:
-            if len(data) > MAX_STRING or "'" in data or not data.isascii():
-                raise Fallback
-            if data.isprintable():
-                return _pyyaml.ScalarNode(_STR, data)
-            if data.replace("\n", "").isprintable():
-                # Never plain; ruamel then prefers double quotes ("a\nb"), libyaml single ones.
-                return _pyyaml.ScalarNode(_STR, data, style='"')
-            raise Fallback
-        if kind is dict or kind is list:
-            if id(data) in self.represented_objects:
-                raise Fallback  # a shared object: ruamel would write an anchor
-            self.represented_objects[id(data)] = None
-            self.object_keeper.append(data)
-            if kind is dict:
-                pairs = [(self._key(key), self.represent_data(value)) for key, value in data.items()]
-                return _pyyaml.MappingNode(_MAP, pairs, flow_style=not pairs or None)
-            items = [self.represent_data(item) for item in data]
-            return _pyyaml.SequenceNode(_SEQ, items, flow_style=not items or None)
-        if kind is bool:
-            return _pyyaml.ScalarNode(_BOOL, "true" if data else "false")
-        if kind is int:
-            return _pyyaml.ScalarNode(_INT_TAG, str(data))
-        if data is None:
-            return _pyyaml.ScalarNode(_NULL, "null")
-        raise Fallback  # floats (ruamel writes them its own way), tuples, subclasses, anything else
-
-    def _key(self, key: Any) -> Any:
-        if type(key) is str and "\n" in key:
-            raise Fallback  # a multi-line key is a complex key: left to ruamel
-        return self.represent_data(key)
-
-
-class _Resolver12(_resolver_base()):  # type: ignore[misc]
-    """What the emitter asks before writing a string plain: ruamel's YAML 1.2 answer."""
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is _pyyaml.ScalarNode:
-            return resolve12(value) if implicit[0] else _STR
-        return _MAP if kind is _pyyaml.MappingNode else _SEQ
-
-
-def _dumper_init(self: Any, stream: Any) -> None:
-    _CEmitter.__init__(self, stream, width=4096, allow_unicode=True)  # ruamel's settings in yamlio
-    representer: Any = _Representer
-    representer.__init__(self, default_style=None, default_flow_style=False, sort_keys=False)
-
-
-@cache
-def _dumper_class() -> Any:
-    return type("_Dumper", (_CEmitter, _Representer, _Resolver12), {"__init__": _dumper_init})
-
-
 @cache
 def _loader_class() -> Any:
     return type("_Loader", (_RuamelParser, _Builder), {}) if _RuamelParser is not None else None
@@ -268,21 +193,3 @@ def _output_loader_class() -> Any:
     return type("_OutputLoader", (_PyyamlParser, _Builder), {
         "scalar_node": nodes.ScalarNode, "mapping_node": nodes.MappingNode, "sequence_node": nodes.SequenceNode,
         "tag_of": staticmethod(lambda node: node.tag)})
-
-
-def dump_all(documents: list[Any]) -> str | None:
-    """Block-style YAML identical to ``yamlio``'s ruamel output, or ``None`` when not sure it would be."""
-    if _pyyaml is None or not all(type(data) is dict for data in documents):
-        return None  # a bare scalar document ends with "..." in ruamel
-    stream = io.StringIO()
-    dumper = _dumper_class()(stream)
-    try:
-        dumper.open()
-        for data in documents:
-            dumper.represent(data)
-        dumper.close()
-        return stream.getvalue()
-    except (Fallback, RecursionError):
-        return None
-    finally:
-        dumper.dispose()

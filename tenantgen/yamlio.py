@@ -24,8 +24,9 @@ from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.representer import SafeRepresenter
 
-from tenantgen import fastyaml
+from tenantgen import fastyaml, yamlemit
 from tenantgen.findings import JsonPath
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -336,8 +337,20 @@ def _walk_positions(node: Any, path: JsonPath, depth: int = 0) -> Iterator[tuple
             yield from _walk_positions(item, child, depth + 1)
 
 
+class _Representer(SafeRepresenter):
+    """ruamel's writer, quoting strings by ``yamlemit``'s rule (both YAML readers agree on them)."""
+
+    def represent_quoted_str(self, data: str) -> Any:
+        style = None if yamlemit.plain_ok(data) else ("'" if data.isprintable() and "'" not in data else '"')
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Representer.add_representer(str, _Representer.represent_quoted_str)
+
+
 def _output_dumper() -> YAML:
     yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep the order the data was built in
     yaml.width = 4096  # long strings (regexes, policies) stay on one line: stable diffs
@@ -346,17 +359,12 @@ def _output_dumper() -> YAML:
 
 
 def dump(data: Any) -> str:
-    """Deterministic block-style YAML for files tenantgen writes."""
-    fast = fastyaml.dump_all([data])
-    if fast is not None:
-        return fast
-    stream = io.StringIO()
-    _output_dumper().dump(data, stream)
-    return stream.getvalue()
+    """Deterministic block-style YAML for files tenantgen writes (see ``yamlemit`` for the quoting)."""
+    return dump_all([data])
 
 
 def dump_all(documents: list[Any]) -> str:
-    fast = fastyaml.dump_all(documents)
+    fast = yamlemit.dump_all(documents)
     if fast is not None:
         return fast
     stream = io.StringIO()

@@ -1,0 +1,23 @@
+"""Generated YAML-like data with the scalars YAML readers disagree on, for the reader and writer tests."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+TRICKY = ["yes", "no", "on", "off", "y", "n", "true", "True", "FALSE", "null", "Null", "~", "", "0", "-0", "+1",
+          "012", "0o17", "0x1F", "0b11", "1_000", "1e3", "1.5", "-2.50", ".5", "1.", ".inf", "-.Inf", ".NaN",
+          "12:30", "190:20:30", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "=", "<<", "- a", "a: b", "a #b",
+          "#c", "@x", "`x", "%x", "!x", "&x", "*x", "|", ">", "?", "? x", "[a]", "{a}", "a, b", "'q'", '"d"',
+          "a\tb", "multi\nline", "trailing ", " leading", "é", "x" * 130, "*.example.com", "https://a.b/c?d=e",
+          "p, proj:x:y, applications, get, x/*, allow", "{{ .Values.x }}", "$.spec[0]",
+          # what Go's YAML reader (go-yaml v2) takes for numbers or booleans, and what it does not
+          "Y", "N", "0X1F", "0O17", "_1", "1_", "0xFF", "-0b1", "+.5", "1:2", "inf", "NaN", "Infinity",
+          "100m", "1.5Gi", "2h30m", "1e", "1.32.0", "10.0.0.1", "^(a|b)$", "a:", "a::b", "a :b", "\u2028x", "\x85"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
+                    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(TRICKY),
+                    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20),
+                    st.text("ab:-# '\"\n{}[],*&!|>?%@`=~.0123456789", max_size=12))
+keys = st.one_of(st.sampled_from(TRICKY), st.text("abc-_./: ", min_size=0, max_size=8))
+data = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                    st.dictionaries(keys, inner, max_size=4)), max_leaves=25)
+documents = st.dictionaries(keys, data, max_size=6)
