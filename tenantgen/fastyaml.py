@@ -34,6 +34,12 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
     _pyyaml = None
     _PyyamlParser = None
 
+_yaml_rs: Any
+try:  # a YAML 1.2 parser in Rust, for rendered output only (see ``_load_rendered``)
+    import yaml_rs as _yaml_rs
+except ImportError:  # pragma: no cover - a platform without its wheel
+    _yaml_rs = None
+
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^-?[0-9]+\.[0-9]+$")
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -60,7 +66,11 @@ class Limits:
     max_depth: int
     max_nodes: int
     max_int: int
-    refused_text: re.Pattern[str]  # characters no string may contain
+    refused_text: re.Pattern[str]  # characters no string may contain: never printable ASCII
+
+    def __post_init__(self) -> None:
+        if self.refused_text.search(bytes(range(0x20, 0x7F)).decode("ascii")):
+            raise ValueError("refused_text must not match printable ASCII (see _rust_may_read)")
 
 
 def resolve12(value: str) -> str:
@@ -162,6 +172,10 @@ def load_all(text: str, limits: Limits | None = None, *, rendered: bool = False)
     loader_class = _output_loader_class() if rendered else _loader_class()
     if loader_class is None or text.startswith("%") or "\n%" in text:
         return None  # a %YAML 1.1 directive changes how scalars resolve
+    if rendered and limits is not None:
+        fast = _load_rendered(text, limits)
+        if fast is not None:
+            return fast
     loader = loader_class(text)
     if limits is not None:
         loader.limits = limits
@@ -178,6 +192,104 @@ def load_all(text: str, limits: Limits | None = None, *, rendered: bool = False)
         return None
     finally:
         loader.dispose()
+
+
+# Where yaml_rs and ruamel read a text differently, or where its result could not show what ruamel
+# refuses. Each is looked for only when a cheap test of the text says it may be there (regular
+# expressions that start with a character class scan slowly).
+# Tags, anchors and aliases:
+_NODE_PROPERTY = re.compile(r"[&*!](?<![^\s\[{,][&*!])\S")  # at the start or after a space, "[", "{" or ","
+# Timestamps with a one-digit month or day, which yaml_rs leaves as strings (it gives the others as
+# dates, which ``_nodes`` declines). Led by the literal "-", so that it scans quickly.
+_SHORT_TIMESTAMP = re.compile(r"-(?<=[0-9]{4}-)(?:[0-9]-[0-9][0-9]?|[0-9][0-9]-[0-9])(?![0-9])(?:[Tt]|[ \t]+)[0-9]")
+# Numbers with a leading underscore (yaml_rs reads "_1" as 1):
+_UNDERSCORE_NUMBER = re.compile(r"(?<![\w.])[-+]?_[0-9_]")
+# A backslash that is not one of the escapes \\, \", \n, \t: other escapes could make characters the
+# text does not hold (and would need the same reading in both parsers). Regexes in rendered objects
+# are written with "\\."; a backslash in a plain or single-quoted scalar lands here too (by chance).
+_OTHER_ESCAPE = re.compile(r'\\[^"nt]')
+_BLOCK_SCALAR_STARTS = tuple(before + after for before in (": ", "- ", "? ") for after in "|>")
+# Characters a scalar may not start with in libyaml: ":" and "?" only in flow collections.
+_INDICATORS = ":?|>@`%"
+# The ASCII characters no refused-character pattern of ``yamlio`` matches: tab, line breaks, printable.
+_ASCII_ALLOWED = bytes([9, 10, 13, *range(0x20, 0x7F)])
+
+
+def _rust_may_read(text: str, limits: Limits) -> bool:
+    """Whether yaml_rs reads ``text`` as ruamel does, as far as the text alone tells.
+
+    What it tells only once read (timestamps, which yaml_rs then gives as dates; out-of-range
+    numbers; non-string keys) ``_nodes`` finds in the data.
+    """
+    if "<<" in text or "\n---" in text or "\n..." in text or text.startswith(("---", "...")):
+        return False  # a merge key or a document marker
+    if "0X" in text or "0O" in text or "0B" in text:
+        return False  # yaml_rs reads upper-case radix prefixes as numbers
+    if "\t" in text:
+        return False  # YAML 1.2 allows tabs in places libyaml (and Go's reader) refuses them
+    if any(start in text for start in _BLOCK_SCALAR_STARTS) or text.startswith(("|", ">")):
+        return False  # yaml_rs reads an empty "|" block as "\n" (libyaml: ""); rare in rendered objects
+    flow = "{" in text or "[" in text
+    for indicator in _INDICATORS if flow else _INDICATORS[2:]:
+        if indicator in text and any(before + indicator in text for before in " \n[{,"):
+            return False  # "[|]", "{:x: 1}": YAML 1.2 lets some scalars start so, libyaml does not
+    if flow and (":," in text or ":]" in text or ":}" in text):
+        return False  # "[a:, x]": YAML 1.2 reads "a:" as a key, libyaml refuses it
+    if ("&" in text or "*" in text or "!" in text) and _NODE_PROPERTY.search(text):
+        return False
+    if "_" in text and _UNDERSCORE_NUMBER.search(text):
+        return False
+    if _SHORT_TIMESTAMP.search(text):
+        return False
+    # Escapes pair up left to right: without the "\\\\" pairs, any backslash left must start \", \n or \t.
+    if "\\" in text and _OTHER_ESCAPE.search(text.replace("\\\\", "")):
+        return False
+    if text.isascii():  # refused characters can only be in the text itself; bytes.translate is quick
+        return not text.encode("ascii").translate(None, _ASCII_ALLOWED)
+    if any(char in text for char in "\x85\u2028\u2029\ufeff"):
+        return False  # line breaks (and a byte order mark) to libyaml, ordinary characters to yaml_rs
+    return limits.refused_text.search(text) is None
+
+
+def _load_rendered(text: str, limits: Limits) -> list[Any] | None:
+    """One rendered document read by yaml_rs, when its data is exactly what ruamel would give.
+
+    The text is screened first (``_rust_may_read``), the data after: string keys only, the depth,
+    node count and integer range of ``limits``, finite floats, nothing but plain types (a timestamp
+    comes back as a date: ruamel's path reads it). A "no" anywhere gives ``None`` (the libyaml path
+    decides).
+    """
+    if _yaml_rs is None or not _rust_may_read(text, limits):
+        return None
+    try:
+        data = _yaml_rs.loads(text)
+        if data is None or _nodes(data, 0, limits) > limits.max_nodes:
+            return None
+    except Exception:  # noqa: BLE001 - a syntax error, duplicate key or anything outside the limits
+        return None
+    return [data]
+
+
+def _nodes(node: Any, depth: int, limits: Limits) -> int:
+    """How many nodes ``node`` holds; raises ``Fallback`` on anything ruamel's path would not give."""
+    kind = type(node)
+    if kind is dict or kind is list:
+        if depth >= limits.max_depth:
+            raise Fallback
+        count = 1
+        for key in node if kind is dict else ():
+            if type(key) is not str:
+                raise Fallback
+        for item in node.values() if kind is dict else node:
+            count += _nodes(item, depth + 1, limits)
+        return count
+    if kind is str or kind is bool or node is None:
+        return 1
+    if kind is int and -limits.max_int - 1 <= node <= limits.max_int:
+        return 1
+    if kind is float and node - node == 0:  # finite
+        return 1
+    raise Fallback
 
 
 @cache

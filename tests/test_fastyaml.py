@@ -6,12 +6,14 @@ import io
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from tenantgen import fastyaml, yamlio
-from tests.support.yaml_data import TRICKY, documents
+from tests.helpers import REPO_ROOT
+from tests.support.yaml_data import TRICKY, documents, same
 
 
 def ruamel_dump(document: Any) -> str:
@@ -80,6 +82,76 @@ def test_rendered_output_takes_its_fast_path_and_keeps_the_limits() -> None:
     assert fastyaml.load_all('a: "\\x07"\n', yamlio._LIMITS, rendered=True) is None  # a control character
     with pytest.raises(yamlio.YamlProblem, match="control character"):
         yamlio.load_rendered('a: "\\x07"\n')
+
+
+def rust_read_is_tenantgens_or_nothing(text: str) -> None:
+    """What the yaml_rs path gives for rendered output is what the libyaml and ruamel paths give."""
+    fast = fastyaml._load_rendered(text, yamlio._LIMITS)
+    if fast is None:
+        return
+    rust, fastyaml._yaml_rs = fastyaml._yaml_rs, None
+    try:
+        expected = yamlio.load_rendered(text)
+    except yamlio.YamlProblem as problem:
+        # ruamel's libyaml is older than PyYAML's, which reads ":" and "?" inside a flow scalar
+        # ("{1:2: x}") as YAML 1.2 does; the libyaml path read such text before yaml_rs did, when nothing
+        # else in the text sent it on to ruamel. Any other refusal must be the yaml_rs path's too.
+        if problem.code != "yaml-syntax" or not _pyyaml_composes(text):
+            pytest.fail(f"the yaml_rs path accepted what tenantgen refuses ({problem}): {text!r}")
+        return
+    finally:
+        fastyaml._yaml_rs = rust
+    assert same(fast, expected), text
+
+
+def _pyyaml_composes(text: str) -> bool:
+    try:
+        list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+    except yaml.YAMLError:
+        return False
+    return True
+
+
+def _styled(document: dict[str, Any], style: str) -> str:
+    stream = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_style = style  # '"': every escape YAML has; "|": block scalars, their chomping
+    yaml.dump(document, stream)
+    return stream.getvalue()
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents)
+def test_the_rust_reader_of_rendered_output_reads_as_tenantgen_or_declines(document: dict[str, Any]) -> None:
+    for text in (ruamel_dump(document), _flow(document), _styled(document, '"'), _styled(document, "|")):
+        rust_read_is_tenantgens_or_nothing(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(TRICKY + ["a", "b"]),
+                          st.one_of(st.sampled_from(TRICKY), st.sampled_from(TRICKY).map(lambda v: f"[{v}, x]"),
+                                    st.sampled_from(TRICKY).map(lambda v: '"' + v.replace("\\", "\\\\") + '"'))),
+                max_size=6))
+def test_the_rust_reader_resolves_plain_scalars_as_tenantgen_or_declines(pairs: list[tuple[str, str]]) -> None:
+    rust_read_is_tenantgens_or_nothing("".join(f"{key}: {value}\n" for key, value in pairs))
+
+
+@pytest.mark.parametrize("text", [
+    'a: "\\x07"\n', "a: &x [1]\nb: *x\n", "a: !!str 1\n", "a: _1\n", "a: 0X1F\n", "a: 2001-12-14\n",
+    "a: 2001-12-14t21:59:43.10-05:00\n", "a: 99999999999999999999\n", "a: .inf\n", "a: 1e400\n", "a: 1\na: 2\n",
+    "1: a\n", "a: [b\n", "a:\n" + "".join(" " * (level + 1) + "- x:\n" for level in range(70)), "<<: {a: 1}\n",
+    "a: 1\n...\n", "a: \"\\u2028\"\n", "a: \"\\N\"\n", "a: [:x]\n", "a:\tb\n"])
+def test_the_rust_reader_declines_what_it_cannot_read_as_tenantgen(text: str) -> None:
+    assert fastyaml._load_rendered(text, yamlio._LIMITS) is None
+
+
+def test_rendered_objects_of_the_example_take_the_rust_reader() -> None:
+    texts = [path.read_text().split("\n", 1)[1] for path in
+             sorted((REPO_ROOT / "tests" / "golden" / "example").rglob("manifests/*/*.yaml"))]
+    read = [text for text in texts if fastyaml._load_rendered(text, yamlio._LIMITS) is not None]
+    assert len(texts) > 50 and len(read) >= 0.85 * len(texts)
+    for text in read:
+        rust_read_is_tenantgens_or_nothing(text)
 
 
 def test_yamlio_gives_the_same_answers_through_either_path() -> None:
