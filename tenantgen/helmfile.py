@@ -17,9 +17,9 @@ from tenantgen.yamlio import YamlProblem, load_all
 TEMPLATE = "helmfile.yaml.j2"
 
 
-def release_entry(cp: ClusterPlan, release: Release) -> dict[str, Any]:
-    # Charts are copied to OUT/charts/; the path is relative to the helmfile so OUT can move.
-    to_root = posixpath.relpath(".", cp.rel)
+def release_entry(release: Release, to_root: str) -> dict[str, Any]:
+    """``to_root``: the path from the helmfile's folder to OUT (charts are copied to OUT/charts/, and
+    referred to relatively, so that OUT can move)."""
     return {
         "name": release.name,
         "namespace": release.namespace,
@@ -33,12 +33,13 @@ def release_entry(cp: ClusterPlan, release: Release) -> dict[str, Any]:
 
 def render_helmfile(cp: ClusterPlan, tree_name: str, templates_dir: Path | None = None) -> str:
     cluster = cp.cluster
+    to_root = posixpath.relpath(".", cp.rel)  # once per cluster: relpath costs ~80 µs
     context = {
         "version": __version__,
         "source": f"{tree_name}/{cp.rel}",
         "cluster": {"name": cluster.name, "tier": cluster.tier, "account": cluster.account,
                     "kubeVersion": cp.kube_version},
-        "releases": [release_entry(cp, release) for release in cp.releases],
+        "releases": [release_entry(release, to_root) for release in cp.releases],
     }
     try:
         text = environment(templates_dir).get_template(TEMPLATE).render(context)

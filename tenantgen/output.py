@@ -162,6 +162,11 @@ def safe_target(out: Path, rel: str) -> Path:
     return Path(_Targets(out).check(rel))
 
 
+def _plain(rel: str) -> bool:
+    """A relative path with no empty, "." or ".." part: it stays inside the folder it is joined to."""
+    return not rel.startswith("/") and not any(part in ("", ".", "..") for part in rel.split("/"))
+
+
 class _Targets:
     """``safe_target`` for many paths: each folder is checked once, not once per file in it."""
 
@@ -171,7 +176,7 @@ class _Targets:
         self._safe: dict[str, tuple[bool, bool]] = {}  # folder -> (inside OUT, exists)
 
     def check(self, rel: str) -> str:
-        if rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
+        if not _plain(rel):
             raise TenantgenError(f"refusing to write {rel!r}: not a plain path inside the output directory")
         target = os.path.join(self.out, rel)
         inside, exists = self._inside(os.path.dirname(target))
@@ -316,22 +321,40 @@ class EarlyStaging:
         return {} if self._failed else self._staged
 
     def _run(self) -> None:
-        base, folder = os.fspath(self.out), os.fspath(self.folder)
+        base = os.fspath(self.out)
+        layout = _StagingLayout(self.folder)
         while (item := self._queue.get()) is not None:
             if self._failed:
                 continue
             rel, data = item
             digest = sha256(data)
             entry = self._index.get(rel)
-            if _unchanged(os.path.join(base, rel), digest, entry):
-                continue
-            path = os.path.join(folder, f"early-{len(self._staged):07d}")
+            if not _plain(rel) or _unchanged(os.path.join(base, rel), digest, entry):
+                continue  # (``write_output`` refuses a path that is not plain, with a message)
             try:
-                size, mtime_ns = _write_file(path, data)
+                path, size, mtime_ns = layout.write(rel, data)
             except OSError:
                 self._failed = True
                 continue
             self._staged[rel] = (path, digest, size, mtime_ns)
+
+
+class _StagingLayout:
+    """Files staged at the paths they will have in OUT (``staging/<rel>``), so that a folder OUT does
+    not have yet (a new cluster, every folder of a first render) moves in as one rename."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = os.fspath(folder)
+        self._made: set[str] = set()
+
+    def write(self, rel: str, data: bytes) -> tuple[str, int, int]:
+        """Stage ``rel`` (a plain path): (its staged path, size, mtime_ns)."""
+        path = os.path.join(self.folder, rel)
+        parent = os.path.dirname(path)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
+        return (path, *_write_file(path, data))
 
 
 def _write_file(path: str, data: bytes) -> tuple[int, int]:
@@ -366,19 +389,19 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
     targets = _Targets(out)
     written: dict[str, tuple[int, int]] = {}  # rel -> (size, mtime_ns) of the staged file: a move keeps both
     try:
-        moves = []
         staging.mkdir(parents=True, exist_ok=True)
-        folder = os.fspath(staging)
-        for number, rel in enumerate(plan.write):
-            target = targets.check(rel)
+        layout = _StagingLayout(staging)
+        for rel in plan.write:
+            targets.check(rel)
             early_file = staged_early.get(rel)
             if early_file is not None and early_file[1] == plan.digests[rel]:
-                staged = early_file[0]
                 written[rel] = (early_file[2], early_file[3])
             else:
-                staged = os.path.join(folder, f"{number:07d}")
-                written[rel] = _write_file(staged, files[rel].data)
-            moves.append((staged, target))
+                written[rel] = layout.write(rel, files[rel].data)[1:]
+        for rel, early_file in staged_early.items():
+            if rel not in written:  # staged, then not to be written after all: must not move in with its folder
+                os.unlink(early_file[0])
+        moves = _moves(out, staging, plan.write)
         for rel in plan.remove:
             targets.check(rel)
         journal = {"moves": moves, "remove": [str(out / rel) for rel in plan.remove]}
@@ -395,9 +418,34 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
     return WriteStats(plan.write, len(plan.unchanged) + kept, plan.remove)
 
 
+def _moves(out: Path, staging: Path, rels: list[str]) -> list[tuple[str, str]]:
+    """(staged, target) renames that put the staged ``rels`` in place: the highest staged folder
+    that OUT does not have yet moves whole (everything staged under it is to be written); other
+    files move one by one. A first render is then a rename per tier, not one per file."""
+    base, staged_base = os.fspath(out), os.fspath(staging)
+    missing: dict[str, bool] = {}  # folder (relative) -> not in OUT
+    whole: set[str] = set()
+    moves = []
+    for rel in rels:
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in whole:
+                break  # moves with its folder
+            if folder not in missing:
+                missing[folder] = not os.path.lexists(os.path.join(base, folder))
+            if missing[folder]:
+                whole.add(folder)
+                moves.append((os.path.join(staged_base, folder), os.path.join(base, folder)))
+                break
+        else:
+            moves.append((os.path.join(staged_base, rel), os.path.join(base, rel)))
+    return moves
+
+
 def _apply(out: Path, journal: Mapping[str, Any]) -> None:
     made: set[str] = set()
-    for staged, target in journal["moves"]:
+    for staged, target in journal["moves"]:  # files, and folders OUT did not have
         folder = os.path.dirname(target)
         if folder not in made:
             os.makedirs(folder, exist_ok=True)

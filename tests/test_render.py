@@ -11,7 +11,7 @@ import pytest
 
 from tenantgen.manifest_check import ManifestValidator
 from tenantgen.yamlio import load_all
-from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli, tenant_chart_variant
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, SHARED_CRDS, read_tree, run_cli, tenant_chart_variant
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
 UPDATE = os.environ.get("TENANTGEN_UPDATE_GOLDEN") == "1"
@@ -205,6 +205,49 @@ def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path, m
     assert not (out / ".tenantgen" / "journal.json").exists()
 
 
+def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantgen import output
+
+    out = tmp_path / "out"
+    moved: list[str] = []
+    real_replace = os.replace
+
+    def dying_replace(src: str, dst: str) -> None:
+        if os.path.isdir(src):
+            moved.append(os.path.relpath(dst, out))
+            if len(moved) == 3:  # a first render moves whole top folders; die between two of them
+                raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", dying_replace)
+    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(out), "--crds", str(SHARED_CRDS)])
+    assert result.exit_code == 130
+    monkeypatch.setattr(output.os, "replace", real_replace)
+    assert moved == ["charts", "playground", "prod"]  # one rename per folder, not one per file
+    assert (out / ".tenantgen" / "journal.json").exists() and (out / "playground").is_dir()
+    assert not (out / "prod").exists()
+    render(EXAMPLE_TREE, out, "--crds", str(SHARED_CRDS))  # the next run finishes the commit first
+    assert cluster_files(out) == cluster_files(example_out)
+
+
+def test_a_new_cluster_moves_in_whole_and_the_others_stay_untouched(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    before = {path: path.stat().st_mtime_ns for path in out.rglob("*.yaml")}
+    cluster = tree_copy / "prod" / "prod-aws" / "prod-euw1"
+    new = cluster.with_name("prod-euw2")
+    shutil.copytree(cluster, new)
+    for path in new.rglob("*.yaml"):
+        path.write_text(path.read_text().replace("prod-euw1", "prod-euw2"))
+    render(tree_copy, out)
+    assert {path: path.stat().st_mtime_ns for path in before} == before
+    fresh = tmp_path / "fresh"
+    render(tree_copy, fresh)
+    assert cluster_files(out) == cluster_files(fresh)
+    assert any(rel.startswith("prod/prod-aws/prod-euw2/manifests/") for rel in cluster_files(out))
+
+
 def test_selection_renders_only_the_chosen_tenant(tree_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     render(tree_copy, out)
@@ -283,3 +326,18 @@ def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "exists and is not a directory" in result.stderr + result.stdout
     assert target.read_text() == "not a folder\n"
+
+
+def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_path: Path) -> None:
+    from tenantgen.output import EarlyStaging, OutputFile, Selection, write_output
+
+    out = tmp_path / "out"
+    with EarlyStaging(out) as early:
+        early.add("c/kept.yaml", b"kept")
+        early.add("c/stale.yaml", b"staged while rendering, then dropped")
+        early.add("c/changed.yaml", b"first bytes")
+        write_output(out, {"c/kept.yaml": OutputFile(b"kept", "c"), "c/changed.yaml": OutputFile(b"final", "c")},
+                     Selection(), early=early)
+    assert {path.name: path.read_bytes() for path in (out / "c").iterdir()} == {
+        "kept.yaml": b"kept", "changed.yaml": b"final"}
+    assert not list((out / ".tenantgen").glob("staging-*"))
