@@ -220,10 +220,11 @@ def plan_changes(out: Path, files: OutputSet, selection: Selection,
 def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, selection: Selection,
           keep: Collection[str]) -> _Plan:
     plan = _Plan([], [], [], {})
+    base = os.fspath(out)
     for rel in sorted(files):
         digest = plan.digests[rel] = sha256(files[rel].data)
         entry = index.get(rel)
-        if _unchanged(out / rel, digest, entry):
+        if _unchanged(os.path.join(base, rel), digest, entry):
             plan.unchanged.append(rel)
         else:
             plan.write.append(rel)
@@ -290,7 +291,7 @@ class EarlyStaging:
         self.folder = _state(out) / f"staging-{os.getpid()}"
         self.folder.mkdir(parents=True, exist_ok=True)
         self._index = read_index(out)
-        self._queue: queue.SimpleQueue[tuple[str, bytes] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[tuple[str, bytes]] | None] = queue.SimpleQueue()
         self._staged: dict[str, tuple[str, str, int, int]] = {}  # rel -> (path, sha256, size, mtime_ns)
         self._failed = False
         self._thread = threading.Thread(target=self._run, name="tenantgen-staging", daemon=True)
@@ -309,8 +310,9 @@ class EarlyStaging:
             except OSError:
                 break
 
-    def add(self, rel: str, data: bytes) -> None:
-        self._queue.put((rel, data))
+    def add(self, files: list[tuple[str, bytes]]) -> None:
+        """Stage these files (a release's: one hand-over to the thread, not one per file)."""
+        self._queue.put(files)
 
     def finish(self) -> dict[str, tuple[str, str, int, int]]:
         """What was staged, once everything added is; nothing if any write failed (then
@@ -323,20 +325,20 @@ class EarlyStaging:
     def _run(self) -> None:
         base = os.fspath(self.out)
         layout = _StagingLayout(self.folder)
-        while (item := self._queue.get()) is not None:
-            if self._failed:
-                continue
-            rel, data = item
-            digest = sha256(data)
-            entry = self._index.get(rel)
-            if not _plain(rel) or _unchanged(os.path.join(base, rel), digest, entry):
-                continue  # (``write_output`` refuses a path that is not plain, with a message)
-            try:
-                path, size, mtime_ns = layout.write(rel, data)
-            except OSError:
-                self._failed = True
-                continue
-            self._staged[rel] = (path, digest, size, mtime_ns)
+        while (files := self._queue.get()) is not None:
+            for rel, data in files:
+                if self._failed:
+                    break
+                digest = sha256(data)
+                entry = self._index.get(rel)
+                if not _plain(rel) or _unchanged(os.path.join(base, rel), digest, entry):
+                    continue  # (``write_output`` refuses a path that is not plain, with a message)
+                try:
+                    path, size, mtime_ns = layout.write(rel, data)
+                except OSError:
+                    self._failed = True
+                    continue
+                self._staged[rel] = (path, digest, size, mtime_ns)
 
 
 class _StagingLayout:

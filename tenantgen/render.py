@@ -102,7 +102,8 @@ class RenderResult:
 
 
 Progress = Callable[[int, int], None]  # (done, total)
-Stage = Callable[[str, bytes], None]  # (path in OUT, bytes): a file of the output, as soon as it is known
+# [(path in OUT, bytes)]: the files of a release, as soon as they are known
+Stage = Callable[[list[tuple[str, bytes]]], None]
 _SPENT = ReleaseOutput((), 0, (), "")
 SAVE_EVERY = 500  # fresh renders written to the cache in one go
 
@@ -201,8 +202,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
             # both the texts and the bytes of every release would double the peak memory).
             if stage is not None and not output.error and not output.problems:
                 cp, release = jobs[index]
-                for rel, file in _release_files(cp, release, output).items():
-                    stage(rel, file.data)
+                stage([(rel, file.data) for rel, file in _release_files(cp, release, output).items()])
 
         outputs, result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles(), on_fresh)
         objects: dict[str, int] = {}

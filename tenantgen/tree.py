@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,13 +53,19 @@ class Loader:
     parse: Callable[[bytes], list[Any]] = load_all  # yamlio.load_all, or a cache in front of it
     # Clusters (by rel) not to read at all: render leaves out those whose output it reuses.
     skip_cluster: Callable[[str], bool] = lambda rel: False
+    # Files read already (rel -> bytes; render's scan of the tree reads every file): not read again.
+    raws: Mapping[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._real_root = self.root.resolve()
+        self._prefix = os.fspath(self.root) + "/" if os.sep == "/" else None
 
     # -- helpers -----------------------------------------------------------------------------------
 
     def rel(self, path: Path) -> str:
+        text = os.fspath(path)
+        if self._prefix is not None and text.startswith(self._prefix):
+            return text[len(self._prefix):]  # every path is built from the root down: no Path arithmetic
         return path.relative_to(self.root).as_posix()
 
     def shown(self, path: Path) -> str:
@@ -100,6 +106,9 @@ class Loader:
 
     def read(self, path: Path) -> list[Any] | None:
         self.files_read += 1
+        raw = self.raws.get(self.rel(path)) if self.raws else None
+        if raw is not None:
+            return self._parsed(path, raw)
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
@@ -110,6 +119,9 @@ class Loader:
         except OSError as exc:
             self.report(path, f"cannot read file: {exc.strerror}", "io")
             return None
+        return self._parsed(path, raw)
+
+    def _parsed(self, path: Path, raw: bytes) -> list[Any] | None:
         try:
             return [raw, *self.parse(raw)]
         except YamlProblem as problem:
@@ -308,14 +320,16 @@ def _is_manifest(doc: Any) -> bool:
 
 
 def load_tree(root: Path, display_root: str | None = None, parse: Callable[[bytes], list[Any]] = load_all,
-              skip_cluster: Callable[[str], bool] = lambda rel: False) -> tuple[TreeDocs, list[Finding]]:
-    """Read every file of the tree at ``root``. Raises ``UsageError`` when there is no such folder."""
+              skip_cluster: Callable[[str], bool] = lambda rel: False,
+              raws: Mapping[str, bytes] | None = None) -> tuple[TreeDocs, list[Finding]]:
+    """Read every file of the tree at ``root`` (``raws``: the bytes of files read already, by rel).
+    Raises ``UsageError`` when there is no such folder."""
     if not root.exists():
         raise UsageError(f"tree {str(root)!r} does not exist")
     if not root.is_dir():
         raise UsageError(f"tree {str(root)!r} is not a folder")
     loader = Loader(root, display_root if display_root is not None else _display(root), parse=parse,
-                    skip_cluster=skip_cluster)
+                    skip_cluster=skip_cluster, raws=raws or {})
     tree = loader.load()
     return tree, loader.findings
 

@@ -53,7 +53,8 @@ def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path |
             cache.touch(scan.digests.values())
             cache.prefetch((raw for rel, raw in scan.raws.items() if not skip("/".join(rel.split("/")[:3]))),
                            pool.executor)
-        tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip)
+        tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip,
+                                   raws=scan.raws if scan is not None else None)
         validation = validate_loaded(tree, findings, cache, pool)
     cache.save()
     return validation

@@ -333,9 +333,8 @@ def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_
 
     out = tmp_path / "out"
     with EarlyStaging(out) as early:
-        early.add("c/kept.yaml", b"kept")
-        early.add("c/stale.yaml", b"staged while rendering, then dropped")
-        early.add("c/changed.yaml", b"first bytes")
+        early.add([("c/kept.yaml", b"kept"), ("c/stale.yaml", b"staged while rendering, then dropped")])
+        early.add([("c/changed.yaml", b"first bytes")])
         write_output(out, {"c/kept.yaml": OutputFile(b"kept", "c"), "c/changed.yaml": OutputFile(b"final", "c")},
                      Selection(), early=early)
     assert {path.name: path.read_bytes() for path in (out / "c").iterdir()} == {
