@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tenantgen import credentials
 from tenantgen.credentials import find_credentials, looks_like, redact
 from tenantgen.errors import TenantgenError
 from tenantgen.errors_cli import run_guarded
@@ -217,3 +220,23 @@ def test_messages_from_the_engine_and_from_errors_are_masked(capsys: pytest.Capt
 def test_find_credentials_reports_paths_not_values() -> None:
     found: list[tuple[Any, ...]] = list(find_credentials({"a": [{"b": TOKEN}], TOKEN: 1}))
     assert found == [(("a", 0, "b"), "a GitHub token"), ((TOKEN,), "a GitHub token")]
+
+
+def _looks_like_unscreened(text: str) -> str | None:
+    """``looks_like`` without its quick screen: every pattern searched."""
+    if credentials._URL_PASSWORD.search(text):
+        return "a URL with a user and password"
+    if credentials._URL_TOKEN.search(text):
+        return "a URL with credentials (user or token before '@')"
+    return next((what for what, pattern in credentials._TOKENS if pattern.search(text)), None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from(["ghp_" + "a" * 36, "github_pat_" + "B" * 22, "glpat-" + "c" * 20, "xoxb-" + "1" * 12,
+                     "AKIA" + "A" * 16, "eyJ" + "a" * 10 + ".eyJ" + "b" * 10 + "." + "c" * 10,
+                     "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----", "PassWord: hunter22",
+                     "PWD=abcd", "https://user:pw@git.example.com", "oci://tok@r.example.com", " ", "@", "://"]),
+    st.text(max_size=12)), max_size=5).map("".join))
+def test_the_quick_screen_never_hides_a_credential(text: str) -> None:
+    assert credentials.looks_like(text) == _looks_like_unscreened(text)
