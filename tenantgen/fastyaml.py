@@ -8,8 +8,10 @@ unique string keys; anything else (timestamps, merge keys, hex or octal numbers,
 directive, duplicate keys, aliases) gives ``None`` and the caller asks ruamel. With ``Limits`` it also
 enforces the caller's bounds while it builds (depth, node count, integer range, refused characters),
 so that accepted data needs no second walk: a document outside them gives ``None`` too, and the
-caller's slow path words the problem. ``tests/test_fastyaml.py`` checks the agreement on generated
-data. (Writing is ``yamlemit``'s.)
+caller's slow path words the problem. Rendered output (Helm's, read by the hundred thousand) goes
+first to yaml_rs, a YAML 1.2 parser in Rust, when the text and the data it gives show nothing the
+two could read differently (``_load_rendered``). ``tests/test_fastyaml.py`` checks the agreement on
+generated data. (Writing is ``yamlemit``'s.)
 """
 
 from __future__ import annotations
