@@ -11,6 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from tenantgen.checks import check_config_credentials, check_credentials, check_fleet
+from tenantgen.credentials import find_credentials
 from tenantgen.documents import Document, TreeDocs
 from tenantgen.engine.schema_compile import compile_schema
 from tenantgen.findings import Finding, sort_findings
@@ -88,8 +89,13 @@ def _document_findings(docs: list[Document], cache: ParseCache | None,
         [] if cache is not None and cache.schema_clean(doc.raw, doc.kind) else None for doc in docs]
     todo = [index for index, result in enumerate(results) if result is None]
     if pool is not None and len(todo) >= PARALLEL_MIN:
-        chunks = [[docs[index] for index in todo[start:start + CHUNK]] for start in range(0, len(todo), CHUNK)]
-        checked = [problems for chunk in pool.executor().map(check_documents, chunks) for problems in chunk]
+        # Helpers get (kind, data) and say "clean" or not: no document's bytes, path or findings
+        # cross the process boundary, which cost more than the checks. The few that are not clean are
+        # checked again here, for their findings.
+        chunks = [[(docs[index].kind, docs[index].data) for index in todo[start:start + CHUNK]]
+                  for start in range(0, len(todo), CHUNK)]
+        clean = [verdict for chunk in pool.executor().map(documents_clean, chunks) for verdict in chunk]
+        checked = [[] if ok else check_documents([docs[index]])[0] for index, ok in zip(todo, clean, strict=True)]
     else:
         checked = check_documents([docs[index] for index in todo])
     for index, problems in zip(todo, checked, strict=True):
@@ -100,15 +106,22 @@ def _document_findings(docs: list[Document], cache: ParseCache | None,
 
 
 def check_documents(docs: list[Document]) -> list[list[Finding]]:
-    """Schema and credential findings of each document, on its own (a helper process runs this on
-    its share of a large tree)."""
-    results = []
-    for doc in docs:
-        valid = _schema_predicate(doc.kind)
-        # The compiled predicate answers "valid?" ten times faster; only a "no" needs the messages.
-        clean = valid is not None and valid(strip_nulls(doc.data))
-        results.append(([] if clean else check_document(doc)) + check_credentials(doc))
-    return results
+    """Schema and credential findings of each document, on its own."""
+    return [([] if _schema_clean(doc.kind, doc.data) else check_document(doc)) + check_credentials(doc)
+            for doc in docs]
+
+
+def documents_clean(items: list[tuple[str, Any]]) -> list[bool]:
+    """For each (kind, data): whether ``check_documents`` would find nothing (a helper process runs
+    this on its share of a large tree)."""
+    return [_schema_clean(kind, data) and next(find_credentials(data), None) is None for kind, data in items]
+
+
+def _schema_clean(kind: str, data: Any) -> bool:
+    valid = _schema_predicate(kind)
+    # The compiled predicate answers "valid?" ten times faster; a "no" (or no predicate) needs the
+    # messages of the full check.
+    return valid is not None and bool(valid(strip_nulls(data)))
 
 
 @cache

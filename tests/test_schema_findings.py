@@ -198,3 +198,25 @@ def test_schema_errors_of_several_files_in_one_run(tmp_path: Path) -> None:
         (shown(ALPHA), "$.spec.namespaces.quota"),
         (shown(TIER), "$.spec.labelPrefix"),
     ]
+
+
+def test_a_large_tree_is_checked_in_helper_processes_with_the_same_findings() -> None:
+    import copy
+    import dataclasses
+
+    from tenantgen import validate
+    from tenantgen.speed import HelperPool
+    from tenantgen.tree import load_tree
+    from tests.helpers import EXAMPLE_TREE
+
+    tree, _ = load_tree(EXAMPLE_TREE)
+    docs = [dataclasses.replace(doc, data=copy.deepcopy(doc.data)) for _ in range(60) for doc in tree.documents()]
+    assert len(docs) >= validate.PARALLEL_MIN
+    tenants = [doc for doc in docs if doc.kind == "Tenant"]
+    tenants[3].data["spec"]["costCenter"] = 12  # a schema finding
+    tenants[-1].data["metadata"]["labels"] = {"token": "xoxb-123456789012-abcdefghijkl"}  # a credential
+    with HelperPool() as pool:
+        parallel = validate._document_findings(docs, None, pool)
+    assert parallel == validate.check_documents(docs)
+    assert [index for index, found in enumerate(parallel) if found] == [
+        next(index for index, doc in enumerate(docs) if doc is broken) for broken in (tenants[3], tenants[-1])]
