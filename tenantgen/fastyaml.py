@@ -50,7 +50,8 @@ _INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 
 # ruamel's implicit resolvers for YAML 1.2 (its default): first character -> (tag, regexp).
-_TABLE12: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+ResolverTable = dict[str, list[tuple[str, re.Pattern[str]]]]  # first character -> [(tag, regexp)]
+_TABLE12: ResolverTable = {}
 for _versions, _tag_name, _regexp, _first in _ruamel_resolver.implicit_resolvers:
     if (1, 2) in _versions:
         for _char in _first:
@@ -75,12 +76,17 @@ class Limits:
             raise ValueError("refused_text must not match printable ASCII (see _rust_may_read)")
 
 
-def resolve12(value: str) -> str:
-    """The tag ruamel gives the plain scalar ``value`` under YAML 1.2."""
-    for tag, regexp in _TABLE12.get(value[:1], ()):
+def resolved_tag(table: ResolverTable, value: str) -> str:
+    """The tag a YAML reader with these implicit resolvers gives the plain scalar ``value``."""
+    for tag, regexp in table.get(value[:1], ()):
         if regexp.match(value):
             return tag
     return _STR
+
+
+def resolve12(value: str) -> str:
+    """The tag ruamel gives the plain scalar ``value`` under YAML 1.2."""
+    return resolved_tag(_TABLE12, value)
 
 
 def _scalar(tag: str, value: str) -> Any:

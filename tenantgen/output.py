@@ -423,7 +423,7 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
 def _moves(out: Path, staging: Path, rels: list[str]) -> list[tuple[str, str]]:
     """(staged, target) renames that put the staged ``rels`` in place: the highest staged folder
     that OUT does not have yet moves whole (everything staged under it is to be written); other
-    files move one by one. A first render is then a rename per tier, not one per file."""
+    files move one by one. A first render is then a rename per top folder, not one per file."""
     base, staged_base = os.fspath(out), os.fspath(staging)
     missing: dict[str, bool] = {}  # folder (relative) -> not in OUT
     whole: set[str] = set()

@@ -24,10 +24,9 @@ from typing import Any
 
 import yaml as _pyyaml
 
-from tenantgen.fastyaml import resolve12
+from tenantgen.fastyaml import ResolverTable, resolve12, resolved_tag
 
-_STR12 = "tag:yaml.org,2002:str"
-_STR11 = "tag:yaml.org,2002:str"
+_STR = "tag:yaml.org,2002:str"
 MAX_KEY = 1000  # YAML's simple keys stop at 1024 characters; longer ones are left to ruamel
 
 # Words Go's YAML reader (go-yaml v2, behind sigs.k8s.io/yaml) resolves to booleans or null, beyond
@@ -45,20 +44,13 @@ _PLAIN_NUMBERLIKE = re.compile(r"(?:[1-9][0-9]*(?:\.[0-9]+)?|0\.[0-9]+)[a-df-zA-
 _NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 # PyYAML's YAML 1.1 implicit resolvers: first character -> [(tag, regexp)].
-_TABLE11: dict[str, list[tuple[str, re.Pattern[str]]]] = {
-    char: [(tag, regexp) for tag, regexp in resolvers]
+_TABLE11: ResolverTable = {
+    char: [(str(tag), regexp) for tag, regexp in resolvers]
     for char, resolvers in _pyyaml.resolver.Resolver.yaml_implicit_resolvers.items() if char is not None}
 
 
 class _Decline(Exception):
     """The data needs ruamel's writer."""
-
-
-def _resolve11(value: str) -> str:
-    for tag, regexp in _TABLE11.get(value[:1], ()):
-        if regexp.match(value):
-            return str(tag)
-    return _STR11
 
 
 def plain_ok(value: str) -> bool:
@@ -67,15 +59,23 @@ def plain_ok(value: str) -> bool:
         return False
     if not (_PLAIN_TEXT.fullmatch(value) or _PLAIN_NUMBERLIKE.fullmatch(value)):
         return False
-    return resolve12(value) == _STR12 and _resolve11(value) == _STR11
+    return resolve12(value) == _STR and resolved_tag(_TABLE11, value) == _STR
+
+
+def quote_style(value: str) -> str | None:
+    """How ``value`` is written: plain (None), single-quoted ("'") or double-quoted ('"')."""
+    if plain_ok(value):
+        return None
+    return "'" if value.isprintable() and "'" not in value else '"'
 
 
 @lru_cache(maxsize=1 << 16)  # keys and common values repeat across every release of a fleet
 def string_text(value: str) -> str:
     """``value`` as a YAML scalar on one line, quoted only when it must be."""
-    if plain_ok(value):
+    style = quote_style(value)
+    if style is None:
         return value
-    if value.isprintable() and "'" not in value:
+    if style == "'":
         return f"'{value}'"
     quoted = json.dumps(value, ensure_ascii=False)  # every JSON escape is a YAML escape
     return _NOT_PRINTABLE.sub(_escape, quoted)

@@ -341,8 +341,7 @@ class _Representer(SafeRepresenter):
     """ruamel's writer, quoting strings by ``yamlemit``'s rule (both YAML readers agree on them)."""
 
     def represent_quoted_str(self, data: str) -> Any:
-        style = None if yamlemit.plain_ok(data) else ("'" if data.isprintable() and "'" not in data else '"')
-        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=yamlemit.quote_style(data))
 
 
 _Representer.add_representer(str, _Representer.represent_quoted_str)
