@@ -15,19 +15,19 @@ import json
 import os
 import queue
 import shutil
-import signal
 import threading
-from collections.abc import Collection, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tenantgen.errors import TenantgenError
+from tenantgen.speed import signals_held
 
 STATE_DIR = ".tenantgen"
 INDEX_VERSION = 2
 SHARDS_DIR = "index"  # under STATE_DIR: one index file per cluster (see ``_write_index``)
+HAND_OVER = 64  # files per hand-over to the early-staging thread
 
 
 @dataclass(frozen=True)
@@ -292,6 +292,7 @@ class EarlyStaging:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._index = read_index(out)
         self._queue: queue.SimpleQueue[list[tuple[str, bytes]] | None] = queue.SimpleQueue()
+        self._pending: list[tuple[str, bytes]] = []
         self._staged: dict[str, tuple[str, str, int, int]] = {}  # rel -> (path, sha256, size, mtime_ns)
         self._failed = False
         self._thread = threading.Thread(target=self._run, name="tenantgen-staging", daemon=True)
@@ -311,13 +312,20 @@ class EarlyStaging:
                 break
 
     def add(self, files: list[tuple[str, bytes]]) -> None:
-        """Stage these files (a release's: one hand-over to the thread, not one per file)."""
-        self._queue.put(files)
+        """Stage these files (a release's). They go to the thread a few dozen at a time: each hand-over
+        wakes it, and waking it for every release cost more than the writing."""
+        self._pending.extend(files)
+        if len(self._pending) >= HAND_OVER:
+            self._queue.put(self._pending)
+            self._pending = []
 
     def finish(self) -> dict[str, tuple[str, str, int, int]]:
         """What was staged, once everything added is; nothing if any write failed (then
         ``write_output`` stages again and reports the error itself)."""
         if self._thread.is_alive():
+            if self._pending:
+                self._queue.put(self._pending)
+                self._pending = []
             self._queue.put(None)
             self._thread.join()
         return {} if self._failed else self._staged
@@ -409,7 +417,7 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
         journal = {"moves": moves, "remove": [str(out / rel) for rel in plan.remove]}
         tmp = state / "journal.json.tmp"
         tmp.write_text(json.dumps(journal), encoding="utf-8")
-        with _signals_held():
+        with signals_held():
             os.replace(tmp, state / "journal.json")  # the commit point
             _apply(out, journal)
             _write_index(out, index, files, plan, written)
@@ -538,24 +546,6 @@ def recover(out: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
     else:
         state.mkdir(parents=True, exist_ok=True)
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM back while the journal is applied; deliver them afterwards."""
-    received: list[int] = []
-
-    def hold(signum: int, frame: object) -> None:
-        received.append(signum)
-
-    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for signum in received:
-            signal.raise_signal(signum)
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ import hashlib
 import marshal
 import os
 from collections.abc import Iterable
-from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
 from tenantgen.fingerprint import code_fingerprint
+from tenantgen.speed import HelperPool
 from tenantgen.yamlio import YamlProblem, load_all
 
 MAGIC = b"tenantgen-parse-cache 1\n"
@@ -98,11 +98,10 @@ class ParseCache:
         """Keep these entries when saving although this run did not parse them (skipped clusters)."""
         self._used.update(digest for digest in digests if digest in self._entries)
 
-    def prefetch(self, raws: Iterable[bytes], executor_factory: Any) -> None:
-        """Parse the files this cache does not know in other processes, when there are enough of them.
-
-        ``executor_factory()`` gives an ``Executor``; it is only called when that pays off. Files that
-        fail to parse are left to the normal, sequential path (it reports them).
+    def prefetch(self, raws: Iterable[bytes], pool: HelperPool) -> None:
+        """Parse the files this cache does not know in the helper processes, when there are enough of
+        them (only then are helpers started). Files that fail to parse are left to the normal,
+        sequential path (it reports them).
         """
         unknown: dict[bytes, bytes] = {}
         for raw in raws:
@@ -112,8 +111,7 @@ class ParseCache:
         if len(unknown) < PREFETCH_MIN:
             return
         chunks = [list(unknown.values())[start:start + CHUNK] for start in range(0, len(unknown), CHUNK)]
-        executor: Executor = executor_factory()
-        for results in executor.map(parse_chunk, chunks):
+        for results in pool.map(parse_chunk, chunks):
             for digest, blob in results:
                 if blob is not None:
                     self._entries[digest] = (blob, ())

@@ -1,4 +1,5 @@
-"""Small tools for large trees: helper processes for CPU-bound input work, and a paused collector.
+"""Small tools for large trees: helper processes for CPU-bound input work, a paused collector, and
+signals held back while something must not be cut short.
 
 Helper processes are *spawn*-started, like the render workers: the CLI's process never loads the
 Helm engine, but a forked child would inherit whatever it has loaded, and spawn keeps that question
@@ -10,9 +11,16 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+HELD = (signal.SIGINT, signal.SIGTERM)
 
 
 def cores() -> int:
@@ -28,8 +36,20 @@ class HelperPool:
 
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_helper_started)
         return self._executor
+
+    def map(self, function: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
+        """``Executor.map`` on the helpers (started now if they are not yet).
+
+        Helpers start while ``map`` hands out the work, so that is done with SIGINT/SIGTERM held: a
+        start cut short leaves a child without its start-up data, and it prints a traceback. The
+        wait for the results can be interrupted as usual.
+        """
+        executor = self.executor()
+        with signals_held():
+            return executor.map(function, items)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -58,3 +78,41 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _helper_started() -> None:
+    # Started with SIGINT/SIGTERM blocked (see ``signals_held``): Ctrl-C is the parent's to handle
+    # (it stops the helpers); SIGTERM stops a helper as usual.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HELD))
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM back for a moment that must not be cut short; deliver them afterwards.
+
+    The handlers are swapped (a signal may reach any thread, and Python runs its handler in the main
+    one), and the signals are also blocked in this thread, so that a child process started meanwhile
+    starts with them blocked. Only in the main thread; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in HELD}
+    masked = hasattr(signal, "pthread_sigmask")
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(HELD)) if masked else set()
+    try:
+        yield
+    finally:
+        if masked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # what arrived meanwhile goes to ``hold``
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in received:
+            signal.raise_signal(signum)

@@ -53,7 +53,7 @@ def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path |
         if scan is not None:
             cache.touch(scan.digests.values())
             cache.prefetch((raw for rel, raw in scan.raws.items() if not skip("/".join(rel.split("/")[:3]))),
-                           pool.executor)
+                           pool)
         tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip,
                                    raws=scan.raws if scan is not None else None)
         validation = validate_loaded(tree, findings, cache, pool)
@@ -94,7 +94,7 @@ def _document_findings(docs: list[Document], cache: ParseCache | None,
         # checked again here, for their findings.
         chunks = [[(docs[index].kind, docs[index].data) for index in todo[start:start + CHUNK]]
                   for start in range(0, len(todo), CHUNK)]
-        clean = [verdict for chunk in pool.executor().map(documents_clean, chunks) for verdict in chunk]
+        clean = [verdict for chunk in pool.map(documents_clean, chunks) for verdict in chunk]
         checked = [[] if ok else check_documents([docs[index]])[0] for index, ok in zip(todo, clean, strict=True)]
     else:
         checked = check_documents([docs[index] for index in todo])

@@ -17,9 +17,11 @@ Why this shape (see the engine's measured hazards):
 from __future__ import annotations
 
 import ctypes
+import math
 import multiprocessing
 import os
 import re
+import select
 import shutil
 import signal
 import sys
@@ -37,9 +39,11 @@ from typing import Any
 from tenantgen.engine import RenderJob
 from tenantgen.engine.worker import ReleaseOutput, ReleaseRenderer, WorkerConfig
 from tenantgen.errors import TenantgenError
+from tenantgen.speed import signals_held
 
 DEFAULT_TIMEOUT = 120.0
 BATCH = 16  # releases per message to a worker
+GATHER_SECONDS = 0.003
 GO_GC_PERCENT = "1000"
 START_TIMEOUT = 120.0
 LOG_READ_BYTES = 64 * 1024
@@ -114,6 +118,31 @@ class _Worker:
     def job(self) -> int | None:
         return self.inflight[0] if self.inflight else None
 
+    def readable(self) -> bool:
+        """Whether a result (or the end of the pipe) is there to read, without waiting."""
+        return bool(_ready([self.conn.fileno()], 0)) if _FAST_WAIT else self.conn.poll()
+
+    def exited(self) -> bool:
+        """Whether the process may have ended (its sentinel is ready), without waiting."""
+        return bool(_ready([self.process.sentinel], 0)) if _FAST_WAIT else not self.process.is_alive()
+
+
+def _ready(fds: Sequence[int], timeout: float) -> set[int]:
+    """The file descriptors among ``fds`` with something to read (or closed), waiting up to ``timeout`` s.
+
+    ``multiprocessing``'s ``wait()`` and ``Connection.poll()`` build and tear down a Python selector
+    on every call (~50 us); the parent asks a few times per release, which came to seconds of a large
+    render. ``select.poll`` does the same in C. Where it does not exist (not POSIX), the pool uses
+    ``wait()``.
+    """
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    return {fd for fd, _ in poller.poll(max(0, math.ceil(timeout * 1000)))}
+
+
+_FAST_WAIT = hasattr(select, "poll")
+
 
 def _describe_death(exitcode: int | None, log_path: str = "") -> str:
     if exitcode is not None and exitcode < 0:
@@ -173,30 +202,23 @@ class WorkerPool:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_worker_main, args=(child, self.config, log_path), daemon=True,
                                         name="tenantgen-render")
-        # Ctrl-C and SIGTERM wait while the worker is started: an interrupted start would leave a
-        # half-started child that nobody stops. The worker inherits the mask: with SIGINT blocked, a
-        # Ctrl-C sent to the whole process group cannot interrupt its start-up (and print a traceback)
-        # before it ignores SIGINT for good.
-        masked = hasattr(signal, "pthread_sigmask")
-        if masked:
+        # Ctrl-C and SIGTERM wait while the worker is started (see ``signals_held``): an interrupted
+        # start would leave a half-started child that nobody stops, and it prints a traceback. The
+        # worker inherits the blocked signals: a Ctrl-C sent to the whole process group cannot
+        # interrupt its start-up either, before it ignores SIGINT for good.
+        if hasattr(signal, "pthread_sigmask"):
             # Started beforehand: starting it unblocks SIGINT again (multiprocessing's own dance).
             resource_tracker.ensure_running()
-        held = {signal.SIGINT, signal.SIGTERM}
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if masked else set()
         try:
-            with _go_environment():
+            with signals_held(), _go_environment():
                 process.start()
-        finally:
-            if masked:
-                try:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-                except BaseException:
-                    # A signal held back during the start is handled right here, before the caller has
-                    # the worker to stop: it would run on until the interpreter's exit stopped it.
-                    if process.pid is not None:
-                        process.kill()
-                        process.join(5)
-                    raise
+        except BaseException:
+            # A signal held back during the start is delivered as it ends, before the caller has the
+            # worker to stop: it would run on until the interpreter's exit stopped it.
+            if process.pid is not None:
+                process.kill()
+                process.join(5)
+            raise
         child.close()
         return _Worker(process, parent, log_path, ready=False)
 
@@ -283,15 +305,31 @@ class WorkerPool:
                     self._send(worker, pending, jobs)
             busy = [worker for worker in self._workers if worker.inflight]
             deadline = min(worker.started for worker in busy) + self.timeout
-            waitables: list[Any] = [worker.conn for worker in busy] + [worker.process.sentinel for worker in busy]
-            if idle is not None and not wait(waitables, timeout=0):
+            if idle is not None and not self._wait(busy, 0):
                 if next(idle, None) is not None:
                     continue
                 idle = None
-            wait(waitables, timeout=max(0.0, deadline - time.monotonic()))
+            ready = self._wait(busy, max(0.0, deadline - time.monotonic()))
             for worker in busy:
-                self._collect(worker, jobs, finish, pending)
+                if worker in ready or time.monotonic() - worker.started > self.timeout:
+                    self._collect(worker, jobs, finish, pending)
+            if ready and pending:
+                # Let results gather before looking again. A worker writing into the pipe of a parent
+                # that waits on it must wake the parent, once per result: on a virtual machine each
+                # such wake-up costs the worker ~0.1 ms, as much as reading the result back. The
+                # pipe holds several results and every worker has a batch queued: nobody waits.
+                time.sleep(GATHER_SECONDS)
         return [output for output in results if output is not None]
+
+    @staticmethod
+    def _wait(workers: Sequence[_Worker], timeout: float) -> list[_Worker]:
+        """The workers with a result to read or that died, waiting up to ``timeout`` s for one."""
+        if _FAST_WAIT:
+            fds = _ready([fd for worker in workers for fd in (worker.conn.fileno(), worker.process.sentinel)], timeout)
+            return [worker for worker in workers if worker.conn.fileno() in fds or worker.process.sentinel in fds]
+        waitables: list[Any] = [worker.conn for worker in workers] + [worker.process.sentinel for worker in workers]
+        ready = set(wait(waitables, timeout=timeout))
+        return [worker for worker in workers if worker.conn in ready or worker.process.sentinel in ready]
 
     def _send(self, worker: _Worker, pending: deque[int], jobs: Sequence[RenderJob]) -> None:
         # Smaller batches towards the end, so no worker is left with a long tail while others idle.
@@ -307,10 +345,12 @@ class WorkerPool:
 
     def _collect(self, worker: _Worker, jobs: Sequence[RenderJob], finish: Callable[[int, ReleaseOutput], None],
                  pending: deque[int]) -> None:
-        while worker.inflight and worker.conn.poll():
+        ended = False
+        while worker.inflight and worker.readable():
             try:
                 done, output = worker.conn.recv()
             except (EOFError, OSError):
+                ended = True
                 break
             if done == worker.inflight[0]:
                 worker.inflight.popleft()
@@ -319,7 +359,8 @@ class WorkerPool:
         if not worker.inflight:
             return
         index = worker.inflight[0]
-        if not worker.process.is_alive():
+        # Asked only when there is a sign of death: waitpid for every result was a cost of its own.
+        if (ended or worker.exited()) and not worker.process.is_alive():
             death = _describe_death(worker.process.exitcode, worker.log_path)
             failure = ReleaseOutput((), 0, (), f"the Helm engine crashed ({death}) while rendering "
                                                f"release {jobs[index].release!r}")
