@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tenantgen.engine import RenderJob
+from tenantgen.engine.pool import BATCH, RESULTS_PER_MESSAGE, WorkerPool
+from tenantgen.engine.worker import WorkerConfig
 from tests.helpers import (
     REPO_ROOT,
     CliResult,
@@ -122,3 +125,37 @@ def test_engine_hang_ends_at_the_timeout(
     assert failure_line(result) == (
         "dev/dev-aws/dev-euw1: tenant alpha, release alpha-tenant (chart tenant 0.1.0-hang, from "
         f"{ALPHA_SOURCE}): rendering release 'alpha-tenant' did not finish within 2 s; the engine was stopped")
+
+
+# A chart whose release "<name>" renders a ConfigMap, and breaks (as BROKEN does) for the one named bad.
+POOL_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: pooled\nversion: 0.1.0\n",
+    "templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
+                                "{{- if eq .Release.Name \"bad\" }}\n{{ BREAK }}\n{{- end }}\n",
+}
+
+
+@pytest.mark.parametrize(("kind", "break_with", "message"), [
+    ("crash", '{{ repeat 100000000000 "x" }}', "the Helm engine crashed"),
+    ("hang", "{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}", "did not finish within 3 s"),
+])
+def test_pool_names_the_release_that_broke_its_worker_mid_batch(kind: str, break_with: str, message: str,
+                                                                 tmp_path: Path) -> None:
+    """Results come back a few at a time: the release that killed (or hung) the worker is still the one
+    named, though several before it were rendered and not yet sent; they and the rest render anyway."""
+    chart = tmp_path / "pooled"
+    for rel, text in POOL_CHART.items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+        (chart / rel).write_text(text.replace("{{ BREAK }}", break_with))
+    # Enough jobs for full batches: "bad" is in the middle of the first one, after a full message.
+    names = [f"r{number}" for number in range(RESULTS_PER_MESSAGE + 2)] + ["bad"] + [f"s{n}" for n in range(3 * BATCH)]
+    jobs = [RenderJob(name, "default", str(chart), {}, "v1.31.0") for name in names]
+    with WorkerPool(WorkerConfig("embedded", "helm", (), False), 1, timeout=3) as pool:
+        outputs = pool.run(jobs)
+    assert len(outputs) == len(names)
+    for name, output in zip(names, outputs, strict=True):
+        if name == "bad":
+            assert message in output.error and "release 'bad'" in output.error, output.error
+        else:
+            assert output.error == "", f"{name}: {output.error}"
+            assert dict(output.files) == {f"configmap-{name}.yaml": dict(output.files)[f"configmap-{name}.yaml"]}

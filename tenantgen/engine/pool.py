@@ -2,10 +2,11 @@
 
 Why this shape (see the engine's measured hazards):
 - workers are *spawn*-started: a forked child of a process that loaded the Helm library can hang;
-- jobs travel in batches (one message for several releases: fewer round trips, no idle worker while
-  the parent is busy), but every result comes back on its own and in order, so a worker that dies or
-  hangs is attributed to exactly the release it was rendering (the first one of its batch without a
-  result), reported by name, and replaced; the rest of its batch is handed out again;
+- jobs travel in batches and results come back a few at a time, in order (fewer messages: each one
+  wakes the other side, which costs as much as the message). Before each release a worker writes its
+  index into a shared-memory slot, so a worker that dies or hangs is attributed to exactly the
+  release it was rendering, reported by name, and replaced; the rest of its batch (including
+  results that died with it) is handed out again;
 - a render cannot be interrupted from inside, so a wall-clock timeout kills the worker instead;
 - workers ignore SIGINT: Ctrl-C is the parent's to handle, and it stops every worker;
 - a worker's stderr goes to a log file in the pool's private temporary folder: a Go crash dumps
@@ -43,6 +44,9 @@ from tenantgen.speed import signals_held
 
 DEFAULT_TIMEOUT = 120.0
 BATCH = 16  # releases per message to a worker
+# Results per message back. Each message wakes the parent (see ``GATHER_SECONDS``); which release a
+# worker that dies or hangs was rendering, the parent reads from shared memory instead.
+RESULTS_PER_MESSAGE = 4
 GATHER_SECONDS = 0.003
 GO_GC_PERCENT = "1000"
 START_TIMEOUT = 120.0
@@ -80,7 +84,7 @@ def _go_environment() -> Iterator[None]:
             os.environ.pop("GOGC", None)
 
 
-def _worker_main(conn: Connection, config: WorkerConfig, log_path: str) -> None:
+def _worker_main(conn: Connection, config: WorkerConfig, log_path: str, rendering: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # held by the parent while it started us
@@ -96,12 +100,19 @@ def _worker_main(conn: Connection, config: WorkerConfig, log_path: str) -> None:
         batch = conn.recv()
         if batch is None:
             return
+        done: list[tuple[int, ReleaseOutput]] = []
         for index, job in batch:
+            rendering.value = index  # a store into shared memory: the parent reads it if we die or hang
             try:
                 output = renderer(job)
             except Exception as exc:  # noqa: BLE001 - reported against the release, not lost
                 output = ReleaseOutput((), 0, (), f"internal error while rendering: {exc!r}")
-            conn.send((index, output))
+            done.append((index, output))
+            if len(done) >= RESULTS_PER_MESSAGE:
+                conn.send(done)
+                done = []
+        if done:
+            conn.send(done)
 
 
 @dataclass
@@ -109,14 +120,21 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     log_path: str
-    # Sent and not answered yet, in the order the worker renders them: the first is the one running.
+    rendering: Any  # shared memory: the index of the job the worker is rendering now
+    # Sent and not answered yet, in the order the worker renders them.
     inflight: deque[int] = field(default_factory=deque)
     ready: bool = True  # False while a prestarted worker has not said so yet
-    started: float = 0.0  # when the running release started (the batch was sent or the last result came)
+    started: float = 0.0  # when the batch was sent or the last results came
 
     @property
     def job(self) -> int | None:
         return self.inflight[0] if self.inflight else None
+
+    def running(self) -> int:
+        """The job the worker is rendering (results come a few at a time: not always the first
+        unanswered one)."""
+        index = int(self.rendering.value)
+        return index if index in self.inflight else self.inflight[0]
 
     def readable(self) -> bool:
         """Whether a result (or the end of the pipe) is there to read, without waiting."""
@@ -200,8 +218,9 @@ class WorkerPool:
         log, log_path = tempfile.mkstemp(prefix="worker-", suffix=".log", dir=self._tmp)
         os.close(log)
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child, self.config, log_path), daemon=True,
-                                        name="tenantgen-render")
+        rendering = self._context.RawValue("q", -1)
+        process = self._context.Process(target=_worker_main, args=(child, self.config, log_path, rendering),
+                                        daemon=True, name="tenantgen-render")
         # Ctrl-C and SIGTERM wait while the worker is started (see ``signals_held``): an interrupted
         # start would leave a half-started child that nobody stops, and it prints a traceback. The
         # worker inherits the blocked signals: a Ctrl-C sent to the whole process group cannot
@@ -220,7 +239,7 @@ class WorkerPool:
                 process.join(5)
             raise
         child.close()
-        return _Worker(process, parent, log_path, ready=False)
+        return _Worker(process, parent, log_path, rendering, ready=False)
 
     def _await_ready(self, worker: _Worker) -> _Worker:
         if worker.ready:
@@ -348,17 +367,18 @@ class WorkerPool:
         ended = False
         while worker.inflight and worker.readable():
             try:
-                done, output = worker.conn.recv()
+                results = worker.conn.recv()
             except (EOFError, OSError):
                 ended = True
                 break
-            if done == worker.inflight[0]:
-                worker.inflight.popleft()
-                worker.started = time.monotonic()
-                finish(done, output)
+            worker.started = time.monotonic()
+            for done, output in results:
+                if worker.inflight and done == worker.inflight[0]:
+                    worker.inflight.popleft()
+                    finish(done, output)
         if not worker.inflight:
             return
-        index = worker.inflight[0]
+        index = worker.running()
         # Asked only when there is a sign of death: waitpid for every result was a cost of its own.
         if (ended or worker.exited()) and not worker.process.is_alive():
             death = _describe_death(worker.process.exitcode, worker.log_path)
@@ -369,9 +389,10 @@ class WorkerPool:
                                                f"within {self.timeout:g} s; the engine was stopped")
         else:
             return
-        worker.inflight.popleft()
+        worker.inflight.remove(index)
         finish(index, failure)
-        # The rest of the batch never started: it goes back to the front of the queue.
+        # The rest of the batch goes back to the front of the queue: those after it never started,
+        # those before it rendered but their results died with the worker.
         pending.extendleft(reversed(worker.inflight))
         worker.inflight.clear()
         self._replace(worker)
