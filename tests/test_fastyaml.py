@@ -86,7 +86,7 @@ def test_rendered_output_takes_its_fast_path_and_keeps_the_limits() -> None:
 
 def rust_read_is_tenantgens_or_nothing(text: str) -> None:
     """What the yaml_rs path gives for rendered output is what the libyaml and ruamel paths give."""
-    fast = fastyaml._load_rendered(text, yamlio._LIMITS)
+    fast = fastyaml._load_rust(text, yamlio._LIMITS)
     if fast is None:
         return
     rust, fastyaml._yaml_rs = fastyaml._yaml_rs, None
@@ -138,17 +138,59 @@ def test_the_rust_reader_resolves_plain_scalars_as_tenantgen_or_declines(pairs: 
 
 @pytest.mark.parametrize("text", [
     'a: "\\x07"\n', "a: &x [1]\nb: *x\n", "a: !!str 1\n", "a: _1\n", "a: 0X1F\n", "a: 2001-12-14\n",
-    "a: 2001-12-14t21:59:43.10-05:00\n", "a: 99999999999999999999\n", "a: .inf\n", "a: 1e400\n", "a: 1\na: 2\n",
+    "a: 2001-12-14t21:59:43.10-05:00\n", "a: 2024-13-45\n", "a: 2024-1-2 3:04:05\n", "a: 99999999999999999999\n", "a: .inf\n", "a: 1e400\n", "a: 1\na: 2\n",
     "1: a\n", "a: [b\n", "a:\n" + "".join(" " * (level + 1) + "- x:\n" for level in range(70)), "<<: {a: 1}\n",
     "a: 1\n...\n", "a: \"\\u2028\"\n", "a: \"\\N\"\n", "a: [:x]\n", "a:\tb\n"])
 def test_the_rust_reader_declines_what_it_cannot_read_as_tenantgen(text: str) -> None:
-    assert fastyaml._load_rendered(text, yamlio._LIMITS) is None
+    assert fastyaml._load_rust(text, yamlio._LIMITS) is None
+
+
+def tree_read_is_ruamels_or_nothing(text: str) -> None:
+    """A file of the tree reads through yaml_rs as through ruamel's parser: the same data, or the
+    same refusal (ruamel's libyaml is older than yaml_rs and PyYAML's, and it is the one that decides)."""
+    def read() -> Any:
+        try:
+            return yamlio.load_all(text.encode())
+        except yamlio.YamlProblem as problem:
+            return problem.message, problem.line, problem.code
+
+    with_rust = read()
+    rust, fastyaml._yaml_rs = fastyaml._yaml_rs, None
+    try:
+        without = read()
+    finally:
+        fastyaml._yaml_rs = rust
+    if isinstance(without, tuple) or isinstance(with_rust, tuple):
+        assert with_rust == without, text  # the same refusal
+    else:
+        assert same(with_rust, without), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+def test_the_rust_reader_of_tree_files_reads_as_ruamel(document: dict[str, Any]) -> None:
+    for text in (ruamel_dump(document), _flow(document), _styled(document, '"'), _styled(document, "|")):
+        tree_read_is_ruamels_or_nothing(text)
+
+
+@pytest.mark.parametrize("text", ["a: {1:2: x}\n", "a: [http://x]\n", "a: [a?b]\n", "a: b:c\n", "a: [x, y]\n"])
+def test_what_only_the_older_libyaml_refuses_is_refused_in_tree_files(text: str) -> None:
+    tree_read_is_ruamels_or_nothing(text)
+
+
+def test_tree_files_of_the_example_take_the_rust_reader() -> None:
+    texts = [path.read_text() for path in sorted((REPO_ROOT / "tiers").rglob("*.yaml"))]
+    read = [text for text in texts if not fastyaml._ruamel_may_refuse(text)
+            and fastyaml._load_rust(text, yamlio._LIMITS) is not None]
+    assert len(texts) > 20 and len(read) >= 0.8 * len(texts)
+    for text in texts:
+        tree_read_is_ruamels_or_nothing(text)
 
 
 def test_rendered_objects_of_the_example_take_the_rust_reader() -> None:
     texts = [path.read_text().split("\n", 1)[1] for path in
              sorted((REPO_ROOT / "tests" / "golden" / "example").rglob("manifests/*/*.yaml"))]
-    read = [text for text in texts if fastyaml._load_rendered(text, yamlio._LIMITS) is not None]
+    read = [text for text in texts if fastyaml._load_rust(text, yamlio._LIMITS) is not None]
     assert len(texts) > 50 and len(read) >= 0.85 * len(texts)
     for text in read:
         rust_read_is_tenantgens_or_nothing(text)

@@ -39,16 +39,3 @@ Helpers of the karpenter-nodepool chart.
 {{- define "karpenterNodepool.costCode" -}}
 {{- required "nodePool.costCode is required" .Values.nodePool.costCode -}}
 {{- end -}}
-
-{{/* Key of the node label and taint that ties tenants to the pool. */}}
-{{- define "karpenterNodepool.poolKey" -}}
-{{- printf "%s/node-pool" (include "tenantgen.labelPrefix" .) -}}
-{{- end -}}
-
-{{/* A NodePool requirement "<key> In <values>"; call with (dict "key" $key "values" $list). */}}
-{{- define "karpenterNodepool.requirementIn" -}}
-- key: {{ .key }}
-  operator: In
-  values:
-    {{- toYaml .values | nindent 4 }}
-{{- end -}}

@@ -66,7 +66,13 @@ to relabel itself into another tenant or cost center.
 {{- toYaml (merge $annotations .Values.tenant.additionalMetadata.annotations) -}}
 {{- end -}}
 
-{{/* Tenant-wide hard quota ("requests.cpu" etc.) from .Values.tenant.resources, only the keys set (YAML map, {} when none). */}}
+{{/*
+Tenant-wide hard quota ("requests.cpu" etc.) from .Values.tenant.resources, only the keys set
+(YAML map; "" when none).
+This helper and the next return the final YAML text, which the caller inserts as is: a map handed
+over as YAML (toYaml here, fromYaml + toYaml again in the caller) is among the costliest things
+a render does.
+*/}}
 {{- define "tenant.quotaHard" -}}
 {{- $hard := dict -}}
 {{- range $scope := list "requests" "limits" -}}
@@ -74,16 +80,19 @@ to relabel itself into another tenant or cost center.
 {{- $_ := set $hard (printf "%s.%s" $scope $resource) $quantity -}}
 {{- end -}}
 {{- end -}}
-{{- toYaml $hard -}}
+{{- with $hard }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
-{{/* The Container limit of the tenant's LimitRange (YAML map with only "type" when nothing is set). */}}
-{{- define "tenant.containerLimit" -}}
+{{/*
+The limits of the tenant's LimitRange: a YAML list with the one Container limit ("" when none of
+default, defaultRequest and max is set).
+*/}}
+{{- define "tenant.containerLimits" -}}
 {{- $limit := dict "type" "Container" -}}
 {{- range $part := list "default" "defaultRequest" "max" -}}
 {{- with get $.Values.tenant.limitRange $part -}}
 {{- $_ := set $limit $part . -}}
 {{- end -}}
 {{- end -}}
-{{- toYaml $limit -}}
+{{- if gt (len $limit) 1 }}{{ toYaml (list $limit) }}{{ end -}}
 {{- end -}}
