@@ -263,7 +263,8 @@ def _rust_may_read(text: str, limits: Limits) -> bool:
         return False  # yaml_rs reads upper-case radix prefixes as numbers
     if "\t" in text:
         return False  # YAML 1.2 allows tabs in places libyaml (and Go's reader) refuses them
-    if any(start in text for start in _BLOCK_SCALAR_STARTS) or text.startswith(("|", ">")):
+    if ("|" in text or ">" in text) and (any(start in text for start in _BLOCK_SCALAR_STARTS)
+                                         or text.startswith(("|", ">"))):
         return False  # yaml_rs reads an empty "|" block as "\n" (libyaml: ""); rare in rendered objects
     flow = "{" in text or "[" in text
     for indicator in _INDICATORS if flow else _INDICATORS[2:]:

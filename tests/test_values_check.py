@@ -249,3 +249,31 @@ def test_keywords_the_compiled_check_would_ignore_leave_it_to_helm() -> None:
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
               "properties": {"pair": {"type": "array", "prefixItems": [{"type": "integer"}]}}}
     assert ValuesCheck.build(schema, {}, has_subcharts=False) is None
+
+
+def _nested(levels: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = {"k": value}
+    return value
+
+
+@pytest.mark.parametrize(("value", "allow_float", "safe"), [
+    ({"a": ["b", 1, True, {"c": "d"}]}, False, True),
+    ({"a\tb": "x"}, False, False),  # a key that is not printable
+    ({"é": "x"}, False, False),  # a key that is not ASCII
+    ({"a": "x\x7f"}, False, False),
+    ({1: "x"}, False, False),
+    ({"a": 2**53}, False, False),
+    ({"a": -(2**53) + 1}, False, True),
+    ({"a": 1.5}, False, False),
+    ({"a": 1.5}, True, True),
+    ({"a": float("nan")}, True, False),
+    ({"a": None}, False, False),
+    (_nested(64), False, True),
+    (_nested(65), False, False),
+])
+def test_only_plain_values_count_as_safe(value: Any, allow_float: bool, safe: bool) -> None:
+    from tenantgen.engine.values_check import _safe_value
+
+    assert _safe_value(value, allow_float) is safe
