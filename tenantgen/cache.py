@@ -101,6 +101,18 @@ class RenderCache:
                 return
             self._db = _open(path)
 
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def has_entries(self) -> bool:
+        if self._db is None:
+            return False
+        try:
+            return self._db.execute(f"SELECT 1 FROM {TABLE} LIMIT 1").fetchone() is not None
+        except sqlite3.Error:
+            return False
+
     def get_many(self, keys: Iterable[str]) -> dict[str, ReleaseOutput]:
         found: dict[str, ReleaseOutput] = {}
         if self._db is None:

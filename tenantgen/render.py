@@ -279,12 +279,21 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
     render_jobs = [RenderJob(release.name, release.namespace, str(release.chart.path), release.values, cp.kube_version)
                    for cp, release in jobs]
     maker = KeyMaker({"engine": engine, "validate": options.validate_output, "crds": crds})
-    keys = [maker.key(job.release, job.namespace, job.kube_version, release.chart.digest, job.values)
-            for (cp, release), job in zip(jobs, render_jobs, strict=True)]
+    keys: dict[int, str] = {}
+
+    def key(index: int) -> str:
+        if index not in keys:
+            job, release = render_jobs[index], jobs[index][1]
+            keys[index] = maker.key(job.release, job.namespace, job.kube_version, release.chart.digest, job.values)
+        return keys[index]
+
     cache = RenderCache(options.cache_dir)
     try:
-        cached = cache.get_many(keys)
-        outputs: list[ReleaseOutput | None] = [cached.get(key) for key in keys]
+        # An empty cache has nothing to give: the keys are then made as the results come in, while
+        # the workers render, not before the first release may start.
+        cached = cache.get_many(key(index) for index in range(len(jobs))) if cache.has_entries() else {}
+        outputs: list[ReleaseOutput | None] = [cached.get(key(index)) if cached else None
+                                               for index in range(len(jobs))]
         missing = [index for index, output in enumerate(outputs) if output is None]
         done = len(jobs) - len(missing)
         progress(done, len(jobs))
@@ -298,7 +307,8 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
                 nonlocal done
                 done += 1
                 progress(done, len(jobs))
-                unsaved[keys[missing[index]]] = output
+                if cache.enabled:
+                    unsaved[key(missing[index])] = output
                 on_fresh(missing[index], output)
                 if len(unsaved) >= SAVE_EVERY:  # into the cache as they come, while the workers go on
                     cache.put_many(unsaved)
