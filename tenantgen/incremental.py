@@ -21,7 +21,7 @@ import json
 import marshal
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -128,17 +128,21 @@ class TreeScan:
         return digest.hexdigest()
 
 
-def scan_tree(root: Path, known: Mapping[str, Signature] | None = None) -> TreeScan:
+OnRead = Callable[[bytes, bytes], None]  # (digest, bytes) of a YAML file the scan read
+
+
+def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read: OnRead | None = None) -> TreeScan:
     """Hash every file under ``root`` (hidden ones skipped, as the loader skips them).
 
     A file whose size, modification and change times and inode are those in ``known`` keeps the
     digest recorded there without being read (as git does). Only files last changed more than
     ``RACY_SECONDS`` before the scan are recorded: a file changed within the same clock tick as a
-    scan could otherwise keep a stale digest.
+    scan could otherwise keep a stale digest. ``on_read`` is handed each YAML file as it is read
+    (the parse cache starts parsing the ones it does not know while the scan goes on).
     """
     scan = TreeScan()
     cutoff = time.time_ns() - RACY_SECONDS * 10**9
-    _scan_folder(scan, os.fspath(root), "", known or {}, cutoff)
+    _scan_folder(scan, os.fspath(root), "", known or {}, cutoff, on_read)
     return scan
 
 
@@ -173,7 +177,8 @@ def write_signatures(path: Path, signatures: Mapping[str, Signature]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, Signature], cutoff: int) -> None:
+def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, Signature], cutoff: int,
+                 on_read: OnRead | None) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError:
@@ -186,7 +191,7 @@ def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, S
             scan.links.append(rel)  # not followed: a cluster with a link is never reused
             continue
         if entry.is_dir():
-            _scan_folder(scan, entry.path, rel + "/", known, cutoff)
+            _scan_folder(scan, entry.path, rel + "/", known, cutoff, on_read)
             continue
         try:
             stat = entry.stat(follow_symlinks=False)
@@ -208,6 +213,8 @@ def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, S
             digest = hashlib.sha256(raw).digest()
             if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
                 scan.raws[rel] = raw
+                if on_read is not None:
+                    on_read(digest, raw)
         scan.digests[rel] = digest
         if stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
             scan.signatures[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)

@@ -22,6 +22,7 @@ import hashlib
 import marshal
 import os
 from collections.abc import Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,9 @@ class ParseCache:
         self._entries: dict[bytes, tuple[bytes, tuple[str, ...]]] = {}
         self._used: set[bytes] = set()
         self._changed = False
+        self._offered: set[bytes] = set()  # digests handed to ``offer`` that the cache did not know
+        self._waiting: list[bytes] = []  # offered, not yet sent to a helper
+        self._parsing: list[Future[list[tuple[bytes, bytes | None]]]] = []
         if folder is None:
             return
         self._path = folder / "parse" / f"{tree_key(tree)}.bin"
@@ -90,6 +94,9 @@ class ParseCache:
             self._entries[digest] = (entry[0], (*entry[1], kind))
             self._changed = True
 
+    def known(self, digest: bytes) -> bool:
+        return digest in self._entries
+
     def cold(self) -> bool:
         """Whether the cache knows too little for a warm run (then ``prefetch`` is worth a scan)."""
         return len(self._entries) < PREFETCH_MIN
@@ -98,24 +105,32 @@ class ParseCache:
         """Keep these entries when saving although this run did not parse them (skipped clusters)."""
         self._used.update(digest for digest in digests if digest in self._entries)
 
-    def prefetch(self, raws: Iterable[bytes], pool: HelperPool) -> None:
-        """Parse the files this cache does not know in the helper processes, when there are enough of
-        them (only then are helpers started). Files that fail to parse are left to the normal,
-        sequential path (it reports them).
-        """
-        unknown: dict[bytes, bytes] = {}
-        for raw in raws:
-            digest = digest_of(raw)
-            if digest not in self._entries:
-                unknown[digest] = raw
-        if len(unknown) < PREFETCH_MIN:
+    def offer(self, digest: bytes, raw: bytes, pool: HelperPool) -> None:
+        """Parse ``raw`` in a helper process if this cache does not know it, once enough such files
+        came to pay for the helpers (until then they wait; see ``collect``). Files that fail to parse
+        are left to the normal, sequential path (it reports them)."""
+        if digest in self._entries or digest in self._offered:
             return
-        chunks = [list(unknown.values())[start:start + CHUNK] for start in range(0, len(unknown), CHUNK)]
-        for results in pool.map(parse_chunk, chunks):
-            for digest, blob in results:
+        self._offered.add(digest)
+        self._waiting.append(raw)
+        if len(self._offered) >= PREFETCH_MIN and len(self._waiting) >= CHUNK:
+            self._submit(pool)
+
+    def collect(self, pool: HelperPool) -> None:
+        """Wait for what was offered (the rest of it goes to the helpers first, if there was enough)."""
+        if len(self._offered) >= PREFETCH_MIN and self._waiting:
+            self._submit(pool)
+        self._waiting = []
+        futures, self._parsing = self._parsing, []
+        for future in futures:
+            for digest, blob in future.result():
                 if blob is not None:
                     self._entries[digest] = (blob, ())
                     self._changed = True
+
+    def _submit(self, pool: HelperPool) -> None:
+        self._parsing.append(pool.submit(parse_chunk, self._waiting))
+        self._waiting = []
 
     def save(self) -> None:
         if self._path is None:

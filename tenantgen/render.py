@@ -37,10 +37,10 @@ from tenantgen.incremental import (
     write_signatures,
 )
 from tenantgen.output import OutputFile, Selection, intact_clusters
-from tenantgen.parsecache import tree_key
+from tenantgen.parsecache import ParseCache, tree_key
 from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
-from tenantgen.speed import collector_paused
-from tenantgen.validate import Validation, validate_tree
+from tenantgen.speed import HelperPool, collector_paused
+from tenantgen.validate import Reading, Validation, validate_tree
 from tenantgen.yamlio import dump
 
 
@@ -123,21 +123,24 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
             raise UsageError(f"--crds {str(folder)!r} is not a folder")
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
                           options.validate_output)
-    with WorkerPool(config, options.jobs or default_workers(), options.timeout) as pool:
+    reading = Reading(ParseCache(options.cache_dir, options.tree), HelperPool())
+    with WorkerPool(config, options.jobs or default_workers(), options.timeout) as pool, reading.pool:
         catalog = ChartCatalog.discover(options.chart_dirs)
         # As soon as something may need rendering, the engine loads in its own process while the
         # tree is checked here, not after.
-        scan, digests, reused = _scan(options, display_root, catalog, lambda: pool.prestart(1))
-        result = _render_checked(options, progress, display_root, pool, catalog, scan, digests, reused, stage)
+        scan, digests, reused = _scan(options, display_root, catalog, lambda: pool.prestart(1), reading)
+        result = _render_checked(options, progress, display_root, pool, catalog, scan, digests, reused, stage,
+                                 reading)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalog, dirty: Callable[[], None]
-          ) -> tuple[TreeScan | None, dict[str, str | None], dict[str, ClusterRecord]]:
+def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalog, dirty: Callable[[], None],
+          reading: Reading) -> tuple[TreeScan | None, dict[str, str | None], dict[str, ClusterRecord]]:
     """The tree's files, each cluster's input digest, and the clusters whose output can be reused.
 
-    ``dirty`` is called as soon as some cluster is known to need rendering.
+    ``dirty`` is called as soon as some cluster is known to need rendering. With a cold parse cache,
+    each file goes to ``reading``'s helpers as it is read, to be parsed while the scan goes on.
     """
     if not options.tree.is_dir():
         dirty()
@@ -145,7 +148,9 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
     signatures = (options.cache_dir / "parse" / f"{tree_key(options.tree)}.files"
                   if options.cache_dir is not None else None)
     known = read_signatures(signatures) if signatures is not None else {}
-    scan = scan_tree(options.tree, known)
+    cache, helpers = reading.cache, reading.pool
+    scan = scan_tree(options.tree, known,
+                     (lambda digest, raw: cache.offer(digest, raw, helpers)) if cache.cold() else None)
     if signatures is not None and scan.signatures != known:
         write_signatures(signatures, scan.signatures)
     records = read_memo(options.reuse_from) if options.reuse_from is not None else {}
@@ -170,9 +175,12 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
 
 def _render_checked(options: RenderOptions, progress: Progress, display_root: str | None, pool: WorkerPool,
                     catalog: ChartCatalog, scan: TreeScan | None, digests: Mapping[str, str | None],
-                    reused: Mapping[str, ClusterRecord], stage: Stage | None = None) -> RenderResult:
+                    reused: Mapping[str, ClusterRecord], stage: Stage | None = None,
+                    reading: Reading | None = None) -> RenderResult:
     whole_clusters = options.selection.tenant is None
-    validation = validate_tree(options.tree, display_root, options.cache_dir, scan, reused.__contains__)
+    validation = validate_tree(options.tree, display_root, options.cache_dir, scan, reused.__contains__, reading)
+    if reading is not None:
+        reading.pool.close()  # the render workers' turn: idle helpers would only hold memory
     result = RenderResult(validation=validation, findings=list(validation.findings))
     charts_by_tier: dict[str, dict[str, ChartRef]] = {}
     for tier, doc in sorted(validation.tree.tiers.items()):

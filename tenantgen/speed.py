@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -39,6 +39,12 @@ class HelperPool:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_helper_started)
         return self._executor
+
+    def submit(self, function: Callable[[Item], Result], item: Item) -> Future[Result]:
+        """``Executor.submit`` on the helpers, with signals held as ``map`` holds them."""
+        executor = self.executor()
+        with signals_held():
+            return executor.submit(function, item)
 
     def map(self, function: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
         """``Executor.map`` on the helpers (started now if they are not yet).

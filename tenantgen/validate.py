@@ -38,27 +38,46 @@ class Validation:
 
 
 def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path | None = None,
-                  scan: TreeScan | None = None, skip_cluster: Callable[[str], bool] | None = None) -> Validation:
+                  scan: TreeScan | None = None, skip_cluster: Callable[[str], bool] | None = None,
+                  reading: Reading | None = None) -> Validation:
     """Load and check the tree at ``root``.
 
     ``cache_dir``: where the parse cache lives (None: none). ``scan``: the tree's files, read already
     (render needs them anyway). ``skip_cluster`` leaves clusters (by rel) out altogether: render skips
-    those whose output it reuses.
+    those whose output it reuses. ``reading``: the parse cache and helper processes of a caller that
+    offered the files to them while it scanned (else this call makes its own).
     """
-    cache = ParseCache(cache_dir, root)
+    own = reading is None
+    reading = reading or Reading(ParseCache(cache_dir, root), HelperPool())
+    cache, pool = reading.cache, reading.pool
     skip = skip_cluster or (lambda rel: False)
-    with collector_paused(), HelperPool() as pool:
-        if scan is None and cache.cold() and root.is_dir():
-            scan = scan_tree(root)  # a cold cache: parse in parallel what will be loaded
-        if scan is not None:
-            cache.touch(scan.digests.values())
-            cache.prefetch((raw for rel, raw in scan.raws.items() if not skip("/".join(rel.split("/")[:3]))),
-                           pool)
-        tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip,
-                                   raws=scan.raws if scan is not None else None)
-        validation = validate_loaded(tree, findings, cache, pool)
+    try:
+        with collector_paused():
+            if scan is None and cache.cold() and root.is_dir():
+                # A cold cache: parse in parallel what will be loaded, starting while the files are read.
+                scan = scan_tree(root, on_read=lambda digest, raw: cache.offer(digest, raw, pool))
+            if scan is not None:
+                cache.touch(scan.digests.values())
+                for rel, raw in scan.raws.items():
+                    if not skip("/".join(rel.split("/")[:3])):
+                        cache.offer(scan.digests[rel], raw, pool)  # (what was offered already is skipped)
+                cache.collect(pool)
+            tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip,
+                                       raws=scan.raws if scan is not None else None)
+            validation = validate_loaded(tree, findings, cache, pool)
+    finally:
+        if own:
+            pool.close()
     cache.save()
     return validation
+
+
+@dataclass
+class Reading:
+    """What reads the tree: the parse cache and the helper processes that fill it."""
+
+    cache: ParseCache
+    pool: HelperPool
 
 
 def validate_loaded(tree: TreeDocs, findings: list[Finding], cache: ParseCache | None = None,

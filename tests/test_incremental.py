@@ -298,3 +298,41 @@ def test_an_index_from_before_shards_is_read_and_replaced(tree: Path, tmp_path: 
     assert json.loads((state / "index.json").read_text())["version"] == 2
     assert set(read_index(out)) == set(files)
     assert (out / "stray.yaml").read_text() == "mine\n"  # never written by tenantgen: never touched
+
+
+def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> None:
+    from tenantgen.parsecache import PREFETCH_MIN, ParseCache, digest_of
+    from tenantgen.speed import HelperPool
+    from tenantgen.yamlio import YamlProblem, load_all
+
+    raws = [f"kind: Tenant\nmetadata:\n  name: t{number}\nspec:\n  quota: {number}\n".encode()
+            for number in range(PREFETCH_MIN + 300)]
+    raws.append(b"a: [unclosed\n")  # left to the sequential path, which reports it
+    cache = ParseCache(None, tmp_path)
+    with HelperPool(2) as pool:
+        for raw in raws[:PREFETCH_MIN - 1]:
+            cache.offer(digest_of(raw), raw, pool)
+        assert pool._executor is None  # too few so far to start helpers for
+        for raw in raws[PREFETCH_MIN - 1:]:
+            cache.offer(digest_of(raw), raw, pool)
+        cache.collect(pool)
+        assert pool._executor is not None
+    # Parsed by the helpers: known before anything here parsed them; the broken one is not.
+    assert all(cache.known(digest_of(raw)) for raw in raws[:-1]) and not cache.known(digest_of(raws[-1]))
+    for raw in raws[:-1]:
+        assert cache.parse(raw) == load_all(raw)
+    with pytest.raises(YamlProblem):
+        cache.parse(raws[-1])
+
+
+def test_a_small_tree_starts_no_helpers(tmp_path: Path) -> None:
+    from tenantgen.parsecache import ParseCache, digest_of
+    from tenantgen.speed import HelperPool
+
+    cache = ParseCache(None, tmp_path)
+    with HelperPool(2) as pool:
+        for number in range(50):
+            raw = f"a: {number}\n".encode()
+            cache.offer(digest_of(raw), raw, pool)
+        cache.collect(pool)
+        assert pool._executor is None
