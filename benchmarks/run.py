@@ -356,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {target}")
     if args.markdown:
         command = f"python benchmarks/run.py --clusters {args.clusters} --tenants {args.tenants}" + (
-            f" --name {args.name}" if args.name else "") + f" --markdown {args.markdown}"
+            f" --name {args.name}" if args.name else "") + (
+            f" --workdir {args.workdir}" if args.workdir else "") + f" --markdown {args.markdown}"
         write_markdown(args.markdown, name, results, command)
         print(f"wrote {args.markdown}")
     if not args.workdir:
