@@ -12,8 +12,9 @@ fingerprint (see ``fingerprint``; a tenantgen, library or schema change starts o
 the payload, then the payload (``marshal``). A file that does not check out is ignored. Entries a run
 did not use are dropped when the file is written back.
 
-A cold run (most files unknown) parses in parallel: ``prefetch`` hands the unknown files of a tree
-scan (``incremental.scan_tree``) to spawn-started helper processes.
+A cold run (most files unknown) parses in parallel: the tree scan (``incremental.scan_tree``) hands
+each file to ``offer`` as it reads it, and the unknown ones go to spawn-started helper processes
+while the scan goes on; ``collect`` waits for them.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ class ParseCache:
         return digest in self._entries
 
     def cold(self) -> bool:
-        """Whether the cache knows too little for a warm run (then ``prefetch`` is worth a scan)."""
+        """Whether the cache knows too little for a warm run (then files are worth offering to helper
+        processes as they are read, see ``offer``)."""
         return len(self._entries) < PREFETCH_MIN
 
     def touch(self, digests: Iterable[bytes]) -> None:
