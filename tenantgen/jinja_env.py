@@ -17,9 +17,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tenantgen.assets import templates_dir
 
+# One encoder for every call: ``json.dumps`` with options builds a new one each time, which cost
+# more than encoding the short values a template writes.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
 
 def yaml_value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=False)
+    return _ENCODE(value)
 
 
 @cache  # one per folder: a template is compiled once per process, not once per cluster

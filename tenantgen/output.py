@@ -164,7 +164,8 @@ def safe_target(out: Path, rel: str) -> Path:
 
 def _plain(rel: str) -> bool:
     """A relative path with no empty, "." or ".." part: it stays inside the folder it is joined to."""
-    return not rel.startswith("/") and not any(part in ("", ".", "..") for part in rel.split("/"))
+    parts = rel.split("/")  # (an absolute path starts with an empty part)
+    return "" not in parts and "." not in parts and ".." not in parts
 
 
 class _Targets:
@@ -192,12 +193,14 @@ class _Targets:
         if known is None:
             if folder == self.out:
                 known = (True, True)
-            elif not os.path.lexists(folder):
-                known = (self._inside(os.path.dirname(folder))[0], False)
-            elif not os.path.islink(folder) and os.path.isdir(folder):
-                known = (self._inside(os.path.dirname(folder))[0], True)
             else:
-                known = (Path(folder).resolve().is_relative_to(self._real_out), True)
+                parent_inside, parent_exists = self._inside(os.path.dirname(folder))
+                if not parent_exists or not os.path.lexists(folder):
+                    known = (parent_inside, False)  # (under a missing folder: a first render asks no lstat)
+                elif not os.path.islink(folder) and os.path.isdir(folder):
+                    known = (parent_inside, True)
+                else:
+                    known = (Path(folder).resolve().is_relative_to(self._real_out), True)
             self._safe[folder] = known
         return known
 

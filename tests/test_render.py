@@ -340,3 +340,55 @@ def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_
     assert {path.name: path.read_bytes() for path in (out / "c").iterdir()} == {
         "kept.yaml": b"kept", "changed.yaml": b"final"}
     assert not list((out / ".tenantgen").glob("staging-*"))
+
+
+@pytest.mark.parametrize("rel", ["c/x.yaml", "c/new/deeper/x.yaml"])
+def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, rel: str) -> None:
+    from tenantgen.errors import TenantgenError
+    from tenantgen.output import OutputFile, Selection, write_output
+
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    (out / "c").symlink_to(outside)
+    with pytest.raises(TenantgenError, match="through a symbolic link"):
+        write_output(out, {rel: OutputFile(b"payload", "c")}, Selection())
+    assert list(outside.iterdir()) == []
+    assert (out / "c").is_symlink()
+    assert not list((out / ".tenantgen").glob("staging-*"))
+
+
+def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -> None:
+    from tenantgen.errors import TenantgenError
+    from tenantgen.output import OutputFile, Selection, write_output
+
+    out, secret = tmp_path / "out", tmp_path / "secret.txt"
+    secret.write_text("keep me\n")
+    (out / "c" / "sub").mkdir(parents=True)
+    (out / "c" / "sub" / "x.yaml").symlink_to(secret)
+    with pytest.raises(TenantgenError, match="through a symbolic link"):
+        write_output(out, {"c/sub/x.yaml": OutputFile(b"payload", "c"), "d/new.yaml": OutputFile(b"new", "d")},
+                     Selection())
+    assert secret.read_text() == "keep me\n"
+    assert not (out / "d").exists()
+
+
+@pytest.mark.parametrize("rel", ["../escape.yaml", "/abs.yaml", "c//x.yaml", "c/./x.yaml", "c/../../x.yaml", "c/"])
+def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
+    from tenantgen.errors import TenantgenError
+    from tenantgen.output import OutputFile, Selection, write_output
+
+    out = tmp_path / "out"
+    with pytest.raises(TenantgenError, match="not a plain path inside the output directory"):
+        write_output(out, {rel: OutputFile(b"payload", "c"), "c/ok.yaml": OutputFile(b"ok", "c")}, Selection())
+    assert not (out / "c").exists()
+    assert not (tmp_path / "escape.yaml").exists()
+
+
+def test_a_first_render_writes_into_folders_that_do_not_exist_yet(tmp_path: Path) -> None:
+    from tenantgen.output import OutputFile, Selection, write_output
+
+    out = tmp_path / "out"
+    files = {"a/b/c/x.yaml": OutputFile(b"x", "a"), "a/b/y.yaml": OutputFile(b"y", "a"), "top.yaml": OutputFile(b"t", "")}
+    write_output(out, files, Selection())
+    assert {rel: (out / rel).read_bytes() for rel in files} == {rel: file.data for rel, file in files.items()}
