@@ -36,6 +36,10 @@ def default_cache_dir() -> Path:
     return Path(base) / "tenantgen"
 
 
+# Built once: ``json.dumps`` with options builds an encoder on every call.
+_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=repr).encode
+
+
 class KeyMaker:
     """Cache keys for the releases of one run: the parts every release shares are hashed once."""
 
@@ -46,8 +50,7 @@ class KeyMaker:
     def key(self, release: str, namespace: str, kube_version: str, chart_digest: str,
             values: Mapping[str, Any]) -> str:
         # Values in their order: the values file keeps it, so a reordering is a (harmless) change.
-        text = json.dumps([release, namespace, kube_version, chart_digest, values], separators=(",", ":"),
-                          ensure_ascii=False, default=repr)
+        text = _KEY_ENCODER([release, namespace, kube_version, chart_digest, values])
         return hashlib.sha256(self._shared + text.encode()).hexdigest()
 
 

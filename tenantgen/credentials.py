@@ -37,9 +37,21 @@ _SECRET_NAME = re.compile(r"(?i)(passw|passphrase|token|secret|private.?key|api.
 _REFERENCE_NAMES = frozenset({"credentialsSecret"})  # names a Secret; holds no credential
 
 
-# Text none of ``_TOKENS`` can match without: every string of a tree is looked at, and one search for
-# these costs a fraction of a search for each pattern.
-_MAYBE_TOKEN = re.compile(r"gh|github_pat_|glpat-|xox|AKIA|ASIA|eyJ|-----BEGIN |(?i:passw|pwd)")
+# Text none of ``_TOKENS`` can match without: every string of a tree is looked at, and looking for
+# these fixed marks (``in``) costs a fraction of one regular expression with as many alternatives.
+_TOKEN_MARKS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "AKIA", "ASIA", "eyJ",
+                "-----BEGIN ")
+_MAYBE_PASSWORD = re.compile(r"(?i:passw|pwd)")  # case-insensitive as the password pattern is
+
+
+def _maybe_token(text: str) -> bool:
+    for mark in _TOKEN_MARKS:
+        if mark in text:
+            return True
+    if text.isascii():  # (beyond ASCII, Unicode case folding has its own pairs: the pattern decides)
+        lower = text.lower()
+        return "passw" in lower or "pwd" in lower
+    return _MAYBE_PASSWORD.search(text) is not None
 
 
 def looks_like(text: str) -> str | None:
@@ -49,7 +61,7 @@ def looks_like(text: str) -> str | None:
             return "a URL with a user and password"
         if _URL_TOKEN.search(text):
             return "a URL with credentials (user or token before '@')"
-    if _MAYBE_TOKEN.search(text):
+    if _maybe_token(text):
         for what, pattern in _TOKENS:
             if pattern.search(text):
                 return what
@@ -80,6 +92,29 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     return value
+
+
+def any_credential(value: Any) -> bool:
+    """Whether ``find_credentials(value)`` finds anything, in a fraction of its time.
+
+    Every key and string is looked at in one text, joined by line breaks. Whatever a pattern matches
+    in one string it matches in the joined text (a line break is a word boundary, as the ends of a
+    string are), so a "no" for the whole text is a "no" for each part. A "yes" may come from two
+    parts together (the password pattern allows line breaks after "password"): then each part is
+    looked at alone.
+    """
+    strings: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            strings.extend(str(key) for key in node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            strings.append(node)
+    return looks_like("\n".join(strings)) is not None and any(looks_like(text) for text in strings)
 
 
 def find_credentials(value: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:

@@ -104,7 +104,6 @@ class RenderResult:
 Progress = Callable[[int, int], None]  # (done, total)
 # [(path in OUT, bytes)]: the files of a release, as soon as they are known
 Stage = Callable[[list[tuple[str, bytes]]], None]
-_SPENT = ReleaseOutput((), 0, (), "")
 SAVE_EVERY = 500  # fresh renders written to the cache in one go
 
 
@@ -205,27 +204,36 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                 helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
                 yield True
 
-        def on_fresh(index: int, output: ReleaseOutput) -> None:
-            # Staged as it arrives; the bytes are made again below, when the output is let go (holding
-            # both the texts and the bytes of every release would double the peak memory).
-            if stage is not None and not output.error and not output.problems:
-                cp, release = jobs[index]
-                stage([(rel, file.data) for rel, file in _release_files(cp, release, output).items()])
-
-        outputs, result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles(), on_fresh)
+        # Each output becomes its files (bytes) as it arrives, and its texts are let go: holding the
+        # texts of every release until the end would double the peak memory, and turning them into
+        # files after the render would keep one core busy while the other waits.
+        made: list[dict[str, OutputFile] | None] = [None] * len(jobs)
+        broken: dict[int, list[str]] = {}  # job -> what went wrong
         objects: dict[str, int] = {}
-        for number, ((cp, release), output) in enumerate(zip(jobs, outputs, strict=True)):
-            outputs[number] = _SPENT  # its text becomes file bytes below: never hold both for every release
-            result.releases += 1
+
+        def take(index: int, output: ReleaseOutput) -> None:
+            cp, release = jobs[index]
             if output.error or output.problems:
-                details = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
-                result.failures.extend(ReleaseFailure(release.name, cp.rel, f"{tree_name}/{release.source.rel}", d,
-                                                      release.tenant, f"{release.chart.name} {release.chart.version}")
-                                       for d in details)
-                continue
+                broken[index] = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
+                return
+            made[index] = files = _release_files(cp, release, output)
             result.objects += output.objects
             objects[cp.rel] = objects.get(cp.rel, 0) + output.objects
-            result.files.update(_release_files(cp, release, output))
+            if stage is not None:
+                stage([(rel, file.data) for rel, file in files.items()])
+
+        result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles(), take)
+        for index, (cp, release) in enumerate(jobs):  # in job order: the output set is the same every run
+            result.releases += 1
+            if index in broken:
+                result.failures.extend(ReleaseFailure(release.name, cp.rel, f"{tree_name}/{release.source.rel}", d,
+                                                      release.tenant, f"{release.chart.name} {release.chart.version}")
+                                       for d in broken[index])
+                continue
+            files = made[index]
+            made[index] = None
+            if files is not None:
+                result.files.update(files)
         for cp in selected:
             result.clusters += 1
             result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
@@ -276,12 +284,12 @@ def _templates(options: RenderOptions) -> list[Path]:
 
 
 def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]], progress: Progress,
-                     pool: WorkerPool, idle: Iterator[object] | None = None,
-                     on_fresh: Callable[[int, ReleaseOutput], None] = lambda index, output: None,
-                     ) -> tuple[list[ReleaseOutput], int]:
-    """Every job's output (in order) and how many the engine rendered rather than the cache gave."""
+                     pool: WorkerPool, idle: Iterator[object] | None,
+                     take: Callable[[int, ReleaseOutput], None]) -> int:
+    """Give every job's output to ``take`` as soon as it is known: the cache's first, then each as
+    a worker renders it (none is kept here). Returns how many the engine rendered."""
     if not jobs:
-        return [], 0
+        return 0
     engine = engine_version(options)
     crds = files_digest(list(options.crd_dirs)) if options.validate_output else ""
     render_jobs = [RenderJob(release.name, release.namespace, str(release.chart.path), release.values, cp.kube_version)
@@ -300,9 +308,14 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
         # An empty cache has nothing to give: the keys are then made as the results come in, while
         # the workers render, not before the first release may start.
         cached = cache.get_many(key(index) for index in range(len(jobs))) if cache.has_entries() else {}
-        outputs: list[ReleaseOutput | None] = [cached.get(key(index)) if cached else None
-                                               for index in range(len(jobs))]
-        missing = [index for index, output in enumerate(outputs) if output is None]
+        missing = []
+        for index in range(len(jobs)):
+            output = cached.get(key(index)) if cached else None
+            if output is None:
+                missing.append(index)
+            else:
+                take(index, output)
+        cached.clear()
         done = len(jobs) - len(missing)
         progress(done, len(jobs))
         if missing:
@@ -317,18 +330,16 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
                 progress(done, len(jobs))
                 if cache.enabled:
                     unsaved[key(missing[index])] = output
-                on_fresh(missing[index], output)
+                take(missing[index], output)
                 if len(unsaved) >= SAVE_EVERY:  # into the cache as they come, while the workers go on
                     cache.put_many(unsaved)
                     unsaved.clear()
 
-            fresh = pool.run([render_jobs[index] for index in missing], on_done, idle)
-            for index, output in zip(missing, fresh, strict=True):
-                outputs[index] = output
+            pool.run([render_jobs[index] for index in missing], on_done, idle, keep=False)
             cache.put_many(unsaved)
     finally:
         cache.close()
-    return [output for output in outputs if output is not None], len(missing)
+    return len(missing)
 
 
 def _release_files(cp: ClusterPlan, release: Release, output: ReleaseOutput) -> dict[str, OutputFile]:

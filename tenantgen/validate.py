@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from tenantgen.checks import check_config_credentials, check_credentials, check_fleet
-from tenantgen.credentials import find_credentials
+from tenantgen.credentials import any_credential
 from tenantgen.documents import Document, TreeDocs
 from tenantgen.engine.schema_compile import compile_schema
 from tenantgen.findings import Finding, sort_findings
@@ -133,7 +133,7 @@ def check_documents(docs: list[Document]) -> list[list[Finding]]:
 def documents_clean(items: list[tuple[str, Any]]) -> list[bool]:
     """For each (kind, data): whether ``check_documents`` would find nothing (a helper process runs
     this on its share of a large tree)."""
-    return [_schema_clean(kind, data) and next(find_credentials(data), None) is None for kind, data in items]
+    return [_schema_clean(kind, data) and not any_credential(data) for kind, data in items]
 
 
 def _schema_clean(kind: str, data: Any) -> bool:

@@ -236,7 +236,26 @@ def _looks_like_unscreened(text: str) -> str | None:
     st.sampled_from(["ghp_" + "a" * 36, "github_pat_" + "B" * 22, "glpat-" + "c" * 20, "xoxb-" + "1" * 12,
                      "AKIA" + "A" * 16, "eyJ" + "a" * 10 + ".eyJ" + "b" * 10 + "." + "c" * 10,
                      "-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----", "PassWord: hunter22",
-                     "PWD=abcd", "https://user:pw@git.example.com", "oci://tok@r.example.com", " ", "@", "://"]),
+                     "PWD=abcd", "https://user:pw@git.example.com", "oci://tok@r.example.com", " ", "@", "://",
+                     "pa\u017f\u017fword: hunter22", "gh", "ghp", "passw", "\n", "ASIA" + "B" * 16,
+                     *(f"gh{kind}_" + "d" * 36 for kind in "pousr")]),
     st.text(max_size=12)), max_size=5).map("".join))
 def test_the_quick_screen_never_hides_a_credential(text: str) -> None:
     assert credentials.looks_like(text) == _looks_like_unscreened(text)
+
+
+_FRAGMENTS = st.lists(st.one_of(st.sampled_from([
+    "ghp_" + "a" * 36, "AKIA" + "A" * 16, "password", "passwd", "pwd", ":", "=", " ", "\n", "hunter22", "@", "://",
+    "https", "user:pw", "git.example.com", "-----BEGIN EC PRIVATE KEY-----", "eyJ", "a" * 10, ".", "\u017f", "xoxb-",
+]), st.text(max_size=6)), max_size=4).map("".join)
+_VALUES = st.recursive(st.one_of(_FRAGMENTS, st.integers(), st.none(), st.booleans()),
+                       lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                               st.dictionaries(_FRAGMENTS, inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_VALUES)
+def test_the_one_text_screen_agrees_with_looking_at_each_string(value: Any) -> None:
+    # Strings split across keys and items ("password" in one, ": hunter22" in the next) must not
+    # count as one credential, and no credential may hide in the joined text.
+    assert credentials.any_credential(value) == (next(find_credentials(value), None) is not None)

@@ -300,11 +300,12 @@ class WorkerPool:
 
     def run(self, jobs: Sequence[RenderJob],
             on_done: Callable[[int, ReleaseOutput], None] = lambda index, output: None,
-            idle: Iterator[object] | None = None) -> list[ReleaseOutput]:
+            idle: Iterator[object] | None = None, keep: bool = True) -> list[ReleaseOutput]:
         """Render ``jobs``; the result list is in job order. Failures are outputs, not exceptions.
 
         ``idle``: the caller's own work, one step per ``next()``, done while the workers render
-        instead of after them (the parent would otherwise only wait).
+        instead of after them (the parent would otherwise only wait). ``keep=False``: ``on_done`` is
+        where the outputs go; none is kept (the list returned is empty).
         """
         results: list[ReleaseOutput | None] = [None] * len(jobs)
         pending = deque(range(len(jobs)))
@@ -314,7 +315,8 @@ class WorkerPool:
             self._await_ready(worker)  # on failure, close() stops them all
 
         def finish(index: int, output: ReleaseOutput) -> None:
-            results[index] = output
+            if keep:
+                results[index] = output
             on_done(index, output)
 
         while pending or any(worker.inflight for worker in self._workers):
