@@ -19,7 +19,7 @@ import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tenantgen.errors import TenantgenError
 from tenantgen.speed import signals_held
@@ -179,8 +179,8 @@ class _Targets:
     def check(self, rel: str) -> str:
         if not _plain(rel):
             raise TenantgenError(f"refusing to write {rel!r}: not a plain path inside the output directory")
-        target = os.path.join(self.out, rel)
-        inside, exists = self._inside(os.path.dirname(target))
+        target = f"{self.out}/{rel}"  # (string operations: os.path's cost more, 125,000 times)
+        inside, exists = self._inside(target.rpartition("/")[0])
         # In a folder that does not exist yet there is nothing to be a link: no lstat for new files.
         if not inside or (exists and os.path.islink(target)):
             raise TenantgenError(f"refusing to write {target}: it would leave the output directory "
@@ -194,7 +194,7 @@ class _Targets:
             if folder == self.out:
                 known = (True, True)
             else:
-                parent_inside, parent_exists = self._inside(os.path.dirname(folder))
+                parent_inside, parent_exists = self._inside(folder.rpartition("/")[0])
                 if not parent_exists or not os.path.lexists(folder):
                     known = (parent_inside, False)  # (under a missing folder: a first render asks no lstat)
                 elif not os.path.islink(folder) and os.path.isdir(folder):
@@ -221,13 +221,17 @@ def plan_changes(out: Path, files: OutputSet, selection: Selection,
 
 
 def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, selection: Selection,
-          keep: Collection[str]) -> _Plan:
+          keep: Collection[str], staged: Mapping[str, Staged] | None = None) -> _Plan:
+    """``staged``: files staged early, whose digest is not computed again for the very same bytes."""
     plan = _Plan([], [], [], {})
     base = os.fspath(out)
+    staged = staged or {}
     for rel in sorted(files):
-        digest = plan.digests[rel] = sha256(files[rel].data)
+        data = files[rel].data
+        early = staged.get(rel)
+        digest = plan.digests[rel] = early.digest if early is not None and early.data is data else sha256(data)
         entry = index.get(rel)
-        if _unchanged(os.path.join(base, rel), digest, entry):
+        if _unchanged(f"{base}/{rel}", digest, entry):
             plan.unchanged.append(rel)
         else:
             plan.write.append(rel)
@@ -274,6 +278,16 @@ def intact_clusters(out: Path, expected: Mapping[str, int]) -> set[str]:
     return {cluster for cluster in intact if counts[cluster] == expected[cluster]}
 
 
+class Staged(NamedTuple):
+    """A file staged early: where, and what was staged (``data`` is the very bytes object given)."""
+
+    path: str
+    digest: str
+    size: int
+    mtime_ns: int
+    data: bytes
+
+
 class EarlyStaging:
     """Stages files while the render is still going, in a thread of its own.
 
@@ -296,7 +310,7 @@ class EarlyStaging:
         self._index = read_index(out)
         self._queue: queue.SimpleQueue[list[tuple[str, bytes]] | None] = queue.SimpleQueue()
         self._pending: list[tuple[str, bytes]] = []
-        self._staged: dict[str, tuple[str, str, int, int]] = {}  # rel -> (path, sha256, size, mtime_ns)
+        self._staged: dict[str, Staged] = {}
         self._failed = False
         self._thread = threading.Thread(target=self._run, name="tenantgen-staging", daemon=True)
         self._thread.start()
@@ -322,7 +336,7 @@ class EarlyStaging:
             self._queue.put(self._pending)
             self._pending = []
 
-    def finish(self) -> dict[str, tuple[str, str, int, int]]:
+    def finish(self) -> dict[str, Staged]:
         """What was staged, once everything added is; nothing if any write failed (then
         ``write_output`` stages again and reports the error itself)."""
         if self._thread.is_alive():
@@ -349,7 +363,7 @@ class EarlyStaging:
                 except OSError:
                     self._failed = True
                     continue
-                self._staged[rel] = (path, digest, size, mtime_ns)
+                self._staged[rel] = Staged(path, digest, size, mtime_ns, data)
 
 
 class _StagingLayout:
@@ -393,7 +407,7 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
         recover(out)  # (it would remove the early staging folder)
     staged_early = early.finish() if early is not None else {}
     index = read_index(out)
-    plan = _plan(out, index, files, selection, keep)
+    plan = _plan(out, index, files, selection, keep, staged_early)
     kept = sum(1 for entry in index.values() if entry.get("cluster") in keep)
     if not plan.write and not plan.remove and (_state(out) / "index.json").exists():
         return WriteStats([], len(plan.unchanged) + kept, [])
@@ -407,13 +421,13 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
         for rel in plan.write:
             targets.check(rel)
             early_file = staged_early.get(rel)
-            if early_file is not None and early_file[1] == plan.digests[rel]:
-                written[rel] = (early_file[2], early_file[3])
+            if early_file is not None and early_file.digest == plan.digests[rel]:
+                written[rel] = (early_file.size, early_file.mtime_ns)
             else:
                 written[rel] = layout.write(rel, files[rel].data)[1:]
         for rel, early_file in staged_early.items():
             if rel not in written:  # staged, then not to be written after all: must not move in with its folder
-                os.unlink(early_file[0])
+                os.unlink(early_file.path)
         moves = _moves(out, staging, plan.write)
         for rel in plan.remove:
             targets.check(rel)

@@ -18,6 +18,7 @@ from tenantgen.incremental import read_memo, write_memo
 from tenantgen.output import EarlyStaging, check_output, write_output
 from tenantgen.render import RenderOptions, RenderResult, Stage, render_tree
 from tenantgen.report import console_for, report_text
+from tenantgen.speed import collector_paused
 
 MIN_RELEASES_FOR_PROGRESS = 50
 
@@ -58,8 +59,9 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
             with _early_staging(out) as early:
                 result = _render_with_progress(options, stderr, early.add)
                 if result.ok:
-                    stats = write_output(out, result.files, options.selection, keep=result.kept, early=early)
-                    _record_clusters(out, result)
+                    with collector_paused():  # (what it builds stays alive until the end; see ``speed``)
+                        stats = write_output(out, result.files, options.selection, keep=result.kept, early=early)
+                        _record_clusters(out, result)
         if not result.ok:
             report_failures(result, stdout)
             console.print("[bold red]render failed[/]; the output directory was not changed")
