@@ -180,6 +180,12 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
     validation = validate_tree(options.tree, display_root, options.cache_dir, scan, reused.__contains__, reading)
     if reading is not None:
         reading.pool.close()  # the render workers' turn: idle helpers would only hold memory
+    if options.selection.tenant is None and sum(
+            1 for cluster in validation.tree.clusters
+            if cluster.rel not in reused and options.selection.cluster_selected(cluster.rel)) > 1:
+        # Clusters to render: every worker will be wanted, and each now loads its engine while this
+        # process plans (one core is otherwise idle), not when the first release is due.
+        pool.prestart(pool.size)
     result = RenderResult(validation=validation, findings=list(validation.findings))
     charts_by_tier: dict[str, dict[str, ChartRef]] = {}
     for tier, doc in sorted(validation.tree.tiers.items()):
