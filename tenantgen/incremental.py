@@ -128,7 +128,7 @@ class TreeScan:
         return digest.hexdigest()
 
 
-OnRead = Callable[[bytes, bytes], None]  # (digest, bytes) of a YAML file the scan read
+OnRead = Callable[[str, bytes, bytes], None]  # (path in the tree, digest, bytes) of a YAML file the scan read
 
 
 def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read: OnRead | None = None) -> TreeScan:
@@ -214,7 +214,7 @@ def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, S
             if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
                 scan.raws[rel] = raw
                 if on_read is not None:
-                    on_read(digest, raw)
+                    on_read(rel, digest, raw)
         scan.digests[rel] = digest
         if stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
             scan.signatures[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)

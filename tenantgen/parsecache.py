@@ -54,8 +54,8 @@ class ParseCache:
         self._used: set[bytes] = set()
         self._changed = False
         self._offered: set[bytes] = set()  # digests handed to ``offer`` that the cache did not know
-        self._waiting: list[bytes] = []  # offered, not yet sent to a helper
-        self._parsing: list[Future[list[tuple[bytes, bytes | None]]]] = []
+        self._waiting: list[tuple[bytes, str | None]] = []  # offered, not yet sent to a helper
+        self._parsing: list[Future[list[tuple[bytes, bytes | None, tuple[str, ...]]]]] = []
         if folder is None:
             return
         self._path = folder / "parse" / f"{tree_key(tree)}.bin"
@@ -107,14 +107,16 @@ class ParseCache:
         """Keep these entries when saving although this run did not parse them (skipped clusters)."""
         self._used.update(digest for digest in digests if digest in self._entries)
 
-    def offer(self, digest: bytes, raw: bytes, pool: HelperPool) -> None:
+    def offer(self, digest: bytes, raw: bytes, pool: HelperPool, kind: str | None = None) -> None:
         """Parse ``raw`` in a helper process if this cache does not know it, once enough such files
         came to pay for the helpers (until then they wait; see ``collect``). Files that fail to parse
-        are left to the normal, sequential path (it reports them)."""
+        are left to the normal, sequential path (it reports them). ``kind``: what the file is loaded
+        as; the helper then also runs the per-document checks on the data it has just parsed, so
+        they are not a step of their own later (see ``schema_clean``)."""
         if digest in self._entries or digest in self._offered:
             return
         self._offered.add(digest)
-        self._waiting.append(raw)
+        self._waiting.append((raw, kind))
         if len(self._offered) >= PREFETCH_MIN and len(self._waiting) >= CHUNK:
             self._submit(pool)
 
@@ -125,9 +127,9 @@ class ParseCache:
         self._waiting = []
         futures, self._parsing = self._parsing, []
         for future in futures:
-            for digest, blob in future.result():
+            for digest, blob, clean in future.result():
                 if blob is not None:
-                    self._entries[digest] = (blob, ())
+                    self._entries[digest] = (blob, clean)
                     self._changed = True
 
     def _submit(self, pool: HelperPool) -> None:
@@ -152,15 +154,23 @@ class ParseCache:
             pass  # a cache that cannot be written is only slower next time
 
 
-def parse_chunk(raws: Iterable[bytes]) -> list[tuple[bytes, bytes | None]]:
-    """(digest, marshal of the documents or None when the file does not parse cleanly) per file."""
-    results: list[tuple[bytes, bytes | None]] = []
-    for raw in raws:
+def parse_chunk(items: Iterable[tuple[bytes, str | None]]) -> list[tuple[bytes, bytes | None, tuple[str, ...]]]:
+    """Per (bytes, kind or None): (digest, marshal of the documents or None when the file does not
+    parse cleanly, the kinds whose per-document checks the file passed)."""
+    from tenantgen.validate import clean_as  # (validate uses this module: imported where needed)
+
+    results: list[tuple[bytes, bytes | None, tuple[str, ...]]] = []
+    for raw, kind in items:
+        clean: tuple[str, ...] = ()
         try:
-            blob: bytes | None = marshal.dumps(load_all(raw))
+            documents = load_all(raw)
+            blob: bytes | None = marshal.dumps(documents)
         except (YamlProblem, ValueError, RecursionError):
             blob = None
-        results.append((digest_of(raw), blob))
+        else:
+            if kind is not None and clean_as(kind, documents):
+                clean = (kind,)
+        results.append((digest_of(raw), blob, clean))
     return results
 
 

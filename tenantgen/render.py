@@ -40,6 +40,7 @@ from tenantgen.output import OutputFile, Selection, intact_clusters
 from tenantgen.parsecache import ParseCache, tree_key
 from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
 from tenantgen.speed import HelperPool, collector_paused
+from tenantgen.tree import kind_at
 from tenantgen.validate import Reading, Validation, validate_tree
 from tenantgen.yamlio import dump
 
@@ -149,7 +150,7 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
     known = read_signatures(signatures) if signatures is not None else {}
     cache, helpers = reading.cache, reading.pool
     scan = scan_tree(options.tree, known,
-                     (lambda digest, raw: cache.offer(digest, raw, helpers)) if cache.cold() else None)
+                     (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
     if signatures is not None and scan.signatures != known:
         write_signatures(signatures, scan.signatures)
     records = read_memo(options.reuse_from) if options.reuse_from is not None else {}

@@ -148,7 +148,7 @@ class Loader:
             self.report(path, f"expected a {expected_kind} document (a mapping with apiVersion, kind, metadata, "
                               f"spec), found {type(data).__name__}", "not-a-document", 1, 1)
             return None
-        data = _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(expected_kind))
+        data = document_data(expected_kind, data)
         doc = Document(expected_kind, expected_name, self.shown(path), self.rel(path), raw, data)
         kind = data.get("kind")
         if isinstance(kind, str) and kind != expected_kind and data.get("apiVersion") == API_VERSION:
@@ -300,6 +300,27 @@ class Loader:
             if candidate.is_file() and (not candidate.is_symlink() or self._inside_tree(candidate)):
                 return candidate
         return None
+
+
+def kind_at(rel: str) -> str | None:
+    """The kind the loader expects of the file at ``rel`` (a path in the tree), if any."""
+    parts = rel.split("/")
+    stem, dot, suffix = parts[-1].rpartition(".")
+    if not dot or f".{suffix}" not in YAML_SUFFIXES:
+        return None
+    if len(parts) == 5:
+        return KIND_OF_FOLDER.get(parts[3])
+    return _KIND_OF_STEM_AT_DEPTH.get((len(parts), stem))
+
+
+# (depth of the path, file name without suffix) -> kind: tier.yaml, <account>/account.yaml, ...
+_KIND_OF_STEM_AT_DEPTH = {(depth, FILE_OF_KIND[kind].removesuffix(".yaml")): kind
+                          for depth, kind in ((2, "Tier"), (3, "Account"), (4, "Cluster"))}
+
+
+def document_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A file's one document as the loader keeps it: nulls dropped where they are not directives."""
+    return _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(kind))  # type: ignore[no-any-return]
 
 
 def _unset_nulls(node: Any, keep: tuple[str, ...] | None) -> Any:

@@ -20,7 +20,7 @@ from tenantgen.incremental import TreeScan, scan_tree
 from tenantgen.parsecache import ParseCache
 from tenantgen.schema import SCHEMA_FILE_OF_KIND, _schemas, check_document, schema_of, strip_nulls
 from tenantgen.speed import HelperPool, collector_paused
-from tenantgen.tree import load_tree
+from tenantgen.tree import document_data, kind_at, load_tree
 
 PARALLEL_MIN = 1000  # documents to check below which helper processes are not worth starting
 CHUNK = 250
@@ -55,12 +55,12 @@ def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path |
         with collector_paused():
             if scan is None and cache.cold() and root.is_dir():
                 # A cold cache: parse in parallel what will be loaded, starting while the files are read.
-                scan = scan_tree(root, on_read=lambda digest, raw: cache.offer(digest, raw, pool))
+                scan = scan_tree(root, on_read=lambda rel, digest, raw: cache.offer(digest, raw, pool, kind_at(rel)))
             if scan is not None:
                 cache.touch(scan.digests.values())
                 for rel, raw in scan.raws.items():
                     if not skip("/".join(rel.split("/")[:3])):
-                        cache.offer(scan.digests[rel], raw, pool)  # (what was offered already is skipped)
+                        cache.offer(scan.digests[rel], raw, pool, kind_at(rel))  # (offered already: skipped)
                 cache.collect(pool)
             tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip,
                                        raws=scan.raws if scan is not None else None)
@@ -122,6 +122,15 @@ def _document_findings(docs: list[Document], cache: ParseCache | None,
         if not problems and cache is not None:
             cache.mark_schema_clean(docs[index].raw, docs[index].kind)
     return [result or [] for result in results]
+
+
+def clean_as(kind: str, documents: list[Any]) -> bool:
+    """Whether a file of these parsed documents, loaded as a ``kind``, passes the per-document checks
+    (``documents_clean``): what a helper that parsed a file can tell right away (see ``parsecache``)."""
+    present = [document for document in documents if document is not None]
+    if len(present) != 1 or not isinstance(present[0], dict):
+        return False  # the loader reports it
+    return documents_clean([(kind, document_data(kind, present[0]))])[0]
 
 
 def check_documents(docs: list[Document]) -> list[list[Finding]]:

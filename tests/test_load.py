@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.trees import (
     ACCOUNT,
     ALPHA,
@@ -304,3 +306,18 @@ def test_every_bad_file_is_reported_in_one_run(tmp_path: Path) -> None:
     })
     assert sorted({f.file for f in findings(root)}) == sorted(
         shown(rel) for rel in (ALPHA, BETA, f"{PROJECTS}/notes.json", f"{TENANTS}/gamma.yaml"))
+
+
+@pytest.mark.parametrize(("rel", "kind"), [
+    ("prod/tier.yaml", "Tier"), ("prod/tier.yml", "Tier"), ("prod/prod-aws/account.yaml", "Account"),
+    ("prod/prod-aws/prod-euw1/cluster.yaml", "Cluster"), ("prod/prod-aws/prod-euw1/tenants/search.yaml", "Tenant"),
+    ("prod/prod-aws/prod-euw1/argo-projects/search.yml", "ArgoProject"),
+    ("prod/prod-aws/prod-euw1/node-pools/apps.yaml", "NodePool"),
+    ("prod/prod-aws/prod-euw1/config/quota.yaml", None), ("prod/config/x.yaml", None),
+    ("prod/prod-aws/prod-euw1/tenants/notes.txt", None), ("prod/prod-aws/tier.yaml", None),
+    ("prod/prod-aws/prod-euw1/tenants/deeper/x.yaml", None),
+])
+def test_the_kind_a_file_is_loaded_as_is_known_from_its_path(rel: str, kind: str | None) -> None:
+    from tenantgen.tree import kind_at
+
+    assert kind_at(rel) == kind

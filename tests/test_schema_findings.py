@@ -220,3 +220,37 @@ def test_a_large_tree_is_checked_in_helper_processes_with_the_same_findings() ->
     assert parallel == validate.check_documents(docs)
     assert [index for index, found in enumerate(parallel) if found] == [
         next(index for index, doc in enumerate(docs) if doc is broken) for broken in (tenants[3], tenants[-1])]
+
+
+def test_a_cold_large_tree_checked_while_parsed_reports_what_a_sequential_check_does(tmp_path: Path) -> None:
+    # A cold parse cache hands files to helper processes as the tree is read; they check each
+    # document as they parse it. Their verdicts must hide no finding and invent none.
+    import importlib.util
+
+    from tenantgen import validate
+    from tenantgen.parsecache import PREFETCH_MIN
+    from tenantgen.tree import load_tree
+    from tests.helpers import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location("fleet_generator", REPO_ROOT / "benchmarks" / "fleet.py")
+    assert spec is not None and spec.loader is not None
+    fleet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fleet)
+    root = tmp_path / "tiers"
+    fleet.generate(root, 2, 220)
+    tenants = sorted(root.glob("prod/*/*/tenants/*.yaml"))
+    assert len(list(root.rglob("*.yaml"))) >= PREFETCH_MIN
+    bad_schema, bad_secret, null_directive = tenants[3], tenants[-1], tenants[10]
+    bad_schema.write_text(bad_schema.read_text().replace("costCenter:", "costCenter: 12\n  x-was-costCenter:", 1))
+    bad_secret.write_text(bad_secret.read_text().replace("  costCenter:", "  readers: [xoxb-123456789012-abcdefghijkl]\n"
+                                                                            "  costCenter:", 1))
+    null_directive.write_text(null_directive.read_text() + "  limitRange:\n    max: null\n")
+
+    tree, loaded = load_tree(root)
+    sequential = validate.validate_loaded(tree, loaded).findings
+    assert {Path(finding.file).name for finding in sequential} == {bad_schema.name, bad_secret.name}
+    cache = tmp_path / "cache"
+    cold = validate.validate_tree(root, cache_dir=cache)
+    warm = validate.validate_tree(root, cache_dir=cache)
+    assert [finding.to_json() for finding in cold.findings] == [finding.to_json() for finding in sequential]
+    assert [finding.to_json() for finding in warm.findings] == [finding.to_json() for finding in sequential]
