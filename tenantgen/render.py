@@ -6,6 +6,7 @@ and ``diff`` compares. Any finding or failed release fails the whole run.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,12 +189,24 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
         # process plans (one core is otherwise idle), not when the first release is due.
         pool.prestart(pool.size)
     result = RenderResult(validation=validation, findings=list(validation.findings))
+    parse_cache = reading.cache if reading is not None else None
+
+    def save_parse_cache() -> Iterator[bool]:
+        # Written while the workers render (writing ~20 MB for a large tree would otherwise hold up
+        # the first release), or before returning when nothing is rendered.
+        nonlocal parse_cache
+        if parse_cache is not None:
+            parse_cache.save()
+            parse_cache = None
+        yield True
+
     charts_by_tier: dict[str, dict[str, ChartRef]] = {}
     for tier, doc in sorted(validation.tree.tiers.items()):
         charts_by_tier[tier], problems = catalog.resolve(doc)
         result.findings.extend(problems)
     if result.findings:
         result.findings = sort_findings(result.findings)
+        next(save_parse_cache())
         return result
     tree_name = _tree_name(validation.tree)
     with collector_paused():
@@ -229,7 +242,9 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
             if stage is not None:
                 stage([(rel, file.data) for rel, file in files.items()])
 
-        result.rendered = _render_releases(options, jobs, progress, pool, render_helmfiles(), take)
+        result.rendered = _render_releases(options, jobs, progress, pool,
+                                           itertools.chain(save_parse_cache(), render_helmfiles()), take)
+        next(save_parse_cache())  # (when nothing was left to render)
         for index, (cp, release) in enumerate(jobs):  # in job order: the output set is the same every run
             result.releases += 1
             if index in broken:

@@ -45,7 +45,8 @@ def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path |
     ``cache_dir``: where the parse cache lives (None: none). ``scan``: the tree's files, read already
     (render needs them anyway). ``skip_cluster`` leaves clusters (by rel) out altogether: render skips
     those whose output it reuses. ``reading``: the parse cache and helper processes of a caller that
-    offered the files to them while it scanned (else this call makes its own).
+    offered the files to them while it scanned (else this call makes its own); that caller saves the
+    parse cache when it suits it (``ParseCache.save``).
     """
     own = reading is None
     reading = reading or Reading(ParseCache(cache_dir, root), HelperPool())
@@ -68,7 +69,8 @@ def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path |
     finally:
         if own:
             pool.close()
-    cache.save()
+    if own:
+        cache.save()
     return validation
 
 

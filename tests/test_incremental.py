@@ -336,3 +336,18 @@ def test_a_small_tree_starts_no_helpers(tmp_path: Path) -> None:
             cache.offer(digest_of(raw), raw, pool)
         cache.collect(pool)
         assert pool._executor is None
+
+
+def test_render_leaves_a_parse_cache_whether_it_renders_or_reports_findings(tree: Path, tmp_path: Path) -> None:
+    from tenantgen.parsecache import ParseCache, digest_of
+
+    unchanged = (tree / CLUSTER / "tenants" / "payments.yaml").read_bytes()
+    render(tree, tmp_path / "out")
+    [saved] = list((cache_dir() / "parse").glob("*.bin"))
+    assert ParseCache(cache_dir(), tree).known(digest_of(unchanged))
+    saved.unlink()
+    tenant = tree / CLUSTER / "tenants" / "search.yaml"
+    tenant.write_text(tenant.read_text().replace("quota: 8", "quota: eight"))
+    result = run_cli(["render", str(tree), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "quota" in result.stdout
+    assert ParseCache(cache_dir(), tree).known(digest_of(unchanged))  # saved although nothing rendered
