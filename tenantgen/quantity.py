@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _SUFFIXES = {
     "m": Decimal("0.001"), "": Decimal(1),
@@ -17,7 +18,12 @@ _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)
 
 def parse_quantity(text: str | float) -> Decimal:
     """``"500m"`` -> 0.5, ``"2Gi"`` -> 2147483648. Raises ValueError for anything else."""
-    match = _QUANTITY.match(str(text))
+    return _parse(str(text))
+
+
+@lru_cache(maxsize=4096)  # a fleet repeats the same few quantities (and every tier maximum) thousands of times
+def _parse(text: str) -> Decimal:
+    match = _QUANTITY.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a Kubernetes quantity")
     try:

@@ -435,3 +435,16 @@ def test_limit_range_default_above_max(tmp_path: Path) -> None:
     [finding] = findings(build_tree(tmp_path, {BETA: text}))
     assert (finding.field, finding.message) == (
         "$.spec.limitRange.default.cpu", "limitRange.default.cpu 2 is greater than limitRange.max.cpu 1500m")
+
+
+def test_quantities_parse_the_same_every_time_and_bad_ones_are_refused_every_time() -> None:
+    from decimal import Decimal
+
+    from tenantgen.quantity import parse_quantity
+
+    for _ in range(2):  # (the second time from the memo)
+        assert parse_quantity("500m") == Decimal("0.5")
+        assert parse_quantity("2Gi") == 2 * 2**30
+        assert parse_quantity(3) == 3 and parse_quantity(1.5) == Decimal("1.5")
+        with pytest.raises(ValueError, match="'12x' is not a Kubernetes quantity"):
+            parse_quantity("12x")
