@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tenantgen.documents import ClusterDocs, ConfigFile, Document, TreeDocs
-from tenantgen.merge import Layer, Merged, merge_layers
+from tenantgen.merge import Layer, Merged, merge_layers, merge_onto
 
 DEFAULT_CLUSTER_ROLES = ("admin", "capsule-namespace-deleter")
 DEFAULT_NAMESPACE_QUOTA = 10  # as documented in the tenant schema
@@ -103,12 +103,15 @@ class Fleet:
     clusters: list[ClusterModel]
 
 
-def tenant_layers(tier_doc: Document, cluster_doc: Document, tenant_doc: Document) -> list[Layer]:
+def default_layers(tier_doc: Document, cluster_doc: Document) -> list[Layer]:
     return [
         Layer("tier default", tier_doc, ("spec", "defaults"), tier_doc.spec.get("defaults") or {}),
         Layer("cluster default", cluster_doc, ("spec", "defaults"), cluster_doc.spec.get("defaults") or {}),
-        Layer("tenant", tenant_doc, ("spec",), tenant_doc.spec),
     ]
+
+
+def tenant_layer(tenant_doc: Document) -> Layer:
+    return Layer("tenant", tenant_doc, ("spec",), tenant_doc.spec)
 
 
 def build_fleet(tree: TreeDocs, broken: Collection[Document]) -> Fleet:
@@ -126,8 +129,9 @@ def build_fleet(tree: TreeDocs, broken: Collection[Document]) -> Fleet:
             node_pools={name: doc for name, doc in docs.node_pools.items() if doc not in broken},
             config=[*tree.tier_config.get(docs.tier, []), *docs.config],
         )
+        defaults = merge_layers(default_layers(tier_doc, cluster_doc))
         for name, doc in docs.tenants.items():
             if doc not in broken:
-                cluster.tenants[name] = TenantModel(name, doc, merge_layers(tenant_layers(tier_doc, cluster_doc, doc)))
+                cluster.tenants[name] = TenantModel(name, doc, merge_onto(defaults, [tenant_layer(doc)]))
         clusters.append(cluster)
     return Fleet(tree, clusters)

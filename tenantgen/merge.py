@@ -114,10 +114,17 @@ def _paths(value: Any) -> list[tuple[JsonPath, Any]]:
 
 
 def merge_layers(layers: Sequence[Layer]) -> Merged:
-    value: dict[str, Any] = {}
-    merged = Merged(value, {}, {})
+    return merge_onto(Merged({}, {}, {}), layers)
+
+
+def merge_onto(base: Merged, layers: Sequence[Layer]) -> Merged:
+    """``base`` (the merge of some first layers) with ``layers`` merged on top, as ``merge_layers``
+    of all of them would give it; ``base`` is left as it was. Every tenant of a cluster shares its
+    first two layers (tier and cluster defaults): they are merged once, not once per tenant."""
+    # A merged value holds no nulls, so copying it without nulls is a plain deep copy.
+    merged = Merged(_copy_without_nulls(base.value), dict(base.sets), dict(base.touched))
     for layer in layers:
-        _merge_into(value, layer.data, (), layer, merged)
+        _merge_into(merged.value, layer.data, (), layer, merged)
     return merged
 
 

@@ -6,13 +6,16 @@ provenance points at the right line of the right file.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenantgen.documents import Document
-from tenantgen.merge import Layer, Merged, leaves, merge_layers
+from tenantgen.merge import Layer, Merged, leaves, merge_layers, merge_onto
 from tests.trees import (
     ALPHA,
     BETA,
@@ -220,3 +223,27 @@ def test_tenant_lists_replace_cluster_default_lists(tmp_path: Path) -> None:
     merged = _tenant(tmp_path, "beta", {BETA: beta})
     assert merged.value["ingress"]["classes"] == ["nginx-public"]
     assert merged.origins[("ingress", "classes", 0)].doc.rel == BETA
+
+
+_KEYS = st.sampled_from(["a", "b", "c", "quota", "limits"])
+_LEAVES = st.one_of(st.none(), st.integers(0, 3), st.sampled_from(["x", "y"]), st.lists(st.integers(0, 2), max_size=2))
+_SPEC = st.recursive(_LEAVES, lambda inner: st.dictionaries(_KEYS, inner, max_size=3), max_leaves=10)
+_MAPS = st.dictionaries(_KEYS, _SPEC, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MAPS, _MAPS, _MAPS)
+def test_merging_onto_merged_defaults_is_merging_all_layers(tier: dict[str, Any], cluster: dict[str, Any],
+                                                            tenant: dict[str, Any]) -> None:
+    # build_fleet merges a cluster's defaults once and each tenant onto a copy of them.
+    layers = [Layer("tier default", TIER_DOC, ("spec", "defaults"), tier),
+              Layer("cluster default", CLUSTER_DOC, ("spec", "defaults"), cluster),
+              Layer("tenant", TENANT_DOC, ("spec",), tenant)]
+    whole = merge_layers(layers)
+    defaults = merge_layers(layers[:2])
+    before = (copy.deepcopy(defaults.value), dict(defaults.sets), dict(defaults.touched))
+    onto = merge_onto(defaults, layers[2:])
+    assert (onto.value, onto.sets, onto.touched, onto.origins) == (whole.value, whole.sets, whole.touched,
+                                                                   whole.origins)
+    assert list(onto.value) == list(whole.value)
+    assert (defaults.value, defaults.sets, defaults.touched) == before  # shared by every tenant: untouched
