@@ -6,6 +6,7 @@ of every ``tenantgen render``, and most of a no-op render is start-up.
 
 from __future__ import annotations
 
+import gc
 import sys
 from enum import Enum
 from pathlib import Path
@@ -258,4 +259,6 @@ def main() -> int:
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    finally:
+        gc.unfreeze()  # (see ``speed.collector_paused``): a process that goes on collects as usual
     return 0
