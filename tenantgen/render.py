@@ -244,6 +244,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
 
         result.rendered = _render_releases(options, jobs, progress, pool,
                                            itertools.chain(save_parse_cache(), render_helmfiles()), take)
+        pool.let_go()  # the workers exit while the output set is put together
         next(save_parse_cache())  # (when nothing was left to render)
         for index, (cp, release) in enumerate(jobs):  # in job order: the output set is the same every run
             result.releases += 1

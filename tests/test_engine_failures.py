@@ -159,3 +159,23 @@ def test_pool_names_the_release_that_broke_its_worker_mid_batch(kind: str, break
         else:
             assert output.error == "", f"{name}: {output.error}"
             assert dict(output.files) == {f"configmap-{name}.yaml": dict(output.files)[f"configmap-{name}.yaml"]}
+
+
+def test_workers_let_go_exit_on_their_own_and_a_later_run_starts_new_ones(tmp_path: Path) -> None:
+    chart = tmp_path / "pooled"
+    for rel, text in POOL_CHART.items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+        (chart / rel).write_text(text.replace("{{ BREAK }}", ""))
+    jobs = [RenderJob(f"r{number}", "default", str(chart), {}, "v1.31.0") for number in range(50)]
+    with WorkerPool(WorkerConfig("embedded", "helm", (), False), 2) as pool:
+        assert [output.error for output in pool.run(jobs)] == [""] * 50
+        first = [worker.process for worker in pool._workers]
+        assert len(first) == 2
+        pool.let_go()
+        for process in first:
+            process.join(30)  # they stop without close() having to tell them
+            assert process.exitcode == 0
+        again = pool.run(jobs[:30])
+        assert [output.error for output in again] == [""] * 30
+        assert not set(worker.process for worker in pool._workers) & set(first)
+    assert not any(process.is_alive() for process in first)

@@ -195,6 +195,7 @@ class WorkerPool:
         self.timeout = timeout
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[_Worker] = []
+        self._leaving: list[_Worker] = []  # told to stop by ``let_go``, not reaped yet
         self._tmp: str | None = None  # the workers' logs and temporary files; removed by close()
 
     def __enter__(self) -> WorkerPool:
@@ -269,11 +270,24 @@ class WorkerPool:
         self._stop(worker, kill=True)
         self._workers[self._workers.index(worker)] = self._start()
 
+    def let_go(self) -> None:
+        """Tell the idle workers to stop, without waiting for them: a worker takes a few tenths of a
+        second to exit, and it does so while the caller goes on (``close`` then only reaps it; a
+        later ``run`` starts new workers)."""
+        for worker in self._workers:
+            if worker.job is None and worker.ready:
+                try:
+                    worker.conn.send(None)
+                except (OSError, ValueError):
+                    worker.process.kill()
+                self._leaving.append(worker)
+        self._workers = [worker for worker in self._workers if worker not in self._leaving]
+
     @staticmethod
-    def _stop(worker: _Worker, kill: bool) -> None:
+    def _stop(worker: _Worker, kill: bool, told: bool = False) -> None:
         if kill:
             worker.process.kill()
-        else:
+        elif not told:
             try:
                 worker.conn.send(None)
             except (OSError, ValueError):
@@ -290,7 +304,10 @@ class WorkerPool:
 
     def close(self) -> None:
         workers, self._workers = self._workers, []
+        leaving, self._leaving = self._leaving, []
         try:
+            for worker in leaving:
+                self._stop(worker, kill=False, told=True)
             for worker in workers:
                 self._stop(worker, kill=worker.job is not None or not worker.ready)
         finally:
