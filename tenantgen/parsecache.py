@@ -4,8 +4,8 @@ Reading a tree of 25,000 files costs little (~0.5 s); parsing and schema-checkin
 more. So every file is read and hashed (SHA-256 of its bytes) on every run, and what was parsed from
 the same bytes before is reused: a file that changed is simply a different key. Alongside the parsed
 data the cache remembers which kinds a document passed the schema of, so only new or changed files
-are checked again. Files that fail to parse or fail their schema are never cached: their findings are
-always computed afresh.
+are checked again. A file that fails to parse is never cached, and one that fails its checks has no
+verdict cached: their findings are always computed afresh.
 
 One file per tree (``<cache>/parse/<hash of the tree's path>.bin``): a header with the code
 fingerprint (see ``fingerprint``; a tenantgen, library or schema change starts over) and a SHA-256 of
