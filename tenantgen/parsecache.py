@@ -14,7 +14,7 @@ did not use are dropped when the file is written back.
 
 A cold run (most files unknown) parses in parallel: the tree scan (``incremental.scan_tree``) hands
 each file to ``offer`` as it reads it, and the unknown ones go to spawn-started helper processes
-while the scan goes on; ``collect`` waits for them.
+while the scan goes on; the loader takes each result when it comes to that file (``send_rest``).
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ class ParseCache:
         self._used: set[bytes] = set()
         self._changed = False
         self._offered: set[bytes] = set()  # digests handed to ``offer`` that the cache did not know
-        self._waiting: list[tuple[bytes, str | None]] = []  # offered, not yet sent to a helper
-        self._parsing: list[Future[list[tuple[bytes, bytes | None, tuple[str, ...]]]]] = []
+        self._waiting: list[tuple[bytes, bytes, str | None]] = []  # (digest, bytes, kind) offered, not sent yet
+        self._parsing: dict[bytes, Future[list[tuple[bytes, bytes | None, tuple[str, ...]]]]] = {}  # digest -> task
         if folder is None:
             return
         self._path = folder / "parse" / f"{tree_key(tree)}.bin"
@@ -64,7 +64,7 @@ class ParseCache:
     def parse(self, raw: bytes) -> list[Any]:
         """``yamlio.load_all(raw)``, from the cache when these bytes were parsed before."""
         digest = digest_of(raw)
-        entry = self._entries.get(digest)
+        entry = self._entries.get(digest) or self._settle(digest)
         if entry is not None:
             try:
                 documents = marshal.loads(entry[0])  # a fresh copy each time: callers may keep it
@@ -85,7 +85,8 @@ class ParseCache:
     def schema_clean(self, raw: bytes, kind: str) -> bool:
         """Whether a document with exactly these bytes passed the per-document checks (schema,
         credentials) as a ``kind`` before."""
-        entry = self._entries.get(digest_of(raw))
+        digest = digest_of(raw)
+        entry = self._entries.get(digest) or self._settle(digest)
         return entry is not None and kind in entry[1]
 
     def mark_schema_clean(self, raw: bytes, kind: str) -> None:
@@ -96,7 +97,7 @@ class ParseCache:
             self._changed = True
 
     def known(self, digest: bytes) -> bool:
-        return digest in self._entries
+        return digest in self._entries or self._settle(digest) is not None
 
     def cold(self) -> bool:
         """Whether the cache knows too little for a warm run (then files are worth offering to helper
@@ -109,32 +110,54 @@ class ParseCache:
 
     def offer(self, digest: bytes, raw: bytes, pool: HelperPool, kind: str | None = None) -> None:
         """Parse ``raw`` in a helper process if this cache does not know it, once enough such files
-        came to pay for the helpers (until then they wait; see ``collect``). Files that fail to parse
+        came to pay for the helpers (until then they wait; see ``send_rest``). Files that fail to parse
         are left to the normal, sequential path (it reports them). ``kind``: what the file is loaded
         as; the helper then also runs the per-document checks on the data it has just parsed, so
         they are not a step of their own later (see ``schema_clean``)."""
         if digest in self._entries or digest in self._offered:
             return
         self._offered.add(digest)
-        self._waiting.append((raw, kind))
+        self._waiting.append((digest, raw, kind))
         if len(self._offered) >= PREFETCH_MIN and len(self._waiting) >= CHUNK:
             self._submit(pool)
 
-    def collect(self, pool: HelperPool) -> None:
-        """Wait for what was offered (the rest of it goes to the helpers first, if there was enough)."""
+    def send_rest(self, pool: HelperPool) -> None:
+        """Hand what was offered and not sent yet to the helpers (when there were enough files to
+        start them; otherwise the files are parsed here, as they are asked for).
+
+        Nothing waits here: a file's result is taken when it is asked for (``parse``, ``known``,
+        ``schema_clean``), so the tree is loaded while the helpers still parse its last files;
+        ``settle`` takes all of them.
+        """
         if len(self._offered) >= PREFETCH_MIN and self._waiting:
             self._submit(pool)
         self._waiting = []
-        futures, self._parsing = self._parsing, []
-        for future in futures:
-            for digest, blob, clean in future.result():
-                if blob is not None:
-                    self._entries[digest] = (blob, clean)
-                    self._changed = True
+
+    def settle(self) -> None:
+        """Wait for every file sent to the helpers and keep what they found."""
+        for future in list(dict.fromkeys(self._parsing.values())):
+            self._take(future)
 
     def _submit(self, pool: HelperPool) -> None:
-        self._parsing.append(pool.submit(parse_chunk, self._waiting))
+        future = pool.submit(parse_chunk, [(raw, kind) for _, raw, kind in self._waiting])
+        for digest, _, _ in self._waiting:
+            self._parsing[digest] = future
         self._waiting = []
+
+    def _settle(self, digest: bytes) -> tuple[bytes, tuple[str, ...]] | None:
+        """The entry of ``digest`` once the helper task parsing it (if any) is done."""
+        future = self._parsing.get(digest)
+        if future is None:
+            return None
+        self._take(future)
+        return self._entries.get(digest)
+
+    def _take(self, future: Future[list[tuple[bytes, bytes | None, tuple[str, ...]]]]) -> None:
+        for digest, blob, clean in future.result():
+            self._parsing.pop(digest, None)
+            if blob is not None:
+                self._entries[digest] = (blob, clean)
+                self._changed = True
 
     def save(self) -> None:
         if self._path is None:

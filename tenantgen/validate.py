@@ -62,10 +62,11 @@ def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path |
                 for rel, raw in scan.raws.items():
                     if not skip("/".join(rel.split("/")[:3])):
                         cache.offer(scan.digests[rel], raw, pool, kind_at(rel))  # (offered already: skipped)
-                cache.collect(pool)
+                cache.send_rest(pool)  # (the loader takes the helpers' results as it reaches each file)
             tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip,
                                        raws=scan.raws if scan is not None else None)
             validation = validate_loaded(tree, findings, cache, pool)
+            cache.settle()  # files of clusters that were not loaded: parsed all the same, for the cache
     finally:
         if own:
             pool.close()

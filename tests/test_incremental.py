@@ -315,8 +315,11 @@ def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> N
         assert pool._executor is None  # too few so far to start helpers for
         for raw in raws[PREFETCH_MIN - 1:]:
             cache.offer(digest_of(raw), raw, pool)
-        cache.collect(pool)
+        cache.send_rest(pool)
         assert pool._executor is not None
+        # A file's result is there as soon as it is asked for, before the others are waited for.
+        assert cache.parse(raws[PREFETCH_MIN + 100]) == load_all(raws[PREFETCH_MIN + 100])
+        cache.settle()
     # Parsed by the helpers: known before anything here parsed them; the broken one is not.
     assert all(cache.known(digest_of(raw)) for raw in raws[:-1]) and not cache.known(digest_of(raws[-1]))
     for raw in raws[:-1]:
@@ -334,7 +337,7 @@ def test_a_small_tree_starts_no_helpers(tmp_path: Path) -> None:
         for number in range(50):
             raw = f"a: {number}\n".encode()
             cache.offer(digest_of(raw), raw, pool)
-        cache.collect(pool)
+        cache.send_rest(pool)
         assert pool._executor is None
 
 
