@@ -139,7 +139,7 @@ class ParseCache:
             self._take(future)
 
     def _submit(self, pool: HelperPool) -> None:
-        future = pool.submit(parse_chunk, [(raw, kind) for _, raw, kind in self._waiting])
+        future = pool.submit(parse_chunk, self._waiting)
         for digest, _, _ in self._waiting:
             self._parsing[digest] = future
         self._waiting = []
@@ -177,13 +177,13 @@ class ParseCache:
             pass  # a cache that cannot be written is only slower next time
 
 
-def parse_chunk(items: Iterable[tuple[bytes, str | None]]) -> list[tuple[bytes, bytes | None, tuple[str, ...]]]:
-    """Per (bytes, kind or None): (digest, marshal of the documents or None when the file does not
-    parse cleanly, the kinds whose per-document checks the file passed)."""
+def parse_chunk(items: Iterable[tuple[bytes, bytes, str | None]]) -> list[tuple[bytes, bytes | None, tuple[str, ...]]]:
+    """Per (digest, bytes, kind or None): (digest, marshal of the documents or None when the file does
+    not parse cleanly, the kinds whose per-document checks the file passed)."""
     from tenantgen.validate import clean_as  # (validate uses this module: imported where needed)
 
     results: list[tuple[bytes, bytes | None, tuple[str, ...]]] = []
-    for raw, kind in items:
+    for digest, raw, kind in items:
         clean: tuple[str, ...] = ()
         try:
             documents = load_all(raw)
@@ -193,7 +193,7 @@ def parse_chunk(items: Iterable[tuple[bytes, str | None]]) -> list[tuple[bytes, 
         else:
             if kind is not None and clean_as(kind, documents):
                 clean = (kind,)
-        results.append((digest_of(raw), blob, clean))
+        results.append((digest, blob, clean))
     return results
 
 

@@ -6,7 +6,6 @@ and ``diff`` compares. Any finding or failed release fails the whole run.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -191,14 +190,13 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
     result = RenderResult(validation=validation, findings=list(validation.findings))
     parse_cache = reading.cache if reading is not None else None
 
-    def save_parse_cache() -> Iterator[bool]:
+    def save_parse_cache() -> None:
         # Written while the workers render (writing ~20 MB for a large tree would otherwise hold up
-        # the first release), or before returning when nothing is rendered.
+        # the first release), or before returning when nothing is rendered; once.
         nonlocal parse_cache
         if parse_cache is not None:
             parse_cache.save()
             parse_cache = None
-        yield True
 
     charts_by_tier: dict[str, dict[str, ChartRef]] = {}
     for tier, doc in sorted(validation.tree.tiers.items()):
@@ -206,7 +204,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
         result.findings.extend(problems)
     if result.findings:
         result.findings = sort_findings(result.findings)
-        next(save_parse_cache())
+        save_parse_cache()
         return result
     tree_name = _tree_name(validation.tree)
     with collector_paused():
@@ -218,8 +216,10 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                 if options.selection.tenant_selected(release.tenant)]
         helmfiles: dict[str, str] = {}
 
-        def render_helmfiles() -> Iterator[bool]:
+        def while_rendering() -> Iterator[bool]:
             # Done while the workers render (they need nothing from it), not after them.
+            save_parse_cache()
+            yield True
             for cp in selected:
                 helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
                 yield True
@@ -242,10 +242,9 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
             if stage is not None:
                 stage([(rel, file.data) for rel, file in files.items()])
 
-        result.rendered = _render_releases(options, jobs, progress, pool,
-                                           itertools.chain(save_parse_cache(), render_helmfiles()), take)
+        result.rendered = _render_releases(options, jobs, progress, pool, while_rendering(), take)
         pool.let_go()  # the workers exit while the output set is put together
-        next(save_parse_cache())  # (when nothing was left to render)
+        save_parse_cache()  # (when nothing was left to render)
         for index, (cp, release) in enumerate(jobs):  # in job order: the output set is the same every run
             result.releases += 1
             if index in broken:
