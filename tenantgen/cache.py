@@ -36,8 +36,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "tenantgen"
 
 
-# Built once: ``json.dumps`` with options builds an encoder on every call.
-_KEY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=repr).encode
+_KEY_ENCODER = json.JSONEncoder(separators=(",", ":")).encode  # built once (json.dumps builds one a call)
 
 
 class KeyMaker:
@@ -47,9 +46,9 @@ class KeyMaker:
         text = json.dumps({"code": code_fingerprint(), **shared}, sort_keys=True, separators=(",", ":"))
         self._shared = hashlib.sha256(text.encode()).digest()
 
-    def key(self, release: str, namespace: str, kube_version: str, chart_digest: str,
-            values: Mapping[str, Any]) -> str:
-        # Values in their order: the values file keeps it, so a reordering is a (harmless) change.
+    def key(self, release: str, namespace: str, kube_version: str, chart_digest: str, values: str) -> str:
+        """``values``: ``engine.values_digest`` of the values (in their order: the values file keeps
+        it, so a reordering is a harmless change). A worker sends it back with the release's output."""
         text = _KEY_ENCODER([release, namespace, kube_version, chart_digest, values])
         return hashlib.sha256(self._shared + text.encode()).hexdigest()
 

@@ -208,22 +208,26 @@ def load_all(text: str, limits: Limits | None = None, *, rendered: bool = False)
 
 # Where yaml_rs and ruamel read a text differently, or where its result could not show what ruamel
 # refuses. Each is looked for only when a cheap test of the text says it may be there (regular
-# expressions that start with a character class scan slowly).
-# Tags, anchors and aliases:
-_NODE_PROPERTY = re.compile(r"[&*!](?<![^\s\[{,][&*!])\S")  # at the start or after a space, "[", "{" or ","
+# expressions that start with a character class or a look-behind scan slowly: each below is led by
+# the literal it is about, and looks behind from there).
+# Tags, anchors and aliases: "&", "*" or "!" at the start or after a space, "[", "{" or ",", then more.
+_NODE_PROPERTY = {mark: re.compile(re.escape(mark) + r"(?<![^\s\[{,]" + re.escape(mark) + r")\S") for mark in "&*!"}
 # Anything shaped like a date: ruamel resolves "2024-13-45" or "2024-1-2 3:4:5" as a timestamp (and
 # refuses the impossible ones), where yaml_rs gives a string. Led by the literal "-", so that it
 # scans quickly.
 _TIMESTAMP = re.compile(r"-(?<=[0-9]{4}-)[0-9][0-9]?-[0-9]")
-# Numbers with a leading underscore (yaml_rs reads "_1" as 1):
-_UNDERSCORE_NUMBER = re.compile(r"(?<![\w.])[-+]?_[0-9_]")
+# Numbers with a leading underscore (yaml_rs reads "_1" as 1, "-_1" as -1): an "_" before a digit or
+# "_" that follows no word character or "." (a sign is neither, so "-_1" is found by its "_").
+_UNDERSCORE_NUMBER = re.compile(r"_(?<![\w.]_)[0-9_]")
 # A backslash that is not one of the escapes \\, \", \n, \t: other escapes could make characters the
 # text does not hold (and would need the same reading in both parsers). Regexes in rendered objects
 # are written with "\\."; a backslash in a plain or single-quoted scalar lands here too (by chance).
 _OTHER_ESCAPE = re.compile(r'\\[^"nt]')
 _BLOCK_SCALAR_STARTS = tuple(before + after for before in (": ", "- ", "? ") for after in "|>")
-# Characters a scalar may not start with in libyaml: ":" and "?" only in flow collections.
+# Characters a scalar may not start with in libyaml (":" and "?" only in flow collections), after a
+# space, a line break, "[", "{" or ",".
 _INDICATORS = ":?|>@`%"
+_INDICATOR_STARTS = {mark: re.compile(re.escape(mark) + r"(?<=[ \n\[{,]" + re.escape(mark) + ")") for mark in _INDICATORS}
 # The ASCII characters no refused-character pattern of ``yamlio`` matches: tab, line breaks, printable.
 _ASCII_ALLOWED = bytes([9, 10, 13, *range(0x20, 0x7F)])
 
@@ -268,11 +272,11 @@ def _rust_may_read(text: str, limits: Limits) -> bool:
         return False  # yaml_rs reads an empty "|" block as "\n" (libyaml: ""); rare in rendered objects
     flow = "{" in text or "[" in text
     for indicator in _INDICATORS if flow else _INDICATORS[2:]:
-        if indicator in text and any(before + indicator in text for before in " \n[{,"):
+        if indicator in text and _INDICATOR_STARTS[indicator].search(text):
             return False  # "[|]", "{:x: 1}": YAML 1.2 lets some scalars start so, libyaml does not
     if flow and (":," in text or ":]" in text or ":}" in text):
         return False  # "[a:, x]": YAML 1.2 reads "a:" as a key, libyaml refuses it
-    if ("&" in text or "*" in text or "!" in text) and _NODE_PROPERTY.search(text):
+    if any(mark in text and pattern.search(text) for mark, pattern in _NODE_PROPERTY.items()):
         return False
     if "_" in text and _UNDERSCORE_NUMBER.search(text):
         return False

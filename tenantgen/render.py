@@ -19,7 +19,7 @@ from tenantgen.cache import KeyMaker, RenderCache, files_digest
 from tenantgen.charts import ChartCatalog, ChartRef
 from tenantgen.credentials import redact
 from tenantgen.documents import TreeDocs
-from tenantgen.engine import RenderJob
+from tenantgen.engine import RenderJob, values_digest, values_json
 from tenantgen.engine.binary import BinaryEngine
 from tenantgen.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
 from tenantgen.engine.worker import ReleaseOutput, WorkerConfig
@@ -319,10 +319,12 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
     maker = KeyMaker({"engine": engine, "validate": options.validate_output, "crds": crds})
     keys: dict[int, str] = {}
 
-    def key(index: int) -> str:
+    def key(index: int, digest: str = "") -> str:
+        """``digest``: of the values, as the worker that rendered them sends it (else made here)."""
         if index not in keys:
             job, release = render_jobs[index], jobs[index][1]
-            keys[index] = maker.key(job.release, job.namespace, job.kube_version, release.chart.digest, job.values)
+            keys[index] = maker.key(job.release, job.namespace, job.kube_version, release.chart.digest,
+                                    digest or values_digest(values_json(job.values)))
         return keys[index]
 
     cache = RenderCache(options.cache_dir)
@@ -351,7 +353,7 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
                 done += 1
                 progress(done, len(jobs))
                 if cache.enabled:
-                    unsaved[key(missing[index])] = output
+                    unsaved[key(missing[index], output.values_digest)] = output
                 take(missing[index], output)
                 if len(unsaved) >= SAVE_EVERY:  # into the cache as they come, while the workers go on
                     cache.put_many(unsaved)

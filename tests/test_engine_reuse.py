@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 from tenantgen.charts import ChartCatalog
-from tenantgen.engine import RenderJob
+from tenantgen.engine import RenderJob, values_json
 from tenantgen.engine.embedded import EmbeddedEngine
 from tenantgen.plan import plan_fleet
 from tenantgen.validate import validate_tree
@@ -28,10 +28,10 @@ def test_a_kept_chart_renders_as_a_fresh_one(tmp_path: Path) -> None:
     order = jobs * 3
     random.Random(7).shuffle(order)  # every release after every other kind of release
     kept = EmbeddedEngine()
-    kept_outputs = [kept.render(job) for job in order]
+    kept_outputs = [kept.render(job, values_json(job.values)) for job in order]
     assert kept._loaded, "the bundled charts have no subcharts: they are kept loaded"
     for job, output in zip(order, kept_outputs):
-        assert output == EmbeddedEngine().render(job), job.release
+        assert output == EmbeddedEngine().render(job, values_json(job.values)), job.release
 
 
 def test_a_chart_with_subcharts_is_loaded_for_every_render(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_a_chart_with_subcharts_is_loaded_for_every_render(tmp_path: Path) -> No
     engine = EmbeddedEngine()
     disabled = RenderJob("r", "ns", str(chart), {"child": {"enabled": False}}, "v1.31.0")
     enabled = RenderJob("r", "ns", str(chart), {"a": "y"}, "v1.31.0")
-    assert "child/templates/cm.yaml" not in " ".join(engine.render(disabled))
+    assert "child/templates/cm.yaml" not in " ".join(engine.render(disabled, values_json(disabled.values)))
     # A kept chart would have lost its disabled subchart for good.
-    assert any(name.endswith("child/templates/cm.yaml") for name in engine.render(enabled))
+    assert any(name.endswith("child/templates/cm.yaml") for name in engine.render(enabled, values_json(enabled.values)))
     assert not engine._loaded

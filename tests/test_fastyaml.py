@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -140,7 +141,8 @@ def test_the_rust_reader_resolves_plain_scalars_as_tenantgen_or_declines(pairs: 
     'a: "\\x07"\n', "a: &x [1]\nb: *x\n", "a: !!str 1\n", "a: _1\n", "a: 0X1F\n", "a: 2001-12-14\n",
     "a: 2001-12-14t21:59:43.10-05:00\n", "a: 2024-13-45\n", "a: 2024-1-2 3:04:05\n", "a: 99999999999999999999\n", "a: .inf\n", "a: 1e400\n", "a: 1\na: 2\n",
     "1: a\n", "a: [b\n", "a:\n" + "".join(" " * (level + 1) + "- x:\n" for level in range(70)), "<<: {a: 1}\n",
-    "a: 1\n...\n", "a: \"\\u2028\"\n", "a: \"\\N\"\n", "a: [:x]\n", "a:\tb\n"])
+    "a: 1\n...\n", "a: \"\\u2028\"\n", "a: \"\\N\"\n", "a: [:x]\n", "a:\tb\n", "a: -_1\n", "a: [x, |y]\n",
+    "a: b\nc: [d, &e]\n"])
 def test_the_rust_reader_declines_what_it_cannot_read_as_tenantgen(text: str) -> None:
     assert fastyaml._load_rust(text, yamlio._LIMITS) is None
 
@@ -207,3 +209,33 @@ def _flow(document: dict[str, Any]) -> str:
     yaml.default_flow_style = True
     yaml.dump(document, stream)
     return stream.getvalue()
+
+
+# The screens as first written (a look-behind or character class first): slow on long texts, plain
+# to read. The literal-led screens that replaced them must give the same verdict on any text.
+_PLAIN_NODE_PROPERTY = re.compile(r"[&*!](?<![^\s\[{,][&*!])\S")
+_PLAIN_UNDERSCORE_NUMBER = re.compile(r"(?<![\w.])[-+]?_[0-9_]")
+
+
+def _plain_indicator_start(text: str, indicator: str) -> bool:
+    return any(before + indicator in text for before in " \n[{,")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=" \n\u3000[{,&*!ax", max_size=8))
+def test_the_literal_led_node_property_screen_finds_what_the_plain_one_finds(text: str) -> None:
+    assert any(pattern.search(text) for pattern in fastyaml._NODE_PROPERTY.values()) == bool(
+        _PLAIN_NODE_PROPERTY.search(text))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=" _-+.a0é", max_size=8))
+def test_the_literal_led_underscore_screen_finds_what_the_plain_one_finds(text: str) -> None:
+    assert bool(fastyaml._UNDERSCORE_NUMBER.search(text)) == bool(_PLAIN_UNDERSCORE_NUMBER.search(text))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=" \n\t[{,a:?|>@`%", max_size=8))
+def test_the_literal_led_indicator_screen_finds_what_the_plain_one_finds(text: str) -> None:
+    for indicator in fastyaml._INDICATORS:
+        assert bool(fastyaml._INDICATOR_STARTS[indicator].search(text)) == _plain_indicator_start(text, indicator)

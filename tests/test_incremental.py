@@ -11,13 +11,17 @@ import re
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from tenantgen.cache import DB_NAME, TABLE, KeyMaker
+from tenantgen.engine import RenderJob, values_digest, values_json
+from tenantgen.engine.worker import ReleaseRenderer, WorkerConfig
 from tenantgen.incremental import MEMO_FILE
 from tenantgen.output import STATE_DIR, _shard_name
-from tests.helpers import EXAMPLE_TREE, read_tree, run_cli
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
 
 CLUSTER = Path("prod") / "prod-aws" / "prod-euw1"
 RELEASES = 32  # in the example tree
@@ -123,14 +127,20 @@ def test_a_corrupted_cache_database_is_ignored_and_replaced(tree: Path, tmp_path
 
 def test_cache_key_covers_chart_values_and_release() -> None:
     maker = KeyMaker({"engine": "helm-python-sdk 0.2.2", "validate": True, "crds": ""})
-    values = {"tenant": {"name": "a", "namespaces": {"quota": 5}}}
+
+    def digest(values: dict[str, Any]) -> str:
+        return values_digest(values_json(values))
+
+    values = digest({"tenant": {"name": "a", "namespaces": {"quota": 5}}})
     key = maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", values)
     assert key == maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest",
-                            {"tenant": {"name": "a", "namespaces": {"quota": 5}}})
+                            digest({"tenant": {"name": "a", "namespaces": {"quota": 5}}}))
     changed = [
         maker.key("a-tenant", "tenantgen-system", "v1.31.0", "other-chart-digest", values),
-        maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", {"tenant": {"name": "a", "namespaces": {
-            "quota": 6}}}),
+        maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", digest({"tenant": {"name": "a", "namespaces": {
+            "quota": 6}}})),
+        maker.key("a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", digest({"tenant": {"namespaces": {
+            "quota": 5}, "name": "a"}})),  # the values file keeps their order
         maker.key("b-tenant", "tenantgen-system", "v1.31.0", "chart-digest", values),
         maker.key("a-tenant", "other", "v1.31.0", "chart-digest", values),
         maker.key("a-tenant", "tenantgen-system", "v1.32.0", "chart-digest", values),
@@ -140,6 +150,16 @@ def test_cache_key_covers_chart_values_and_release() -> None:
             "a-tenant", "tenantgen-system", "v1.31.0", "chart-digest", values),
     ]
     assert key not in changed and len(set(changed)) == len(changed)
+
+
+def test_a_worker_sends_the_digest_of_the_values_it_rendered() -> None:
+    """The parent keys a fresh render by the digest its worker sends, a cached one by the digest it
+    makes itself: the two must agree, or a warm cache would never be found."""
+    chart = REPO_ROOT / "charts" / "tenant"
+    values = YAML(typ="safe").load((chart / "ci" / "tenant-full-values.yaml").read_text(encoding="utf-8"))
+    job = RenderJob("a-tenant", "tenantgen-system", str(chart), values, "v1.31.0")
+    output = ReleaseRenderer(WorkerConfig("embedded", "helm", (), False))(job)
+    assert not output.error and output.values_digest == values_digest(values_json(job.values))
 
 
 def test_a_changed_chart_renders_its_releases_again(tree: Path, tmp_path: Path) -> None:

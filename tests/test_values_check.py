@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from tenantgen.engine import EngineError, RenderJob
+from tenantgen.engine import EngineError, RenderJob, values_json
 from tenantgen.engine.embedded import EmbeddedEngine
 from tenantgen.engine.values_check import ValuesCheck
 
@@ -83,7 +83,7 @@ def test_rendering_without_the_schema_changes_nothing(path: Path) -> None:
     job = RenderJob("release-x", "tenantgen-system", str(path.parent.parent), values_of(path), "v1.31.0")
     lean = engine._lean_chart(job.chart_dir)
     assert lean is not None
-    fast = engine.render(job)
+    fast = engine.render(job, values_json(job.values))
     full = helm_python.Chart.load_archive(engine._archive(job.chart_dir))
     try:
         options = json.dumps({"name": job.release, "namespace": job.namespace, "kube_version": job.kube_version,
@@ -99,7 +99,7 @@ def test_values_helm_refuses_still_get_helms_message() -> None:
     values["tenant"]["name"] = "Not A DNS Label"
     job = RenderJob("release-x", "tenantgen-system", str(CHARTS / "tenant"), values, "v1.31.0")
     with pytest.raises(EngineError, match="values don't meet the specifications of the schema"):
-        EmbeddedEngine().render(job)
+        EmbeddedEngine().render(job, values_json(job.values))
 
 
 def test_only_plain_schemas_are_checked_in_python() -> None:

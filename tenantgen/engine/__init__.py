@@ -8,6 +8,9 @@ cannot be interrupted and can abort its whole process.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -25,6 +28,22 @@ class RenderJob:
     kube_version: str  # "v1.31.0"
 
 
+# Built once: ``json.dumps`` with options builds an encoder on every call.
+_VALUES_ENCODER = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def values_json(values: Mapping[str, Any]) -> str:
+    """A release's values as the engine takes them (JSON is YAML), in their order.
+
+    The same text is hashed for the render cache's key (``values_digest``): a worker encodes each
+    release's values once, for both."""
+    return _VALUES_ENCODER(values)
+
+
+def values_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class Engine(Protocol):
     name: str
 
@@ -32,8 +51,9 @@ class Engine(Protocol):
         """Identifies the engine's output: part of every render cache key."""
         ...
 
-    def render(self, job: RenderJob) -> dict[str, str]:
-        """``{"<chart>/templates/<file>": text}`` for every template that produced output."""
+    def render(self, job: RenderJob, values: str) -> dict[str, str]:
+        """``{"<chart>/templates/<file>": text}`` for every template that produced output;
+        ``values``: ``values_json(job.values)``."""
         ...
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -33,12 +32,12 @@ class BinaryEngine:
     def version(self) -> str:
         return self._version
 
-    def render(self, job: RenderJob) -> dict[str, str]:
-        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="tenantgen-values-") as values:
-            json.dump(job.values, values)  # JSON is YAML: no second serializer to trust
-            values.flush()
+    def render(self, job: RenderJob, values: str) -> dict[str, str]:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="tenantgen-values-") as file:
+            file.write(values)  # JSON is YAML: no second serializer to trust
+            file.flush()
             command = [self.binary, "template", job.release, job.chart_dir, "--namespace", job.namespace,
-                       "--kube-version", job.kube_version, "--values", values.name]
+                       "--kube-version", job.kube_version, "--values", file.name]
             result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             message = (result.stderr or result.stdout).strip()

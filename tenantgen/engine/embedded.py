@@ -88,7 +88,7 @@ class EmbeddedEngine:
                 self._lean[chart_dir] = (archive, check)
         return self._lean[chart_dir]
 
-    def render(self, job: RenderJob) -> dict[str, str]:
+    def render(self, job: RenderJob, values: str) -> dict[str, str]:
         lean = self._lean_chart(job.chart_dir)
         if lean is not None and lean[1].surely_passes(job.values):
             archive = lean[0]  # Helm's own schema check would pass: skip it (it costs more than the render)
@@ -100,7 +100,7 @@ class EmbeddedEngine:
         try:
             # kube_version is not a parameter of Chart.render; the native call takes it as an option
             # (private API of the exact pinned version, covered by a test).
-            rendered = _native.call_string("helm_render", chart._raw(), json.dumps(job.values), json.dumps(options))
+            rendered = _native.call_string("helm_render", chart._raw(), values, json.dumps(options))
         except helm_python.HelmError as exc:
             raise EngineError(_short(str(exc))) from None
         finally:

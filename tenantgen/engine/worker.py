@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tenantgen.engine import Engine, EngineError, RenderJob, create_engine
+from tenantgen.engine import Engine, EngineError, RenderJob, create_engine, values_digest, values_json
 from tenantgen.engine.objects import object_text, split_objects
 from tenantgen.yamlio import dump
 
@@ -33,6 +33,7 @@ class ReleaseOutput:
     problems: tuple[str, ...]  # "<file name>: $.field: message"
     error: str  # the engine's message when it failed, else ""
     values: str = ""  # the release's values file (YAML), written here so the parent does not have to
+    values_digest: str = ""  # ``values_digest`` of the values rendered, for the render cache's key
 
 
 class ReleaseRenderer:
@@ -50,8 +51,9 @@ class ReleaseRenderer:
         return self._validators[kube_version]
 
     def __call__(self, job: RenderJob) -> ReleaseOutput:
+        encoded = values_json(job.values)
         try:
-            objects = split_objects(self.engine.render(job))
+            objects = split_objects(self.engine.render(job, encoded))
         except EngineError as exc:
             return ReleaseOutput((), 0, (), str(exc))
         problems: list[str] = []
@@ -62,4 +64,4 @@ class ReleaseRenderer:
                     continue  # custom kinds are checked only against CRDs the user gave
                 problems.extend(f"{obj.file_name}: {p.path}: {p.message}" for p in validator.check(obj.body))
         files = tuple((obj.file_name, object_text(obj)) for obj in objects)
-        return ReleaseOutput(files, len(objects), tuple(problems), "", dump(job.values))
+        return ReleaseOutput(files, len(objects), tuple(problems), "", dump(job.values), values_digest(encoded))
