@@ -89,68 +89,100 @@ def _state(out: Path) -> Path:
     return out / STATE_DIR
 
 
-# The last index read, by (path, inode, size, mtime): a run reads it twice (reuse check, then write),
-# and for 100,000 files that is half a second each time.
-_last_index: tuple[tuple[str, int, int, int], dict[str, dict[str, Any]], int] | None = None
+class _IndexFile(NamedTuple):
+    """OUT's ``index.json`` as read, and the shards read from it so far."""
+
+    signature: tuple[str, int, int, int]  # (path, inode, size, mtime): read again when it changes
+    version: int
+    listing: dict[str, str]  # cluster ("" for files of no cluster: charts/) -> its shard's file name
+    shards: dict[str, dict[str, dict[str, Any]]]  # cluster -> its files, for the shards read so far
 
 
-def read_index(out: Path) -> dict[str, dict[str, Any]]:
+# The index as last read: a run asks for it several times (reuse check, staging, write), and for
+# 100,000 files reading it all takes half a second. Shards are read when first asked for: a run
+# that renders one cluster reads one shard (and the shards of the clusters it keeps, in a helper).
+_last_index: _IndexFile | None = None
+
+
+def read_index(out: Path, clusters: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """Every file tenantgen wrote into OUT: path -> {cluster, tenant, release, sha256, size, mtime_ns}.
+
+    ``clusters``: only the files of these clusters ("" for the files of no cluster: charts/).
 
     On disk: ``index.json`` names one shard per cluster (a render that changes one cluster rewrites
     one shard, not an index of 100,000 files). An index from before shards (version 1, every file
     in ``index.json``) is read too. Anything that does not parse is ignored, whole: nothing is pruned
     on the word of an index that cannot be trusted.
     """
+    index = _index_file(out)
+    if index is None:
+        return {}
+    files: dict[str, dict[str, Any]] = {}
+    for cluster in index.listing if clusters is None else [c for c in index.listing if c in clusters]:
+        shard = _shard(out, index, cluster)
+        if shard is None:
+            return {}
+        files.update(shard)
+    return files
+
+
+def _index_file(out: Path) -> _IndexFile | None:
     global _last_index
     path = _state(out) / "index.json"
     try:
         signature = _signature(path)
-        if _last_index is not None and _last_index[0] == signature:
-            return dict(_last_index[1])
+        if _last_index is not None and _last_index.signature == signature:
+            return _last_index
         index = json.loads(path.read_text(encoding="utf-8"))
-        files = _index_files(out, index)
     except (OSError, ValueError):
-        return {}
-    if files is None:
-        return {}
-    _last_index = (signature, files, index["version"])
-    return dict(files)
+        return None
+    if not isinstance(index, dict):
+        return None
+    if index.get("version") == 1:
+        legacy = index.get("files")
+        if not isinstance(legacy, dict) or not all(isinstance(entry, dict) for entry in legacy.values()):
+            return None
+        shards: dict[str, dict[str, dict[str, Any]]] = {}
+        for rel, entry in legacy.items():
+            shards.setdefault(str(entry.get("cluster") or ""), {})[rel] = entry
+        _last_index = _IndexFile(signature, 1, dict.fromkeys(shards, ""), shards)
+        return _last_index
+    listing = index.get("shards")
+    if index.get("version") != INDEX_VERSION or not isinstance(listing, dict) or any(
+            name != _shard_name(cluster) for cluster, name in listing.items()):
+        return None
+    _last_index = _IndexFile(signature, INDEX_VERSION, listing, {})
+    return _last_index
 
 
-def _sharded(out: Path) -> bool:
-    """Whether OUT's index, as ``read_index`` last read it, is in shards (else every shard is written)."""
-    read_index(out)
-    try:
-        signature = _signature(_state(out) / "index.json")
-    except OSError:
-        return False
-    return _last_index is not None and _last_index[0] == signature and _last_index[2] == INDEX_VERSION
+def _shard(out: Path, index: _IndexFile, cluster: str) -> dict[str, dict[str, Any]] | None:
+    """The files of ``cluster`` (read now unless read before), or None when its shard does not parse."""
+    shard = index.shards.get(cluster)
+    if shard is None and cluster in index.listing:
+        try:
+            data = json.loads((_state(out) / SHARDS_DIR / index.listing[cluster]).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+            return None
+        shard = index.shards[cluster] = data["files"]
+    return shard
+
+
+def _entry(out: Path, index: _IndexFile | None, rel: str) -> dict[str, Any] | None:
+    """The index's entry for ``rel``, from the shard of the cluster whose folder holds it."""
+    if index is None:
+        return None
+    end = rel.find("/")
+    while end > 0 and rel[:end] not in index.listing:
+        end = rel.find("/", end + 1)
+    shard = _shard(out, index, rel[:end] if end > 0 else "")
+    return shard.get(rel) if shard is not None else None
 
 
 def _signature(path: Path) -> tuple[str, int, int, int]:
     stat = os.stat(path)
     return (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-def _index_files(out: Path, index: Any) -> dict[str, dict[str, Any]] | None:
-    if not isinstance(index, dict):
-        return None
-    if index.get("version") == 1:
-        legacy = index.get("files")
-        return legacy if isinstance(legacy, dict) else None
-    shards = index.get("shards")
-    if index.get("version") != INDEX_VERSION or not isinstance(shards, dict):
-        return None
-    files: dict[str, dict[str, Any]] = {}
-    for cluster, name in shards.items():
-        if name != _shard_name(cluster):
-            return None
-        shard = json.loads((_state(out) / SHARDS_DIR / name).read_text(encoding="utf-8"))
-        if not isinstance(shard, dict) or not isinstance(shard.get("files"), dict):
-            return None
-        files.update(shard["files"])
-    return files
 
 
 def _shard_name(cluster: str) -> str:
@@ -264,7 +296,7 @@ def intact_clusters(out: Path, expected: Mapping[str, int]) -> set[str]:
     base = os.fspath(out) + os.sep
     stat = os.stat
     # The hot loop of a re-render (a stat per output file, 100,000+ for a large fleet): kept lean.
-    for rel, entry in read_index(out).items():
+    for rel, entry in read_index(out, expected).items():
         cluster = entry.get("cluster")
         if cluster in intact:
             counts[cluster] += 1
@@ -276,6 +308,11 @@ def intact_clusters(out: Path, expected: Mapping[str, int]) -> set[str]:
             if found.st_size != entry.get("size") or found.st_mtime_ns != entry.get("mtime_ns"):
                 intact.discard(cluster)
     return {cluster for cluster in intact if counts[cluster] == expected[cluster]}
+
+
+def intact_clusters_of(arguments: tuple[Path, Mapping[str, int]]) -> set[str]:
+    """``intact_clusters`` for a helper process (which passes one argument)."""
+    return intact_clusters(*arguments)
 
 
 class Staged(NamedTuple):
@@ -307,7 +344,7 @@ class EarlyStaging:
         self.out = out
         self.folder = _state(out) / f"staging-{os.getpid()}"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._index = read_index(out)
+        self._index = _index_file(out)  # (shards are read as files of their cluster come)
         self._queue: queue.SimpleQueue[list[tuple[str, bytes]] | None] = queue.SimpleQueue()
         self._pending: list[tuple[str, bytes]] = []
         self._staged: dict[str, Staged] = {}
@@ -355,8 +392,7 @@ class EarlyStaging:
                 if self._failed:
                     break
                 digest = sha256(data)
-                entry = self._index.get(rel)
-                if not _plain(rel) or _unchanged(os.path.join(base, rel), digest, entry):
+                if not _plain(rel) or _unchanged(os.path.join(base, rel), digest, _entry(self.out, self._index, rel)):
                     continue  # (``write_output`` refuses a path that is not plain, with a message)
                 try:
                     path, size, mtime_ns = layout.write(rel, data)
@@ -397,18 +433,23 @@ def _write_file(path: str, data: bytes) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collection[str] = (),
+def write_output(out: Path, files: OutputSet, selection: Selection, keep: Mapping[str, int] | None = None,
                  early: EarlyStaging | None = None) -> WriteStats:
-    """Write ``files`` into OUT. The files of clusters in ``keep`` (unchanged since tenantgen wrote them,
-    see ``intact_clusters``) are left as they are: neither rewritten nor pruned. ``early``: files
-    staged while the render went on (it recovered OUT already)."""
+    """Write ``files`` into OUT. The files of clusters in ``keep`` (cluster -> how many files tenantgen
+    wrote for it; unchanged since, see ``intact_clusters``) are left as they are: neither rewritten
+    nor pruned, nor read from the index. ``early``: files staged while the render went on (it
+    recovered OUT already)."""
+    keep = keep or {}
     out.mkdir(parents=True, exist_ok=True)
     if early is None:
         recover(out)  # (it would remove the early staging folder)
     staged_early = early.finish() if early is not None else {}
-    index = read_index(out)
+    known = _index_file(out)
+    # A sharded index is read but for the kept clusters' shards; an older one is read (and rewritten) whole.
+    index = read_index(out, [cluster for cluster in known.listing if cluster not in keep]
+                       if known is not None and known.version == INDEX_VERSION else None)
     plan = _plan(out, index, files, selection, keep, staged_early)
-    kept = sum(1 for entry in index.values() if entry.get("cluster") in keep)
+    kept = sum(keep.values())
     if not plan.write and not plan.remove and (_state(out) / "index.json").exists():
         return WriteStats([], len(plan.unchanged) + kept, [])
     state = _state(out)
@@ -437,7 +478,7 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Collec
         with signals_held():
             os.replace(tmp, state / "journal.json")  # the commit point
             _apply(out, journal)
-            _write_index(out, index, files, plan, written)
+            _write_index(out, index, files, plan, written, keep)
             (state / "journal.json").unlink()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -499,7 +540,9 @@ def _remove_empty_parents(folder: Path, out: Path) -> None:
 
 
 def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, plan: _Plan,
-                 written: Mapping[str, tuple[int, int]]) -> None:
+                 written: Mapping[str, tuple[int, int]], keep: Collection[str]) -> None:
+    """``index``: the entries read from OUT's index, those of the ``keep`` clusters aside when it is
+    sharded (their shards stay as they are)."""
     entries = dict(index)
     changed = {str(index[rel].get("cluster") or "") for rel in plan.remove if rel in index}  # clusters whose shard changes
     for rel in plan.remove:
@@ -525,16 +568,19 @@ def _write_index(out: Path, index: Mapping[str, Mapping[str, Any]], files: Outpu
         by_cluster.setdefault(str(entry.get("cluster") or ""), {})[rel] = entry
     state = _state(out)
     shards = state / SHARDS_DIR
-    sharded = _sharded(out)
+    known = _index_file(out)  # (as this run read it: index.json is rewritten below)
+    sharded = known is not None and known.version == INDEX_VERSION
     touched = changed if sharded else set(by_cluster)
     shards.mkdir(parents=True, exist_ok=True)
     for cluster in sorted(touched):
         path = shards / _shard_name(cluster)
         if cluster in by_cluster:
             _write_json(path, {"cluster": cluster, "files": by_cluster[cluster]})
-    _write_json(state / "index.json", {"shards": {cluster: _shard_name(cluster) for cluster in sorted(by_cluster)},
-                                       "version": INDEX_VERSION})
-    listed = {_shard_name(cluster) for cluster in by_cluster}
+    listing = {cluster: _shard_name(cluster) for cluster in by_cluster}
+    if sharded and known is not None:
+        listing.update((cluster, name) for cluster, name in known.listing.items() if cluster in keep)
+    _write_json(state / "index.json", {"shards": dict(sorted(listing.items())), "version": INDEX_VERSION})
+    listed = set(listing.values())
     for stale in shards.iterdir():
         if stale.name not in listed:
             stale.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -36,7 +37,7 @@ from tenantgen.incremental import (
     shared_inputs,
     write_signatures,
 )
-from tenantgen.output import OutputFile, Selection, intact_clusters
+from tenantgen.output import OutputFile, Selection, intact_clusters, intact_clusters_of
 from tenantgen.parsecache import ParseCache, tree_key
 from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
 from tenantgen.speed import HelperPool, collector_paused
@@ -94,7 +95,8 @@ class RenderResult:
     objects: int = 0
     seconds: float = 0.0
     validation: Validation | None = None
-    kept: set[str] = field(default_factory=set)  # reused clusters: their files in OUT stay as they are
+    # Reused clusters (-> how many files tenantgen wrote for each): their files in OUT stay as they are.
+    kept: dict[str, int] = field(default_factory=dict)
     memo: dict[str, ClusterRecord] = field(default_factory=dict)  # what to record for the next run
 
     @property
@@ -149,12 +151,16 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
                   if options.cache_dir is not None else None)
     known = read_signatures(signatures) if signatures is not None else {}
     cache, helpers = reading.cache, reading.pool
+    records = read_memo(options.reuse_from) if options.reuse_from is not None else {}
+    whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
+    # Whether OUT still holds every file of each recorded cluster (a stat per file) is the slow part
+    # of a re-render: a large output is checked by a helper process while this one reads the tree.
+    # (Not when the parse cache is cold: tenantgen changed, or it is a first run; the helpers parse.)
+    intact = _intact_check(options.reuse_from, records if whole_clusters and not cache.cold() else {}, helpers)
     scan = scan_tree(options.tree, known,
                      (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
     if signatures is not None and scan.signatures != known:
         write_signatures(signatures, scan.signatures)
-    records = read_memo(options.reuse_from) if options.reuse_from is not None else {}
-    whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
     shared = shared_inputs(_output_options(options, _tree_name_of(options, display_root)), catalog,
                            _templates(options))
     digests = {rel: scan.cluster_digest(shared, rel) for rel in scan.clusters()}
@@ -162,15 +168,48 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
             if whole_clusters and digest is not None and rel in records and records[rel].inputs == digest
             and options.selection.cluster_selected(rel)}
     if len(same) < len(digests):
-        dirty()
-    # Checking that OUT still holds every file of a cluster (a stat per file) comes last: it is the
-    # slow part, and the engine is already loading meanwhile when something changed.
-    intact = (intact_clusters(options.reuse_from, {rel: record.files for rel, record in same.items()})
-              if options.reuse_from is not None and same else set())
-    reused = {rel: record for rel, record in same.items() if rel in intact}
+        dirty()  # the engine loads while the check of OUT ends
+    whole = intact(same)
+    reused = {rel: record for rel, record in same.items() if rel in whole}
     if len(reused) < len(same):
         dirty()
     return scan, digests, reused
+
+
+HELPER_MIN_FILES = 20_000  # below this, checking OUT takes less than starting a helper process
+
+
+def _intact_check(out: Path | None, early: Mapping[str, ClusterRecord],
+                  helpers: HelperPool) -> Callable[[Mapping[str, ClusterRecord]], set[str]]:
+    """Which of the clusters asked about (their records) OUT holds intact (``intact_clusters``).
+
+    When the clusters of ``early`` have many files, a helper process starts now on half of them
+    (by files), and this process checks the other half when asked, after reading the tree: the two
+    end at about the same time. A helper that fails makes its clusters count as changed. Any other
+    cluster is checked when asked about.
+    """
+    if out is None:
+        return lambda asked: set()
+    expected = {rel: record.files for rel, record in early.items()}
+    total = sum(expected.values())
+    if total < HELPER_MIN_FILES:
+        return lambda asked: intact_clusters(out, {rel: record.files for rel, record in asked.items()}) if asked else set()
+    theirs: dict[str, int] = {}
+    for rel in sorted(expected):
+        if sum(theirs.values()) >= total // 2:
+            break
+        theirs[rel] = expected[rel]
+    future = helpers.submit(intact_clusters_of, (out, theirs))
+
+    def result(asked: Mapping[str, ClusterRecord]) -> set[str]:
+        mine = intact_clusters(out, {rel: record.files for rel, record in asked.items() if rel not in theirs})
+        try:
+            mine |= future.result()
+        except BrokenExecutor:
+            pass
+        return mine & asked.keys()
+
+    return result
 
 
 def _render_checked(options: RenderOptions, progress: Progress, display_root: str | None, pool: WorkerPool,
@@ -269,7 +308,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
         by_key = {ref.key: ref for ref in catalog.charts.values()}
         charts += [by_key[key] for record in reused.values() for key in record.charts if key in by_key]
         _add_chart_files(result.files, charts)
-    result.kept = set(reused)
+    result.kept = {rel: record.files for rel, record in reused.items()}
     if whole_clusters and scan is not None:
         counts: dict[str, int] = {}
         for file in result.files.values():

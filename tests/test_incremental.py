@@ -81,6 +81,15 @@ def edited_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byte
     return output(out)
 
 
+@pytest.fixture(params=["inline", "helper"])
+def out_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Whether OUT is checked for intact clusters in this process or in a helper (large outputs)."""
+    if request.param == "helper":
+        monkeypatch.setattr("tenantgen.render.HELPER_MIN_FILES", 1)
+        monkeypatch.setattr("tenantgen.parsecache.PREFETCH_MIN", 0)  # (a warm parse cache, however small)
+    return str(request.param)
+
+
 @pytest.fixture()
 def tree(tmp_path: Path) -> Path:
     copy = tmp_path / "tiers"
@@ -179,8 +188,10 @@ def test_a_changed_chart_renders_its_releases_again(tree: Path, tmp_path: Path) 
     assert rendered(render(tree, out, "--charts", str(charts))) == 6
 
 
-def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path,
+def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path, out_check: str,
                                                       edited_reference: dict[str, bytes]) -> None:
+    from tenantgen.output import read_index
+
     out = tmp_path / "out"
     render(tree, out)
     mtimes = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
@@ -200,13 +211,18 @@ def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path
     # tenantgen's own state: the index of that one cluster (and the list of them), the cluster records.
     assert {path for path in changed if path.startswith(f"{STATE_DIR}/")} == {
         f"{STATE_DIR}/index.json", f"{STATE_DIR}/{MEMO_FILE}", f"{STATE_DIR}/index/{_shard_name(base)}"}
+    # The shards of the clusters it kept were not read for the write, and are still listed.
+    assert set(read_index(out)) == set(output(out))
+    assert rendered(render(tree, out)) == 0
 
 
-def test_unchanged_clusters_are_reused_and_keep_their_files(tree: Path, tmp_path: Path,
+def test_unchanged_clusters_are_reused_and_keep_their_files(tree: Path, tmp_path: Path, out_check: str,
                                                             reference: dict[str, bytes]) -> None:
     out = tmp_path / "out"
     render(tree, out)
     mtimes = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
+    shutil.rmtree(cache_dir() / DB_NAME, ignore_errors=True)
+    (cache_dir() / DB_NAME).unlink(missing_ok=True)  # nothing to render from: only reuse renders nothing
     summary = render(tree, out)
     assert rendered(summary) == 0 and "0 file(s) written" in summary
     assert f"3 cluster(s), 8 tenant(s), {RELEASES} release(s)" in summary  # counts of reused clusters too
@@ -214,15 +230,32 @@ def test_unchanged_clusters_are_reused_and_keep_their_files(tree: Path, tmp_path
     assert output(out) == reference
 
 
-def test_a_hand_edited_output_file_is_restored(tree: Path, tmp_path: Path, reference: dict[str, bytes]) -> None:
+def test_a_hand_edited_output_file_is_restored(tree: Path, tmp_path: Path, out_check: str,
+                                              reference: dict[str, bytes]) -> None:
     out = tmp_path / "out"
     render(tree, out)
     edited = out / CLUSTER / "manifests" / "payments-tenant" / "tenant-payments.yaml"
     edited.write_text("kind: Tampered\n")
     removed = out / CLUSTER / "values" / "search-tenant.yaml"
     removed.unlink()
-    render(tree, out)
+    summary = render(tree, out)
+    assert "2 file(s) written" in summary and rendered(summary) == 0, summary  # from the render cache
     assert output(out) == reference
+
+
+def test_a_corrupted_index_shard_is_not_believed(tree: Path, tmp_path: Path, out_check: str,
+                                                 reference: dict[str, bytes]) -> None:
+    from tenantgen.output import read_index
+
+    out = tmp_path / "out"
+    render(tree, out)
+    (out / STATE_DIR / "index" / _shard_name(CLUSTER.as_posix())).write_text('{"files": [')
+    assert read_index(out) == {}
+    (out / "stray.yaml").write_text("mine\n")
+    render(tree, out)
+    assert output(out) == {**reference, "stray.yaml": b"mine\n"}
+    assert set(read_index(out)) == set(reference)
+    assert rendered(render(tree, out)) == 0
 
 
 def test_an_unreadable_cluster_record_means_a_full_render(tree: Path, tmp_path: Path,

@@ -98,7 +98,7 @@ def _record_clusters(out: Path, result: RenderResult) -> None:
     records = {rel: record for rel, record in records.items() if rel not in touched}
     records.update(result.memo)
     if result.validation is not None:
-        existing = {cluster.rel for cluster in result.validation.tree.clusters} | result.kept
+        existing = {cluster.rel for cluster in result.validation.tree.clusters} | set(result.kept)
         records = {rel: record for rel, record in records.items() if rel in existing}
     write_memo(out, records)
 
