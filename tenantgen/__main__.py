@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tenantgen.cli import main
+from tenantgen.cli import run
 
-raise SystemExit(main())
+run()

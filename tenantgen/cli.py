@@ -23,6 +23,7 @@ from tenantgen.errors_cli import run_guarded
 from tenantgen.output import Selection
 from tenantgen.render import RenderOptions
 from tenantgen.report import FINDINGS_REPORTERS
+from tenantgen.speed import run_then_exit
 from tenantgen.validate import validate_tree
 
 app = typer.Typer(
@@ -250,6 +251,11 @@ def codeowners(
     from tenantgen.commands.codeowners import run_codeowners
 
     raise typer.Exit(run_guarded(lambda: run_codeowners(tree, out, platform_team, team_format, path_prefix)))
+
+
+def run() -> None:
+    """The ``tenantgen`` command: ``main``, then the process ends without a slow teardown."""
+    run_then_exit(main)
 
 
 def main() -> int:

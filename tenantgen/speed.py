@@ -12,11 +12,12 @@ import gc
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -127,3 +128,32 @@ def signals_held() -> Iterator[None]:
             signal.signal(sig, handler)
         for signum in received:
             signal.raise_signal(signum)
+
+
+# What a command leaves for the process's end to drop (see ``run_then_exit``); None: drop as usual.
+_kept: list[object] | None = None
+
+
+def keep_until_exit(value: object) -> None:
+    """Leave ``value`` (a large fleet's output set, say) to the end of the process, when it runs
+    under ``run_then_exit``: freeing a million objects one by one took half a second."""
+    if _kept is not None:
+        _kept.append(value)
+
+
+def run_then_exit(main: Callable[[], int]) -> NoReturn:
+    """Run the command line's ``main`` and end the process without tearing the interpreter down.
+
+    Every file is closed and every child process reaped by the commands themselves; what is left is
+    memory, which the operating system takes back at once. (In-process callers, tests among them,
+    call ``main`` and get its exit code instead.)
+    """
+    global _kept
+    _kept = []
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe: nothing more can be said
+    os._exit(code)

@@ -18,7 +18,7 @@ from tenantgen.incremental import read_memo, write_memo
 from tenantgen.output import EarlyStaging, check_output, write_output
 from tenantgen.render import RenderOptions, RenderResult, Stage, render_tree
 from tenantgen.report import console_for, report_text
-from tenantgen.speed import collector_paused
+from tenantgen.speed import collector_paused, keep_until_exit
 
 MIN_RELEASES_FOR_PROGRESS = 50
 
@@ -76,6 +76,7 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
                 return 1
             console.print(f"[bold green]{out} is up to date[/] ({len(result.files)} files)")
             return 0
+    keep_until_exit(result)
     console.print(
         f"[bold green]rendered[/] {result.clusters} cluster(s), {result.tenants} tenant(s), "
         f"{result.releases} release(s) ({result.rendered} rendered, {result.releases - result.rendered} cached), "
