@@ -19,6 +19,22 @@ KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDER_OF_KIND.items()}
 FILE_OF_KIND = {"Tier": "tier.yaml", "Account": "account.yaml", "Cluster": "cluster.yaml"}
 
 
+def contains_null(value: Any) -> bool:
+    """Whether a null is anywhere in ``value``. Most files hold none: then what would drop the nulls
+    from a copy of their data can hand the data back as it is (looking costs a fifth of copying)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            return True
+        kind = type(node)
+        if kind is dict:
+            stack.extend(node.values())
+        elif kind is list:
+            stack.extend(node)
+    return False
+
+
 @dataclass(eq=False)
 class Document:
     """One tenantgen YAML file: where it is, its bytes and its parsed data."""

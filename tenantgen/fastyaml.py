@@ -241,18 +241,20 @@ def _ruamel_may_refuse(text: str) -> bool:
     """Whether ruamel's parser may refuse a text that yaml_rs reads (files of the tree are ruamel's
     to refuse, with its message). Flow collections are looked at line by line, from their first
     bracket on; one that does not close on its line (or a stray bracket) counts as a "maybe"."""
-    if "{" not in text and "[" not in text:
-        return False
-    for line in text.split("\n"):
-        starts = [index for index in (line.find("["), line.find("{")) if index >= 0]
-        if not starts:
-            continue
-        flow = line[min(starts):]
+    start = 0
+    while True:  # from one line's first bracket to its end, for each line with one (the rest is skipped)
+        found = [index for index in (text.find("[", start), text.find("{", start)) if index >= 0]
+        if not found:
+            return False
+        end = text.find("\n", min(found))
+        flow = text[min(found):end if end >= 0 else len(text)]
         if flow.count("[") != flow.count("]") or flow.count("{") != flow.count("}"):
             return True
         if _INNER_INDICATOR.search(flow):
             return True
-    return False
+        if end < 0:
+            return False
+        start = end + 1
 
 
 def _rust_may_read(text: str, limits: Limits) -> bool:

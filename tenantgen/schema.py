@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 
 from tenantgen.assets import schemas_dir
 from tenantgen.credentials import REDACTED, redact, redact_value, secret_name
-from tenantgen.documents import Document
+from tenantgen.documents import Document, contains_null
 from tenantgen.findings import Finding, JsonPath
 
 SCHEMA_FILE_OF_KIND = {
@@ -55,11 +55,16 @@ def validator_for(kind: str) -> Draft202012Validator:
 
 
 def strip_nulls(value: Any) -> Any:
-    """Drop null-valued keys: in tenantgen files ``null`` is a merge directive, not a value."""
+    """Drop null-valued keys: in tenantgen files ``null`` is a merge directive, not a value.
+    (``value`` itself when it holds none: the result is only read.)"""
+    return _without_nulls(value) if contains_null(value) else value
+
+
+def _without_nulls(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: strip_nulls(item) for key, item in value.items() if item is not None}
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [strip_nulls(item) for item in value]
+        return [_without_nulls(item) for item in value]
     return value
 
 

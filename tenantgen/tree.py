@@ -26,6 +26,7 @@ from tenantgen.documents import (
     ConfigFile,
     Document,
     TreeDocs,
+    contains_null,
 )
 from tenantgen.errors import UsageError
 from tenantgen.findings import Finding
@@ -319,7 +320,10 @@ _KIND_OF_STEM_AT_DEPTH = {(depth, FILE_OF_KIND[kind].removesuffix(".yaml")): kin
 
 
 def document_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A file's one document as the loader keeps it: nulls dropped where they are not directives."""
+    """A file's one document as the loader keeps it: nulls dropped where they are not directives
+    (``data`` itself when it holds none)."""
+    if not contains_null(data):
+        return data
     return _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(kind))  # type: ignore[no-any-return]
 
 

@@ -239,3 +239,23 @@ def test_the_literal_led_underscore_screen_finds_what_the_plain_one_finds(text: 
 def test_the_literal_led_indicator_screen_finds_what_the_plain_one_finds(text: str) -> None:
     for indicator in fastyaml._INDICATORS:
         assert bool(fastyaml._INDICATOR_STARTS[indicator].search(text)) == _plain_indicator_start(text, indicator)
+
+
+def _plain_ruamel_may_refuse(text: str) -> bool:
+    """``fastyaml._ruamel_may_refuse`` as first written: every line looked at."""
+    for line in text.split("\n"):
+        starts = [index for index in (line.find("["), line.find("{")) if index >= 0]
+        if not starts:
+            continue
+        flow = line[min(starts):]
+        if flow.count("[") != flow.count("]") or flow.count("{") != flow.count("}"):
+            return True
+        if fastyaml._INNER_INDICATOR.search(flow):
+            return True
+    return False
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="[]{}\n :?ab", max_size=16))
+def test_the_flow_screen_that_skips_lines_without_brackets_says_what_the_plain_one_says(text: str) -> None:
+    assert fastyaml._ruamel_may_refuse(text) == _plain_ruamel_may_refuse(text)

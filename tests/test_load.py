@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.trees import (
     ACCOUNT,
@@ -321,3 +324,21 @@ def test_the_kind_a_file_is_loaded_as_is_known_from_its_path(rel: str, kind: str
     from tenantgen.tree import kind_at
 
     assert kind_at(rel) == kind
+
+
+_json_like = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abspec"), inner,
+                                                                                      max_size=3), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.dictionaries(st.sampled_from(["spec", "metadata", "x"]), _json_like, max_size=3),
+       kind=st.sampled_from(["Tenant", "Tier", "Cluster", "ArgoProject"]))
+def test_dropping_nulls_gives_the_same_data_whether_or_not_any_is_there(data: dict[str, Any], kind: str) -> None:
+    """Data without a null comes back as it is, not copied: it must equal the copy it stands for."""
+    from tenantgen.schema import _without_nulls, strip_nulls
+    from tenantgen.tree import NULL_DIRECTIVE_PARTS, _unset_nulls, document_data
+
+    assert document_data(kind, data) == _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(kind))
+    assert strip_nulls(data) == _without_nulls(data)
+    assert (strip_nulls(data) is data) == (document_data(kind, data) is data) == ("None" not in repr(data))
