@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,8 @@ class ParseCache:
         self._offered: set[bytes] = set()  # digests handed to ``offer`` that the cache did not know
         self._waiting: list[tuple[bytes, bytes, str | None]] = []  # (digest, bytes, kind) offered, not sent yet
         self._parsing: dict[bytes, Future[list[tuple[bytes, bytes | None, tuple[str, ...]]]]] = {}  # digest -> task
+        self._tasks: set[Future[list[tuple[bytes, bytes | None, tuple[str, ...]]]]] = set()  # not taken yet
+        self._parsed: Callable[[], None] | None = None
         if folder is None:
             return
         self._path = folder / "parse" / f"{tree_key(tree)}.bin"
@@ -138,10 +140,17 @@ class ParseCache:
         for future in list(dict.fromkeys(self._parsing.values())):
             self._take(future)
 
+    def when_parsed(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (once, from ``parse`` and the like) as soon as the helpers have parsed every
+        file sent to them, though the loader may not have taken all their results yet: their cores
+        are free from then on."""
+        self._parsed = hook
+
     def _submit(self, pool: HelperPool) -> None:
         future = pool.submit(parse_chunk, self._waiting)
         for digest, _, _ in self._waiting:
             self._parsing[digest] = future
+        self._tasks.add(future)
         self._waiting = []
 
     def _settle(self, digest: bytes) -> tuple[bytes, tuple[str, ...]] | None:
@@ -158,6 +167,10 @@ class ParseCache:
             if blob is not None:
                 self._entries[digest] = (blob, clean)
                 self._changed = True
+        self._tasks.discard(future)
+        if self._parsed is not None and all(task.done() for task in self._tasks):
+            hook, self._parsed = self._parsed, None
+            hook()
 
     def save(self) -> None:
         if self._path is None:

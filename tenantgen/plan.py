@@ -79,7 +79,9 @@ def source_path(tree_name: str, doc: Document) -> str:
     return f"{tree_name}/{doc.rel}"
 
 
-def context_values(cluster: ClusterModel, source: str) -> dict[str, Any]:
+def cluster_context(cluster: ClusterModel) -> dict[str, Any]:
+    """Every release's ``context`` values but their ``source``: the same for all releases of the
+    cluster, so it is made once and shared by them (no one changes a release's values once planned)."""
     spec = cluster.spec
     account = cluster.account_doc.spec if cluster.account_doc else {}
     argocd = spec.get("argocd") or {}
@@ -103,7 +105,6 @@ def context_values(cluster: ClusterModel, source: str) -> dict[str, Any]:
             "argocdNamespace": argocd.get("namespace", "argocd"),
             "argocdServer": argocd.get("server", DEFAULT_ARGOCD_SERVER),
         },
-        "source": source,
     }
 
 
@@ -234,30 +235,33 @@ def plan_cluster(cluster: ClusterModel, charts: Mapping[str, ChartRef], tree_nam
         plan.releases.append(Release(release, namespace, charts[chart], values, needs, tenant, source))
         return release
 
+    shared = cluster_context(cluster)
+
+    def context(doc: Document) -> dict[str, Any]:
+        return {**shared, "source": source_path(tree_name, doc)}
+
     has_karpenter = bool(cluster.spec.get("karpenter"))
     pool_release: dict[str, str] = {}
     if has_karpenter:
         for name in sorted(cluster.node_pools):
             doc = cluster.node_pools[name]
             pool_release[name] = add("karpenter-nodepool", name,
-                                     nodepool_values(cluster, name, doc.spec, context_values(cluster, source_path(
-                                         tree_name, doc))), (), None, doc)
+                                     nodepool_values(cluster, name, doc.spec, context(doc)), (), None, doc)
     post_release: dict[str, str] = {}
     for name in sorted(cluster.tenants):
         tenant = cluster.tenants[name]
-        context = context_values(cluster, source_path(tree_name, tenant.doc))
+        tenant_context = context(tenant.doc)
         pool = tenant.spec.get("nodePool")
         needs = (pool_release[pool],) if pool in pool_release else ()
-        tenant_release = add("tenant", name, tenant_values(cluster, tenant, context), needs, name, tenant.doc)
-        post_release[name] = add("tenant-post-install", name, post_install_values(cluster, tenant, context),
+        tenant_release = add("tenant", name, tenant_values(cluster, tenant, tenant_context), needs, name, tenant.doc)
+        post_release[name] = add("tenant-post-install", name, post_install_values(cluster, tenant, tenant_context),
                                  (tenant_release,), name, tenant.doc)
     for name in sorted(cluster.argo_projects):
         doc = cluster.argo_projects[name]
         owner = cluster.tenants.get(str(doc.spec.get("tenant")))
         if owner is None:
             continue  # reported by the reference check
-        add("argocd-project", name, argocd_values(name, doc.spec, owner, context_values(cluster, source_path(
-            tree_name, doc))), (post_release[owner.name],), owner.name, doc)
+        add("argocd-project", name, argocd_values(name, doc.spec, owner, context(doc)), (post_release[owner.name],), owner.name, doc)
     return plan
 
 

@@ -217,15 +217,15 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                     reused: Mapping[str, ClusterRecord], stage: Stage | None = None,
                     reading: Reading | None = None) -> RenderResult:
     whole_clusters = options.selection.tenant is None
+    if reading is not None and whole_clusters and sum(
+            1 for rel in digests if rel not in reused and options.selection.cluster_selected(rel)) > 1:
+        # Clusters to render: every worker will be wanted, and each loads its engine while this
+        # process merges, checks and plans the tree it loaded (the helpers that parsed it are done,
+        # one core is otherwise idle), not when the first release is due.
+        reading.loaded = lambda: pool.prestart(pool.size)
     validation = validate_tree(options.tree, display_root, options.cache_dir, scan, reused.__contains__, reading)
     if reading is not None:
         reading.pool.close()  # the render workers' turn: idle helpers would only hold memory
-    if options.selection.tenant is None and sum(
-            1 for cluster in validation.tree.clusters
-            if cluster.rel not in reused and options.selection.cluster_selected(cluster.rel)) > 1:
-        # Clusters to render: every worker will be wanted, and each now loads its engine while this
-        # process plans (one core is otherwise idle), not when the first release is due.
-        pool.prestart(pool.size)
     result = RenderResult(validation=validation, findings=list(validation.findings))
     parse_cache = reading.cache if reading is not None else None
 

@@ -63,8 +63,10 @@ def validate_tree(root: Path, display_root: str | None = None, cache_dir: Path |
                     if not skip("/".join(rel.split("/")[:3])):
                         cache.offer(scan.digests[rel], raw, pool, kind_at(rel))  # (offered already: skipped)
                 cache.send_rest(pool)  # (the loader takes the helpers' results as it reaches each file)
+            cache.when_parsed(reading.loaded)
             tree, findings = load_tree(root, display_root, parse=cache.parse, skip_cluster=skip,
                                        raws=scan.raws if scan is not None else None)
+            reading.loaded()
             validation = validate_loaded(tree, findings, cache, pool)
             cache.settle()  # files of clusters that were not loaded: parsed all the same, for the cache
     finally:
@@ -81,6 +83,9 @@ class Reading:
 
     cache: ParseCache
     pool: HelperPool
+    # Called once the helpers are done parsing the tree (their cores are free again), at the latest
+    # once it is loaded; maybe twice.
+    loaded: Callable[[], None] = lambda: None
 
 
 def validate_loaded(tree: TreeDocs, findings: list[Finding], cache: ParseCache | None = None,

@@ -370,9 +370,13 @@ def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> N
             cache.offer(digest_of(raw), raw, pool)
         cache.send_rest(pool)
         assert pool._executor is not None
+        calls: list[bool] = []
+        cache.when_parsed(lambda: calls.append(all(task.done() for task in cache._tasks)))
         # A file's result is there as soon as it is asked for, before the others are waited for.
         assert cache.parse(raws[PREFETCH_MIN + 100]) == load_all(raws[PREFETCH_MIN + 100])
         cache.settle()
+    # Told once that the helpers were done, when they were (the render workers start then).
+    assert calls == [True]
     # Parsed by the helpers: known before anything here parsed them; the broken one is not.
     assert all(cache.known(digest_of(raw)) for raw in raws[:-1]) and not cache.known(digest_of(raws[-1]))
     for raw in raws[:-1]:
