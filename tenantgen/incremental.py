@@ -7,7 +7,8 @@ output (engine and its version, CRDs, --validate-output) and tenantgen's own cod
 render, ``OUT/.tenantgen/clusters.json`` records that digest per cluster, with the counts for the
 summary. The next render into the same OUT reuses a cluster (no validation, planning, rendering or
 writing) when its digest is the same *and* every file tenantgen wrote for it is still on disk as
-written (size and mtime against the index, as for any unchanged file). Anything else, including a
+written (size and mtime against the index, as for any unchanged file; for a large output a helper
+process checks half of it while the tree is read, see ``intact_check``). Anything else, including a
 missing or unreadable record, renders the cluster as usual.
 
 This relies on tenantgen's checks being local to a cluster (and its tier and account), which they are:
@@ -22,13 +23,15 @@ import marshal
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import BrokenExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tenantgen.charts import ChartCatalog
 from tenantgen.documents import ClusterDocs, Document, TreeDocs
 from tenantgen.fingerprint import code_fingerprint
-from tenantgen.output import STATE_DIR
+from tenantgen.output import STATE_DIR, intact_clusters, intact_clusters_of
+from tenantgen.speed import HelperPool
 from tenantgen.yamlio import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.json"
@@ -232,3 +235,41 @@ def document_digests_match(scan: TreeScan, tree: TreeDocs, cluster: ClusterDocs)
     pairs = [(doc.rel, doc.raw) for doc in docs if doc is not None]
     pairs += [(config.rel, config.raw) for config in (*tree.tier_config.get(cluster.tier, []), *cluster.config)]
     return all(scan.digests.get(rel) == hashlib.sha256(raw).digest() for rel, raw in pairs)
+
+
+HELPER_MIN_FILES = 20_000  # below this, checking OUT takes less than starting a helper process
+
+
+def intact_check(out: Path | None, early: Mapping[str, ClusterRecord],
+                 helpers: HelperPool) -> Callable[[Mapping[str, ClusterRecord]], set[str]]:
+    """Which of the clusters asked about (their records) OUT holds intact (``intact_clusters``).
+
+    When the clusters of ``early`` have many files, a helper process starts now on half of them
+    (by files), and this process checks the other half when asked, after reading the tree: the two
+    end at about the same time. A helper that fails makes its clusters count as changed. Any other
+    cluster is checked when asked about.
+    """
+    if out is None:
+        return lambda asked: set()
+    expected = {rel: record.files for rel, record in early.items()}
+    total = sum(expected.values())
+    if total < HELPER_MIN_FILES:
+        return lambda asked: intact_clusters(out, {rel: record.files for rel, record in asked.items()}) if asked else set()
+    theirs: dict[str, int] = {}
+    taken = 0
+    for rel in sorted(expected):
+        if 2 * taken >= total:
+            break
+        theirs[rel] = expected[rel]
+        taken += expected[rel]
+    future = helpers.submit(intact_clusters_of, (out, theirs))
+
+    def result(asked: Mapping[str, ClusterRecord]) -> set[str]:
+        mine = intact_clusters(out, {rel: record.files for rel, record in asked.items() if rel not in theirs})
+        try:
+            mine |= future.result()
+        except BrokenExecutor:
+            pass
+        return mine & asked.keys()
+
+    return result

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -31,13 +30,14 @@ from tenantgen.incremental import (
     ClusterRecord,
     TreeScan,
     document_digests_match,
+    intact_check,
     read_memo,
     read_signatures,
     scan_tree,
     shared_inputs,
     write_signatures,
 )
-from tenantgen.output import OutputFile, Selection, intact_clusters, intact_clusters_of
+from tenantgen.output import OutputFile, Selection
 from tenantgen.parsecache import ParseCache, tree_key
 from tenantgen.plan import ClusterPlan, Plan, Release, plan_fleet
 from tenantgen.speed import HelperPool, collector_paused
@@ -156,7 +156,7 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
     # Whether OUT still holds every file of each recorded cluster (a stat per file) is the slow part
     # of a re-render: a large output is checked by a helper process while this one reads the tree.
     # (Not when the parse cache is cold: tenantgen changed, or it is a first run; the helpers parse.)
-    intact = _intact_check(options.reuse_from, records if whole_clusters and not cache.cold() else {}, helpers)
+    intact = intact_check(options.reuse_from, records if whole_clusters and not cache.cold() else {}, helpers)
     scan = scan_tree(options.tree, known,
                      (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
     if signatures is not None and scan.signatures != known:
@@ -174,42 +174,6 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
     if len(reused) < len(same):
         dirty()
     return scan, digests, reused
-
-
-HELPER_MIN_FILES = 20_000  # below this, checking OUT takes less than starting a helper process
-
-
-def _intact_check(out: Path | None, early: Mapping[str, ClusterRecord],
-                  helpers: HelperPool) -> Callable[[Mapping[str, ClusterRecord]], set[str]]:
-    """Which of the clusters asked about (their records) OUT holds intact (``intact_clusters``).
-
-    When the clusters of ``early`` have many files, a helper process starts now on half of them
-    (by files), and this process checks the other half when asked, after reading the tree: the two
-    end at about the same time. A helper that fails makes its clusters count as changed. Any other
-    cluster is checked when asked about.
-    """
-    if out is None:
-        return lambda asked: set()
-    expected = {rel: record.files for rel, record in early.items()}
-    total = sum(expected.values())
-    if total < HELPER_MIN_FILES:
-        return lambda asked: intact_clusters(out, {rel: record.files for rel, record in asked.items()}) if asked else set()
-    theirs: dict[str, int] = {}
-    for rel in sorted(expected):
-        if sum(theirs.values()) >= total // 2:
-            break
-        theirs[rel] = expected[rel]
-    future = helpers.submit(intact_clusters_of, (out, theirs))
-
-    def result(asked: Mapping[str, ClusterRecord]) -> set[str]:
-        mine = intact_clusters(out, {rel: record.files for rel, record in asked.items() if rel not in theirs})
-        try:
-            mine |= future.result()
-        except BrokenExecutor:
-            pass
-        return mine & asked.keys()
-
-    return result
 
 
 def _render_checked(options: RenderOptions, progress: Progress, display_root: str | None, pool: WorkerPool,

@@ -85,7 +85,7 @@ def edited_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byte
 def out_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Whether OUT is checked for intact clusters in this process or in a helper (large outputs)."""
     if request.param == "helper":
-        monkeypatch.setattr("tenantgen.render.HELPER_MIN_FILES", 1)
+        monkeypatch.setattr("tenantgen.incremental.HELPER_MIN_FILES", 1)
         monkeypatch.setattr("tenantgen.parsecache.PREFETCH_MIN", 0)  # (a warm parse cache, however small)
     return str(request.param)
 
