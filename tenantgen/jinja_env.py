@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from tenantgen.assets import templates_dir
 
 # One encoder for every call: ``json.dumps`` with options builds a new one each time, which cost
-# more than encoding the short values a template writes.
+# more than encoding the short values a template writes. A string goes straight to the function the
+# encoder would call for it (most values are strings).
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def yaml_value(value: Any) -> str:
-    return _ENCODE(value)
+    return encode_basestring(value) if type(value) is str else _ENCODE(value)
 
 
 @cache  # one per folder: a template is compiled once per process, not once per cluster

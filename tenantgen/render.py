@@ -239,9 +239,10 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
             if output.error or output.problems:
                 broken[index] = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
                 return
-            made[index] = files = _release_files(cp, release, output)
+            cluster = cp.rel
+            made[index] = files = _release_files(cluster, release, output)
             result.objects += output.objects
-            objects[cp.rel] = objects.get(cp.rel, 0) + output.objects
+            objects[cluster] = objects.get(cluster, 0) + output.objects
             if stage is not None:
                 stage([(rel, file.data) for rel, file in files.items()])
 
@@ -369,13 +370,12 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
     return len(missing)
 
 
-def _release_files(cp: ClusterPlan, release: Release, output: ReleaseOutput) -> dict[str, OutputFile]:
-    base = cp.rel
-    files = {f"{base}/values/{release.name}.yaml": OutputFile(
-        (output.values or dump(release.values)).encode(), cp.rel, release.tenant, release.name)}
-    for name, text in output.files:
-        files[f"{base}/manifests/{release.name}/{name}"] = OutputFile(
-            text.encode(), cp.rel, release.tenant, release.name)
+def _release_files(cluster: str, release: Release, output: ReleaseOutput) -> dict[str, OutputFile]:
+    tenant, name = release.tenant, release.name
+    files = {f"{cluster}/values/{name}.yaml": OutputFile(
+        (output.values or dump(release.values)).encode(), cluster, tenant, name)}
+    for file_name, text in output.files:
+        files[f"{cluster}/manifests/{name}/{file_name}"] = OutputFile(text.encode(), cluster, tenant, name)
     return files
 
 

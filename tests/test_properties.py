@@ -324,3 +324,15 @@ def test_the_bundled_helmfile_template_writes_valid_yaml_for_any_strings(
     assert [(r["name"], r["namespace"], r["chart"], r["labels"], r.get("needs", []), r["values"])
             for r in loaded["releases"] or []] == [
         (r["name"], r["namespace"], r["chart"], r["labels"], r["needs"], [r["values_file"]]) for r in releases]
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.one_of(st.text(), st.lists(st.text(max_size=5), max_size=3), st.integers(), st.booleans(),
+                       st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3)))
+def test_the_yaml_filter_writes_what_the_json_encoder_writes(value: Any) -> None:
+    """Strings skip the encoder's own dispatch; the text must be the same."""
+    import json
+
+    from tenantgen.jinja_env import yaml_value
+
+    assert yaml_value(value) == json.dumps(value, ensure_ascii=False)
