@@ -446,7 +446,7 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Mappin
     staged_early = early.finish() if early is not None else {}
     known = _index_file(out)
     # A sharded index is read but for the kept clusters' shards; an older one is read (and rewritten) whole.
-    index = read_index(out, [cluster for cluster in known.listing if cluster not in keep]
+    index = read_index(out, known.listing.keys() - keep.keys()
                        if known is not None and known.version == INDEX_VERSION else None)
     plan = _plan(out, index, files, selection, keep, staged_early)
     kept = sum(keep.values())

@@ -137,7 +137,7 @@ class ParseCache:
 
     def settle(self) -> None:
         """Wait for every file sent to the helpers and keep what they found."""
-        for future in list(dict.fromkeys(self._parsing.values())):
+        for future in list(self._tasks):
             self._take(future)
 
     def when_parsed(self, hook: Callable[[], None]) -> None:
