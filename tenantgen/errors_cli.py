@@ -6,6 +6,7 @@ whose traceback goes to a log file for the bug report instead of at the user.
 
 from __future__ import annotations
 
+import errno
 import sys
 import tempfile
 import traceback
@@ -18,6 +19,8 @@ from tenantgen.credentials import redact
 from tenantgen.errors import TenantgenError
 
 BUG_EXIT = 3
+# Failures of the machine, not of tenantgen: a full disk or quota, an I/O error, a read-only file system.
+_ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG}
 
 
 class Terminated(BaseException):
@@ -48,9 +51,28 @@ def run_guarded(work: Callable[[], int]) -> int:
     except Terminated:
         err.print("terminated; no partial output was written", markup=False)
         return 143
+    except OSError as exc:
+        if exc.errno not in _ENVIRONMENT_ERRORS:
+            return _report_bug(err)
+        # Not a bug, and nothing to add to the system's reason. Output files report their own errors
+        # (naming the folder); one without a file name is standard output (`tenantgen ... > /dev/full`).
+        where = f" ({exc.filename})" if exc.filename else " (writing the command's output)"
+        _print_quietly(err, f"error: {exc.strerror or exc}{where}")
+        return 1
     except Exception:  # noqa: BLE001 - the last line of defence: a bug, reported as one
-        with tempfile.NamedTemporaryFile("w", prefix="tenantgen-crash-", suffix=".log", delete=False) as log:
-            log.write(redact(f"tenantgen {__version__}\n{' '.join(sys.argv)}\n\n{traceback.format_exc()}"))
-        err.print(f"internal error in tenantgen {__version__}: {redact(repr(sys.exc_info()[1]))}\n"
-                  f"This is a bug. Details are in {log.name}; please attach it to a bug report.", markup=False)
-        return BUG_EXIT
+        return _report_bug(err)
+
+
+def _report_bug(err: Console) -> int:
+    with tempfile.NamedTemporaryFile("w", prefix="tenantgen-crash-", suffix=".log", delete=False) as log:
+        log.write(redact(f"tenantgen {__version__}\n{' '.join(sys.argv)}\n\n{traceback.format_exc()}"))
+    err.print(f"internal error in tenantgen {__version__}: {redact(repr(sys.exc_info()[1]))}\n"
+              f"This is a bug. Details are in {log.name}; please attach it to a bug report.", markup=False)
+    return BUG_EXIT
+
+
+def _print_quietly(err: Console, message: str) -> None:
+    try:
+        err.print(message, markup=False)
+    except OSError:
+        pass  # standard error is gone too: the exit code says it

@@ -358,7 +358,7 @@ class EarlyStaging:
     def __exit__(self, *exc: object) -> None:
         self._failed = True  # an interrupted run does not wait for the files still queued
         self.finish()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _drop_staging(self.out, self.folder)
         for folder in reversed(self._created):
             try:
                 folder.rmdir()  # only if empty: a successful run has written into it
@@ -414,10 +414,14 @@ class _StagingLayout:
         """Stage ``rel`` (a plain path): (its staged path, size, mtime_ns)."""
         path = os.path.join(self.folder, rel)
         parent = os.path.dirname(path)
-        if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
-        return (path, *_write_file(path, data))
+        try:
+            if parent not in self._made:
+                os.makedirs(parent, exist_ok=True)
+                self._made.add(parent)
+            return (path, *_write_file(path, data))
+        except OSError as exc:
+            exc.filename, exc.filename2 = rel, None  # the file it was for, not where it was staged
+            raise
 
 
 def _write_file(path: str, data: bytes) -> tuple[int, int]:
@@ -480,10 +484,29 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Mappin
             _apply(out, journal)
             _write_index(out, index, files, plan, written, keep)
             (state / "journal.json").unlink()
+    except OSError as exc:  # a full disk, a read-only or vanished folder: the user's to fix, not a bug
+        raise _write_error(out, exc) from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _drop_staging(out, staging)
         (state / "journal.json.tmp").unlink(missing_ok=True)
     return WriteStats(plan.write, len(plan.unchanged) + kept, plan.remove)
+
+
+def _write_error(out: Path, exc: OSError) -> TenantgenError:
+    reason = exc.strerror or str(exc)
+    if exc.filename2 or exc.filename:  # (a rename's error names both paths: the target is the one meant)
+        reason += f" (writing {os.fspath(exc.filename2 or exc.filename)})"
+    if (_state(out) / "journal.json").exists():
+        return TenantgenError(f"writing into the output directory {out} stopped part way: {reason}; "
+                              "the next tenantgen render into it finishes what this one started")
+    return TenantgenError(f"cannot write into the output directory {out}: {reason}; it was left as it was")
+
+
+def _drop_staging(out: Path, staging: Path) -> None:
+    """Remove a run's staging folder, unless a commit that was cut short still needs its files: then
+    the next run's ``recover`` moves them in first."""
+    if not (_state(out) / "journal.json").exists():
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _moves(out: Path, staging: Path, rels: list[str]) -> list[tuple[str, str]]:

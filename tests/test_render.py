@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -229,6 +230,62 @@ def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_pa
     assert not (out / "prod").exists()
     render(EXAMPLE_TREE, out, "--crds", str(SHARED_CRDS))  # the next run finishes the commit first
     assert cluster_files(out) == cluster_files(example_out)
+
+
+def _no_space(*args: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_leaves_the_output_as_it_was(tree_copy: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantgen import output
+
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    before = read_tree(out)
+    tenant_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
+    tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))
+    monkeypatch.setattr(output, "_write_file", _no_space)  # every file, staged early or late
+    result = run_cli(["render", str(tree_copy), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot write into the output directory {out}: No space left on device "
+                                    "(writing prod/prod-aws/prod-euw1/")
+    assert result.stderr.rstrip().endswith("; it was left as it was")
+    assert read_tree(out) == before
+    assert not list((out / ".tenantgen").glob("staging-*"))
+
+
+def test_a_full_disk_while_committing_is_finished_by_the_next_run(tree_copy: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantgen import output
+
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    tenant_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
+    tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))
+    expected = tmp_path / "expected"
+    render(tree_copy, expected)
+
+    calls = {"n": 0}
+    real_replace = os.replace
+
+    def failing_replace(src: str, dst: str) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:  # after the journal is committed, in the middle of applying it
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", failing_replace)
+    result = run_cli(["render", str(tree_copy), "-o", str(out)])
+    monkeypatch.setattr(output.os, "replace", real_replace)
+    assert result.exit_code == 1
+    assert f"writing into the output directory {out} stopped part way: No space left on device" in result.stderr
+    assert "the next tenantgen render into it finishes what this one started" in result.stderr
+    assert cluster_files(out) != cluster_files(expected)
+    # The staged files stayed for the roll-forward: it alone (no render) completes the output.
+    output.recover(out)
+    assert cluster_files(out) == cluster_files(expected)
+    assert not (out / ".tenantgen" / "journal.json").exists()
 
 
 def test_a_new_cluster_moves_in_whole_and_the_others_stay_untouched(tree_copy: Path, tmp_path: Path) -> None:
