@@ -24,6 +24,11 @@ miss a spike shorter than the interval; the kernel's maximum cannot. (getrusage(
 not used: it is a running maximum over every child the script has waited for, so later, smaller
 commands would inherit the cold render's figure.)
 
+Each step also reports its CPU time (user and system, of tenantgen and the children it waited for:
+its workers and helpers) and the CPU time the hypervisor gave other guests while it ran ("stolen",
+from /proc/stat, the whole machine): on a shared virtual machine the same work does not take the
+same time from one run to the next, and these two show how much of a difference is the machine's.
+
 The table is printed, written as JSON to benchmarks/results/<name>.json and, with --markdown, into
 that file between <!-- benchmark:<name> --> markers.
 """
@@ -81,6 +86,8 @@ class Measure:
     releases: int = 0
     rendered: int = 0
     exit_code: int = 0
+    cpu_seconds: float = 0.0  # user + system time of the command and the children it waited for
+    stolen_seconds: float | None = None  # the machine's, all cores: time the hypervisor ran other guests
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -129,8 +136,21 @@ class TreeSampler(threading.Thread):
         return total
 
 
+def stolen_seconds() -> float | None:
+    """CPU time the hypervisor has given other guests since boot, summed over cores (Linux: the
+    ``steal`` column of /proc/stat); None where it is not known. On a shared virtual machine, what
+    makes the same work take longer from one run to the next is partly this."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def measure(name: str, command: list[str], env: dict[str, str]) -> Measure:
-    """Run ``command``; wall time, peak tree RSS and the largest single process's RSS."""
+    """Run ``command``; wall time, CPU time, peak tree RSS and the largest single process's RSS."""
+    stolen_before = stolen_seconds()
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = TreeSampler(process.pid)
@@ -149,7 +169,11 @@ def measure(name: str, command: list[str], env: dict[str, str]) -> Measure:
         reader.join()
     sampler.stop()
     stdout, stderr = streams.get("out", ""), streams.get("err", "")
-    result = Measure(name, seconds, sampler.peak / 2**20, usage.ru_maxrss / 1024, exit_code=process.returncode)
+    stolen_after = stolen_seconds()
+    result = Measure(name, seconds, sampler.peak / 2**20, usage.ru_maxrss / 1024, exit_code=process.returncode,
+                     cpu_seconds=usage.ru_utime + usage.ru_stime,
+                     stolen_seconds=stolen_after - stolen_before
+                     if stolen_before is not None and stolen_after is not None else None)
     found = SUMMARY.search(stdout)
     if found:
         result.releases, result.rendered = int(found.group(1)), int(found.group(2))
@@ -252,20 +276,26 @@ def file_creation_probe(folder: Path, count: int = 3000) -> float:
 def table(results: dict[str, Any]) -> str:
     targets = {"cold render": "<= 60 s", "no-op re-render": "<= 3 s", "one tenant changed": "<= 3 s",
                "validate": "<= 10 s"}
-    lines = ["| step | wall s | peak RSS (tree) MiB | max single process MiB | releases | rendered | releases/s | target |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| step | wall s | CPU s | stolen s | peak RSS (tree) MiB | max single process MiB | releases | rendered "
+             "| releases/s | target |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in results["measures"]:
         rate = f"{row['releases_per_second']:,.0f}" if row["releases_per_second"] else ""
         releases = f"{row['releases']:,}" if row["releases"] else ""
         rendered = f"{row['rendered']:,}" if row["releases"] else ""
-        lines.append(f"| {row['name']} | {row['seconds']:.1f} | {row['peak_rss_mib']:,.0f} | "
-                     f"{row['max_single_rss_mib']:,.0f} | {releases} | {rendered} | {rate} | "
-                     f"{targets.get(row['name'], '')} |")
+        stolen = f"{row['stolen_seconds']:.1f}" if row.get("stolen_seconds") is not None else ""
+        lines.append(f"| {row['name']} | {row['seconds']:.1f} | {row.get('cpu_seconds', 0):.1f} | {stolen} | "
+                     f"{row['peak_rss_mib']:,.0f} | {row['max_single_rss_mib']:,.0f} | {releases} | {rendered} | "
+                     f"{rate} | {targets.get(row['name'], '')} |")
     base = results.get("baseline")
     if base:
         lines.append(f"| one Helm process per release (mean of {base['sample']}, extrapolated) | "
-                     f"{base['extrapolated_seconds']:,.0f} | | | {base['releases']:,} | | "
+                     f"{base['extrapolated_seconds']:,.0f} | | | | | {base['releases']:,} | | "
                      f"{base['releases'] / base['extrapolated_seconds']:.1f} | |")
+    lines.append("")
+    lines.append("CPU s: user and system time of tenantgen and its workers; stolen s: CPU time the hypervisor "
+                 "gave other guests meanwhile (the whole machine, all cores).")
+    if base:
         lines.append("")
         lines.append(f"Cold render is **{results['speedup']:,.0f}x** faster than one Helm process per release "
                      f"({base['mean_seconds'] * 1000:.0f} ms per release) (target: >= 50x). "
