@@ -6,6 +6,12 @@ version, the Kubernetes version, the CRDs used for validation and tenantgen's ow
 entry does not check out is ignored (and the release rendered again), never believed. A database
 file that is not a database is replaced.
 
+The cache does not grow without end. Every entry belongs to a *generation*: the parts of its key all
+releases of a run share (tenantgen's code, the engine and its version, the CRDs, whether output is
+validated). An upgrade of tenantgen or of the engine starts a new generation, and a run records the
+day it used its own. Generations no run has used for ``UNUSED_DAYS`` days are removed, with their
+entries, when a render next opens the cache, and the file gives the space back.
+
 Location: ``$XDG_CACHE_HOME/tenantgen`` (``~/.cache/tenantgen``); ``render --no-cache`` bypasses it.
 """
 
@@ -16,6 +22,7 @@ import json
 import marshal
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -24,9 +31,18 @@ from typing import Any
 from tenantgen.engine.worker import ReleaseOutput
 from tenantgen.fingerprint import code_fingerprint
 
-DB_NAME = "renders.sqlite3"
-TABLE = "renders_v2"
-SCHEMA = f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, checksum BLOB NOT NULL, payload BLOB NOT NULL)"
+DB_NAME = "renders-v3.sqlite3"
+LEGACY_DB_NAMES = ("renders.sqlite3",)  # earlier formats, never pruned: removed when this one opens
+TABLE = "renders"
+SCHEMA = (
+    # ``generation``: a row of ``generations`` (its number: the digest once, not in every entry).
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, generation INTEGER NOT NULL, checksum BLOB NOT NULL, "
+    "payload BLOB NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_by_generation ON {TABLE} (generation)",
+    "CREATE TABLE IF NOT EXISTS generations (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, "
+    "used INTEGER NOT NULL)",
+)
+UNUSED_DAYS = 14
 PAYLOAD_VERSION = 2
 CHUNK = 500  # keys per SELECT: below SQLite's limit on bound parameters
 
@@ -45,6 +61,7 @@ class KeyMaker:
     def __init__(self, shared: Mapping[str, Any]) -> None:
         text = json.dumps({"code": code_fingerprint(), **shared}, sort_keys=True, separators=(",", ":"))
         self._shared = hashlib.sha256(text.encode()).digest()
+        self.generation = self._shared.hex()  # (see the module's docstring)
 
     def key(self, release: str, namespace: str, kube_version: str, chart_digest: str, values: str) -> str:
         """``values``: ``engine.values_digest`` of the values (in their order: the values file keeps
@@ -82,11 +99,17 @@ def _decode(payload: bytes) -> ReleaseOutput:
     return ReleaseOutput(files, objects, (), "", values)
 
 
-class RenderCache:
-    """Successful renders only: a failure is always tried again."""
+def _today() -> int:
+    return int(time.time() // 86400)
 
-    def __init__(self, folder: Path | None) -> None:
+
+class RenderCache:
+    """Successful renders only: a failure is always tried again. ``generation``: the run's
+    (``KeyMaker.generation``), which the entries it saves belong to."""
+
+    def __init__(self, folder: Path | None, generation: str) -> None:
         self._db: sqlite3.Connection | None = None
+        self._generation = -1  # its number in the database, once opened
         if folder is None:
             return
         try:
@@ -102,6 +125,14 @@ class RenderCache:
             except OSError:
                 return
             self._db = _open(path)
+        if self._db is not None:
+            _remove_legacy(folder)
+            number = _use_generation(self._db, generation)
+            if number is None:
+                self._db.close()
+                self._db = None
+            else:
+                self._generation = number
 
     @property
     def enabled(self) -> bool:
@@ -144,10 +175,10 @@ class RenderCache:
             if output.error or output.problems:
                 continue
             payload = _encode(output)
-            rows.append((key, hashlib.sha256(payload).digest(), payload))
+            rows.append((key, self._generation, hashlib.sha256(payload).digest(), payload))
         try:
             with closing(self._db.cursor()) as cursor:
-                cursor.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?)", rows)
+                cursor.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?)", rows)
             self._db.commit()
         except sqlite3.Error:
             pass
@@ -160,9 +191,46 @@ class RenderCache:
 def _open(path: Path) -> sqlite3.Connection | None:
     try:
         db = sqlite3.connect(path, timeout=30)
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # (takes effect in a new file only: before any table)
         db.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a concurrent run's writes
         db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last commit on power loss
-        db.execute(SCHEMA)
+        for statement in SCHEMA:
+            db.execute(statement)
         return db
     except sqlite3.Error:
         return None
+
+
+def _use_generation(db: sqlite3.Connection, digest: str) -> int | None:
+    """Record that the generation ``digest`` is used today and drop those unused for too long;
+    its number in the database (None: the database cannot be written)."""
+    today = _today()
+    try:
+        with db:
+            db.execute("INSERT INTO generations (digest, used) VALUES (?, ?) ON CONFLICT (digest) "
+                       "DO UPDATE SET used = excluded.used WHERE used < excluded.used", (digest, today))
+            (number,) = db.execute("SELECT id FROM generations WHERE digest = ?", (digest,)).fetchone()
+            stale = [row[0] for row in db.execute("SELECT id FROM generations WHERE used < ?",
+                                                  (today - UNUSED_DAYS,))]
+            for old in stale:
+                db.execute(f"DELETE FROM {TABLE} WHERE generation = ?", (old,))
+                db.execute("DELETE FROM generations WHERE id = ?", (old,))
+    except sqlite3.Error:
+        return None
+    if stale:
+        try:
+            # The file gives the freed pages back. (executescript: ``execute`` steps the pragma once,
+            # which frees one page.)
+            db.executescript("PRAGMA incremental_vacuum;")
+        except sqlite3.Error:
+            pass  # the pages stay free for later entries
+    return int(number)
+
+
+def _remove_legacy(folder: Path) -> None:
+    for name in LEGACY_DB_NAMES:
+        for path in (folder / name, folder / f"{name}-wal", folder / f"{name}-shm"):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass

@@ -331,7 +331,7 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
                                     digest or values_digest(values_json(job.values)))
         return keys[index]
 
-    cache = RenderCache(options.cache_dir)
+    cache = RenderCache(options.cache_dir, maker.generation)
     try:
         # An empty cache has nothing to give: the keys are then made as the results come in, while
         # the workers render, not before the first release may start.

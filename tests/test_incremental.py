@@ -134,6 +134,38 @@ def test_a_corrupted_cache_database_is_ignored_and_replaced(tree: Path, tmp_path
     assert rendered(render(tree, tmp_path / "third")) == 0  # a working cache again
 
 
+def test_the_render_cache_drops_generations_no_run_used_for_two_weeks(
+        tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantgen import cache
+
+    day = cache._today()
+    render(tree, tmp_path / "a")  # generation 1 (validated output)
+    render(tree, tmp_path / "b", "--no-validate-output")  # generation 2: another cache key for every release
+    database = cache_dir() / DB_NAME
+
+    def generations() -> int:
+        with sqlite3.connect(database) as db:
+            return int(db.execute(f"SELECT COUNT(DISTINCT generation) FROM {TABLE}").fetchone()[0])
+
+    assert generations() == 2
+    monkeypatch.setattr(cache, "_today", lambda: day + 10)  # both used within two weeks: both kept
+    assert rendered(render(tree, tmp_path / "c", "--no-validate-output")) == 0
+    monkeypatch.setattr(cache, "_today", lambda: day + 15)  # generation 1 unused for 15 days
+    assert rendered(render(tree, tmp_path / "d", "--no-validate-output")) == 0
+    assert generations() == 1
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0  # the space went back
+    assert rendered(render(tree, tmp_path / "e")) == RELEASES  # its entries are gone
+
+
+def test_an_earlier_render_cache_file_is_removed(tree: Path, tmp_path: Path) -> None:
+    cache_dir().mkdir(parents=True)
+    legacy = cache_dir() / "renders.sqlite3"
+    legacy.write_bytes(b"an earlier format")
+    render(tree, tmp_path / "out")
+    assert not legacy.exists() and (cache_dir() / DB_NAME).is_file()
+
+
 def test_cache_key_covers_chart_values_and_release() -> None:
     maker = KeyMaker({"engine": "helm-python-sdk 0.2.2", "validate": True, "crds": ""})
 
