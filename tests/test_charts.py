@@ -18,6 +18,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tenantgen.manifest_check import ManifestValidator, ObjectProblem
+from tenantgen.yamlio import load_rendered
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHARTS = REPO_ROOT / "charts"
@@ -288,6 +289,31 @@ def test_tenant_metadata_is_stamped_on_namespaces_and_services() -> None:
         f"{PREFIX}/source": "tiers/prod/prod-aws/prod-euw1/tenants/payments.yaml",
         "example.com/runbook": "https://runbooks.example.com/payments",
     }
+
+
+# Strings YAML could read as something else, or not at all, written bare: each must come back as itself.
+TRICKY_STRINGS = ["yes", "on", "NO", "null", "~", "", "123", "0x1F", "1e3", "0o17", ".inf", "2024-01-02",
+                  "12:30:00", "a: b", "# not a comment", "- dash", "? key", "[flow]", "{map}", "*alias", "&anchor",
+                  "!tag", "@at", "`tick", "%percent", "|", ">", "'single'", 'say "hi"', "back\\slash",
+                  "two\nlines", "tab\there", " padded ", "ünïcode ✓", "<&>", "\u2028"]
+
+
+def test_maps_and_lists_of_strings_read_back_as_given() -> None:
+    """Lists and maps are written with toJson per scalar (not toYaml): whatever a string holds, YAML
+    readers give it back as the same string."""
+    values = load_values("tenant-full")
+    annotations = {f"example.com/a{number}": text for number, text in enumerate(TRICKY_STRINGS)}
+    values["tenant"]["additionalMetadata"]["annotations"] = annotations
+    roles = [text for text in TRICKY_STRINGS if text]  # (a role name is never empty)
+    values["tenant"]["owners"][0]["clusterRoles"] = roles
+    spec = one(render("tenant", values), "Tenant")["spec"]
+    stamped = spec["namespaceOptions"]["additionalMetadata"]["annotations"]
+    assert {key: stamped[key] for key in annotations} == annotations
+    assert spec["owners"][0]["clusterRoles"] == roles
+    # tenantgen's own reader of rendered output (yaml_rs or libyaml, by its screens) agrees.
+    (text,) = (text for path, text in render_text("tenant", values).items() if path.endswith("tenant.yaml"))
+    (body,) = load_rendered(text)
+    assert body["spec"] == spec
 
 
 def test_tenant_network_policy_admits_own_and_platform_namespaces_only() -> None:

@@ -113,8 +113,8 @@ def test_object_level_unified_diff(scenario: Scenario) -> None:
     out = scenario.text.stdout
     tenant = f"{CLUSTER}/manifests/alpha-tenant/tenant-alpha.yaml"
     assert f"--- a/{tenant}\n+++ b/{tenant}\n" in out
-    assert "+        - api2.alpha.example.com\n" in out
-    assert '-          limits.cpu: "8"\n+          limits.cpu: "12"\n' in out
+    assert '+        - "api2.alpha.example.com"\n' in out
+    assert '-          "limits.cpu": "8"\n+          "limits.cpu": "12"\n' in out
     # Removed and added objects diff against /dev/null.
     assert f"--- a/{CLUSTER}/manifests/beta-tenant/tenant-beta.yaml\n+++ /dev/null\n" in out
     assert f"--- /dev/null\n+++ b/{CLUSTER}/manifests/gamma-tenant/tenant-gamma.yaml\n" in out
@@ -158,7 +158,7 @@ def test_json_report_structure(scenario: Scenario) -> None:
                      "summary": f"alpha ({CLUSTER}): quota limits.cpu 8 -> 12; + hostname api2.alpha.example.com"}
     tenant = next(o for o in report["objects"] if o["object"] == "Tenant alpha")
     assert tenant["status"] == "changed" and tenant["tenant"] == "alpha"
-    assert "+        - api2.alpha.example.com" in tenant["diff"]
+    assert '+        - "api2.alpha.example.com"' in tenant["diff"]
     assert {o["status"] for o in report["objects"]} == {"added", "removed", "changed"}
 
 

@@ -12,6 +12,19 @@ Helpers shared by all tenantgen charts (keep this block identical in every chart
 {{- required "context.labelPrefix is required" .Values.context.labelPrefix -}}
 {{- end -}}
 
+{{/*
+A map of scalars as YAML, one line '"<key>": <value>' per key, in key order. Written with toJson:
+a JSON string is a valid YAML scalar whatever it holds (no YAML reads it as anything else), and
+toJson costs a small part of what toYaml does (a conversion to JSON and back on every call).
+*/}}
+{{- define "tenantgen.scalarMap" -}}
+{{- $separator := "" -}}
+{{- range $key, $value := . -}}
+{{ $separator }}{{ toJson $key }}: {{ toJson $value }}
+{{- $separator = "\n" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Labels every object gets. */}}
 {{- define "tenantgen.labels" -}}
 app.kubernetes.io/managed-by: tenantgen

@@ -12,6 +12,19 @@ Helpers shared by all tenantgen charts (keep this block identical in every chart
 {{- required "context.labelPrefix is required" .Values.context.labelPrefix -}}
 {{- end -}}
 
+{{/*
+A map of scalars as YAML, one line '"<key>": <value>' per key, in key order. Written with toJson:
+a JSON string is a valid YAML scalar whatever it holds (no YAML reads it as anything else), and
+toJson costs a small part of what toYaml does (a conversion to JSON and back on every call).
+*/}}
+{{- define "tenantgen.scalarMap" -}}
+{{- $separator := "" -}}
+{{- range $key, $value := . -}}
+{{ $separator }}{{ toJson $key }}: {{ toJson $value }}
+{{- $separator = "\n" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Labels every object gets. */}}
 {{- define "tenantgen.labels" -}}
 app.kubernetes.io/managed-by: tenantgen
@@ -47,7 +60,7 @@ to relabel itself into another tenant or cost center.
 {{- with .Values.tenant.costCenter -}}
 {{- $_ := set $labels (printf "%s/cost-center" $prefix) . -}}
 {{- end -}}
-{{- toYaml (merge $labels .Values.tenant.additionalMetadata.labels) -}}
+{{- include "tenantgen.scalarMap" (merge $labels .Values.tenant.additionalMetadata.labels) -}}
 {{- end -}}
 
 {{/* Annotations Capsule stamps on every namespace and service of the tenant (YAML map). */}}
@@ -63,15 +76,15 @@ to relabel itself into another tenant or cost center.
 {{- with .Values.tenant.contact.email -}}
 {{- $_ := set $annotations (printf "%s/contact-email" $prefix) . -}}
 {{- end -}}
-{{- toYaml (merge $annotations .Values.tenant.additionalMetadata.annotations) -}}
+{{- include "tenantgen.scalarMap" (merge $annotations .Values.tenant.additionalMetadata.annotations) -}}
 {{- end -}}
 
 {{/*
 Tenant-wide hard quota ("requests.cpu" etc.) from .Values.tenant.resources, only the keys set
 (YAML map; "" when none).
 This helper and the next return the final YAML text, which the caller inserts as is: a map handed
-over as YAML (toYaml here, fromYaml + toYaml again in the caller) is among the costliest things
-a render does.
+over as YAML (toYaml here, fromYaml + toYaml again in the caller) would be among the costliest
+things a render does.
 */}}
 {{- define "tenant.quotaHard" -}}
 {{- $hard := dict -}}
@@ -80,7 +93,7 @@ a render does.
 {{- $_ := set $hard (printf "%s.%s" $scope $resource) $quantity -}}
 {{- end -}}
 {{- end -}}
-{{- with $hard }}{{ toYaml . }}{{ end -}}
+{{- include "tenantgen.scalarMap" $hard -}}
 {{- end -}}
 
 {{/*
@@ -88,11 +101,14 @@ The limits of the tenant's LimitRange: a YAML list with the one Container limit 
 default, defaultRequest and max is set).
 */}}
 {{- define "tenant.containerLimits" -}}
-{{- $limit := dict "type" "Container" -}}
-{{- range $part := list "default" "defaultRequest" "max" -}}
-{{- with get $.Values.tenant.limitRange $part -}}
-{{- $_ := set $limit $part . -}}
+{{- $limitRange := .Values.tenant.limitRange | default dict -}}
+{{- if or (get $limitRange "default") (get $limitRange "defaultRequest") (get $limitRange "max") -}}
+- type: Container
+{{- range $part := list "default" "defaultRequest" "max" }}
+{{- with get $limitRange $part }}
+  {{ $part }}:
+    {{- include "tenantgen.scalarMap" . | nindent 4 }}
+{{- end }}
+{{- end }}
 {{- end -}}
-{{- end -}}
-{{- if gt (len $limit) 1 }}{{ toYaml (list $limit) }}{{ end -}}
 {{- end -}}
