@@ -90,10 +90,16 @@ def test_signal_mid_render_leaves_out_as_it_was(
     before = read_tree(out)
     marker, private_tmp = marked_env(monkeypatch, tmp_path)
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tenantgen", "render", "tree", "-o", "out", "--charts", str(slow_charts),
-         "--no-cache"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+    # A shell starts a background job with Ctrl-C ignored, and a child inherits that (a handler it
+    # does not: exec resets it). The CLI must start as it does from a terminal, however pytest runs.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tenantgen", "render", "tree", "-o", "out", "--charts", str(slow_charts),
+             "--no-cache"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     try:
         when(marker, process)
         if whole_group:
