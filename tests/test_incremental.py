@@ -21,6 +21,7 @@ from tenantgen.engine import RenderJob, values_digest, values_json
 from tenantgen.engine.worker import ReleaseRenderer, WorkerConfig
 from tenantgen.incremental import MEMO_FILE
 from tenantgen.output import STATE_DIR, _shard_name
+from tenantgen.yamlio import MAX_FILE_BYTES
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
 
 CLUSTER = Path("prod") / "prod-aws" / "prod-euw1"
@@ -164,6 +165,24 @@ def test_an_earlier_render_cache_file_is_removed(tree: Path, tmp_path: Path) -> 
     legacy.write_bytes(b"an earlier format")
     render(tree, tmp_path / "out")
     assert not legacy.exists() and (cache_dir() / DB_NAME).is_file()
+
+
+@pytest.mark.parametrize(("size", "taken"), [(100, 100), (100, 60), (100, 150), (0, 0), (MAX_FILE_BYTES, 10),
+                                             (MAX_FILE_BYTES + 5, 10), (MAX_FILE_BYTES + 5, MAX_FILE_BYTES + 5)])
+def test_the_scan_reads_a_file_whole_up_to_the_limit_whatever_size_it_was_taken_with(
+        tmp_path: Path, size: int, taken: int) -> None:
+    """``taken``: the size seen before the file was read (it may have grown or shrunk since)."""
+    from tenantgen.incremental import _read_up_to_limit
+
+    data = bytes(index % 251 for index in range(size))
+    path = tmp_path / "file.yaml"
+    path.write_bytes(data)
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        raw = _read_up_to_limit(handle, taken)
+    finally:
+        os.close(handle)
+    assert raw == data[:MAX_FILE_BYTES + 1]  # one byte over the limit says "too large"
 
 
 def test_cache_key_covers_chart_values_and_release() -> None:
