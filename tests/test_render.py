@@ -6,6 +6,8 @@ import errno
 import os
 import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -177,33 +179,47 @@ def test_a_failed_first_render_creates_no_output_directory(tree_copy: Path, tmp_
     assert not (tmp_path / "new").exists()
 
 
-def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _render_then_edit(tree: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """OUT rendered from ``tree``; then a tenant of ``tree`` edited, and what OUT should become (rendered apart)."""
+    out = tmp_path / "out"
+    render(tree, out)
+    tenant_file = tree / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
+    tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))
+    expected = tmp_path / "expected"
+    render(tree, expected)
+    return out, expected
+
+
+@contextmanager
+def third_replace_fails(failure: Callable[[str, str], BaseException]) -> Iterator[None]:
+    """The writer's third rename raises ``failure(src, dst)``: after the journal is committed, in the
+    middle of applying it."""
     from tenantgen import output
 
-    out = tmp_path / "out"
-    render(tree_copy, out)
-    expected_dir = tmp_path / "expected"
-    tenant_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
-    tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))
-    render(tree_copy, expected_dir)
-
-    calls = {"n": 0}
     real_replace = os.replace
+    calls = 0
 
-    def dying_replace(src: str, dst: str) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3:  # after the journal is committed, in the middle of applying it
-            raise KeyboardInterrupt
+    def replace(src: str, dst: str) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise failure(src, dst)
         real_replace(src, dst)
 
-    monkeypatch.setattr(output.os, "replace", dying_replace)
-    result = run_cli(["render", str(tree_copy), "-o", str(out)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(output.os, "replace", replace)
+        yield
+
+
+def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path) -> None:
+    out, expected_dir = _render_then_edit(tree_copy, tmp_path)
+    with third_replace_fails(lambda src, dst: KeyboardInterrupt()):
+        result = run_cli(["render", str(tree_copy), "-o", str(out)])
     assert result.exit_code == 130
-    monkeypatch.setattr(output.os, "replace", real_replace)
     assert (out / ".tenantgen" / "journal.json").exists()
     render(tree_copy, out)  # the next run finishes the commit first
     assert cluster_files(out) == cluster_files(expected_dir)
-    assert not (out / ".tenantgen" / "journal.json").exists()
+    assert not list((out / ".tenantgen").glob("staging-*"))
 
 
 def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_path: Path,
@@ -255,29 +271,12 @@ def test_a_full_disk_leaves_the_output_as_it_was(tree_copy: Path, tmp_path: Path
     assert not list((out / ".tenantgen").glob("staging-*"))
 
 
-def test_a_full_disk_while_committing_is_finished_by_the_next_run(tree_copy: Path, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_while_committing_is_finished_by_the_next_run(tree_copy: Path, tmp_path: Path) -> None:
     from tenantgen import output
 
-    out = tmp_path / "out"
-    render(tree_copy, out)
-    tenant_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
-    tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))
-    expected = tmp_path / "expected"
-    render(tree_copy, expected)
-
-    calls = {"n": 0}
-    real_replace = os.replace
-
-    def failing_replace(src: str, dst: str) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3:  # after the journal is committed, in the middle of applying it
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)
-        real_replace(src, dst)
-
-    monkeypatch.setattr(output.os, "replace", failing_replace)
-    result = run_cli(["render", str(tree_copy), "-o", str(out)])
-    monkeypatch.setattr(output.os, "replace", real_replace)
+    out, expected = _render_then_edit(tree_copy, tmp_path)
+    with third_replace_fails(lambda src, dst: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)):
+        result = run_cli(["render", str(tree_copy), "-o", str(out)])
     assert result.exit_code == 1
     assert f"writing into the output directory {out} stopped part way: No space left on device" in result.stderr
     assert "the next tenantgen render into it finishes what this one started" in result.stderr
