@@ -54,6 +54,28 @@ def _maybe_token(text: str) -> bool:
     return _MAYBE_PASSWORD.search(text) is not None
 
 
+# The marks without whitespace ("-----BEGIN" without its space), for ``text_may_hold_credential``.
+_PIECE_MARKS = tuple(mark.strip() for mark in _TOKEN_MARKS)
+
+
+def text_may_hold_credential(raw: bytes) -> bool:
+    """Whether some key or string of the YAML file ``raw`` may look like a credential: False only
+    when none can, told from the text alone, before it is parsed (most files of a tree are told so).
+
+    Without a backslash a YAML text has no escape, so each of its strings is made of pieces of its
+    lines (a quoted ``''`` gives ``'``), joined by a space or a line break when a scalar spans lines.
+    What ``looks_like`` looks for first holds no whitespace: a mark, "passw" or "pwd", or the URL
+    patterns. Found in a string, it lies in one piece, so the file's text holds it too.
+    """
+    if not raw.isascii() or b"\\" in raw:
+        return True  # an escape can make text the file does not hold; beyond ASCII, case folding has its own pairs
+    text = raw.decode("ascii")
+    lower = text.lower()
+    if any(mark in text for mark in _PIECE_MARKS) or "passw" in lower or "pwd" in lower:
+        return True
+    return "@" in text and "://" in text and bool(_URL_PASSWORD.search(text) or _URL_TOKEN.search(text))
+
+
 def looks_like(text: str) -> str | None:
     """What ``text`` looks like ("a GitHub token", ...), or None when it does not look like a credential."""
     if "@" in text and "://" in text:

@@ -27,6 +27,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from tenantgen.credentials import text_may_hold_credential
 from tenantgen.fingerprint import code_fingerprint
 from tenantgen.speed import HelperPool
 from tenantgen.yamlio import YamlProblem, load_all
@@ -204,7 +205,7 @@ def parse_chunk(items: Iterable[tuple[bytes, bytes, str | None]]) -> list[tuple[
         except (YamlProblem, ValueError, RecursionError):
             blob = None
         else:
-            if kind is not None and clean_as(kind, documents):
+            if kind is not None and clean_as(kind, documents, text_may_hold_credential(raw)):
                 clean = (kind,)
         results.append((digest, blob, clean))
     return results

@@ -132,13 +132,18 @@ def _document_findings(docs: list[Document], cache: ParseCache | None,
     return [result or [] for result in results]
 
 
-def clean_as(kind: str, documents: list[Any]) -> bool:
+def clean_as(kind: str, documents: list[Any], may_hold_credential: bool = True) -> bool:
     """Whether a file of these parsed documents, loaded as a ``kind``, passes the per-document checks
-    (``documents_clean``): what a helper that parsed a file can tell right away (see ``parsecache``)."""
+    (``documents_clean``): what a helper that parsed a file can tell right away (see ``parsecache``).
+    ``may_hold_credential``: False when the file's text shows that none of its strings can look like
+    a credential (``credentials.text_may_hold_credential``): they are then not looked at one by one."""
     present = [document for document in documents if document is not None]
     if len(present) != 1 or not isinstance(present[0], dict):
         return False  # the loader reports it
-    return documents_clean([(kind, document_data(kind, present[0]))])[0]
+    data = document_data(kind, present[0])
+    if not may_hold_credential:
+        return _schema_clean(kind, data)
+    return documents_clean([(kind, data)])[0]
 
 
 def check_documents(docs: list[Document]) -> list[list[Finding]]:

@@ -24,7 +24,7 @@ from tenantgen.errors_cli import run_guarded
 from tenantgen.findings import Finding
 from tenantgen.render import ReleaseFailure
 from tenantgen.schema import schema_problems
-from tenantgen.yamlio import dump, load_all
+from tenantgen.yamlio import YamlProblem, dump, load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, render_good_copy, run_cli, run_cli_process
 from tests.support.isolation import marked_env
 
@@ -259,3 +259,63 @@ def test_the_one_text_screen_agrees_with_looking_at_each_string(value: Any) -> N
     # Strings split across keys and items ("password" in one, ": hunter22" in the next) must not
     # count as one credential, and no credential may hide in the joined text.
     assert credentials.any_credential(value) == (next(find_credentials(value), None) is not None)
+
+
+def _yaml_texts(value: Any) -> list[str]:
+    """``value`` written the ways a YAML file may hold it: block style, and every scalar style with
+    lines folded at a narrow width (so that strings span lines)."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML, YAMLError
+
+    texts = [dump({"value": value})]
+    for style in (None, '"', "'", "|", ">"):
+        writer = YAML(typ="safe", pure=True)
+        writer.width = 12
+        writer.default_style = style
+        buffer = StringIO()
+        try:
+            writer.dump({"value": value}, buffer)
+        except YAMLError:
+            continue  # (a control character that style cannot hold)
+        texts.append(buffer.getvalue())
+    return texts
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES)
+def test_a_file_whose_text_shows_no_credential_holds_none(value: Any) -> None:
+    # The parse helpers skip the credential look at the strings of a file when its text alone rules
+    # one out: that must never let a credential through, whichever way the file writes its strings.
+    for text in _yaml_texts(value):
+        try:
+            [data] = load_all(text.encode())
+        except YamlProblem:
+            continue  # (a control character: such a file is refused before any check)
+        if credentials.any_credential(data):
+            assert credentials.text_may_hold_credential(text.encode()), text
+
+
+@pytest.mark.parametrize("text", [
+    "key: -----BEGIN\n  RSA PRIVATE KEY-----\n  abc\n",  # folded: "-----BEGIN RSA PRIVATE KEY-----"
+    "key: \"db\n  password: hunter22\"\n",
+    "key: PWD=abcd1234\n",
+    "key: 'https://user:pw@git.example.com'\n",
+    "key: >\n  AKIA\n  AAAAAAAAAAAAAAAAAAAA\n",  # no token once folded, but the mark is in the text
+    "key: \"\\x41KIAAAAAAAAAAAAAAAAA\"\n",  # an escape: the text does not say
+    "key: pa\u017f\u017fword=hunter22\n",  # beyond ASCII: the text does not say
+])
+def test_the_text_screen_answers_maybe_for_credential_shapes(text: str) -> None:
+    assert credentials.text_may_hold_credential(text.encode())
+
+
+def test_the_text_screen_clears_ordinary_files() -> None:
+    for path in sorted(EXAMPLE_TREE.rglob("*.yaml")):
+        raw = path.read_bytes()
+        if not raw.isascii() or b"\\" in raw:
+            continue
+        documents = load_all(raw)
+        if not any(document is not None and credentials.any_credential(document) for document in documents):
+            assert "@" in raw.decode() or not credentials.text_may_hold_credential(raw), path
+    assert not credentials.text_may_hold_credential(b"spec:\n  contact:\n    email: team@example.com\n"
+                                                    b"  repo: https://git.example.com/team/app.git\n")
