@@ -56,6 +56,7 @@ def _maybe_token(text: str) -> bool:
 
 # The marks without whitespace ("-----BEGIN" without its space), for ``text_may_hold_credential``.
 _PIECE_MARKS = tuple(mark.strip() for mark in _TOKEN_MARKS)
+_AFTER_SCHEME_AT = re.compile(r"://[^\s/@]*@")
 
 
 def text_may_hold_credential(raw: bytes) -> bool:
@@ -64,8 +65,8 @@ def text_may_hold_credential(raw: bytes) -> bool:
 
     Without a backslash a YAML text has no escape, so each of its strings is made of pieces of its
     lines (a quoted ``''`` gives ``'``), joined by a space or a line break when a scalar spans lines.
-    What ``looks_like`` looks for first holds no whitespace: a mark, "passw" or "pwd", or the URL
-    patterns. Found in a string, it lies in one piece, so the file's text holds it too.
+    What ``looks_like`` looks for first holds no whitespace: a mark, "passw" or "pwd", or what the
+    URL patterns match. Found in a string, it lies in one piece, so the file's text holds it too.
     """
     if not raw.isascii() or b"\\" in raw:
         return True  # an escape can make text the file does not hold; beyond ASCII, case folding has its own pairs
@@ -73,7 +74,8 @@ def text_may_hold_credential(raw: bytes) -> bool:
     lower = text.lower()
     if any(mark in text for mark in _PIECE_MARKS) or "passw" in lower or "pwd" in lower:
         return True
-    return "@" in text and "://" in text and bool(_URL_PASSWORD.search(text) or _URL_TOKEN.search(text))
+    # Both URL patterns end in "://", then no whitespace, "/" or "@", then "@": so does a match of this.
+    return "@" in text and _AFTER_SCHEME_AT.search(text) is not None
 
 
 def looks_like(text: str) -> str | None:

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from tenantgen.checks import check_config_credentials, check_credentials, check_fleet
 from tenantgen.credentials import any_credential
-from tenantgen.documents import Document, TreeDocs
+from tenantgen.documents import Document, TreeDocs, contains_null
 from tenantgen.engine.schema_compile import compile_schema
 from tenantgen.findings import Finding, sort_findings
 from tenantgen.fleet import Fleet, build_fleet
@@ -140,10 +140,13 @@ def clean_as(kind: str, documents: list[Any], may_hold_credential: bool = True) 
     present = [document for document in documents if document is not None]
     if len(present) != 1 or not isinstance(present[0], dict):
         return False  # the loader reports it
-    data = document_data(kind, present[0])
-    if not may_hold_credential:
-        return _schema_clean(kind, data)
-    return documents_clean([(kind, data)])[0]
+    document = present[0]
+    if contains_null(document):  # (rare: a null is a merge directive) the way the loader keeps it
+        return documents_clean([(kind, document_data(kind, document))])[0]
+    # Without a null, the data is checked as it is: nothing to drop, no second look for nulls.
+    valid = _schema_predicate(kind)
+    return (valid is not None and bool(valid(document))
+            and not (may_hold_credential and any_credential(document)))
 
 
 def check_documents(docs: list[Document]) -> list[list[Finding]]:
