@@ -276,8 +276,10 @@ def _yaml_texts(value: Any) -> list[str]:
         buffer = StringIO()
         try:
             writer.dump({"value": value}, buffer)
-        except YAMLError:
-            continue  # (a control character that style cannot hold)
+        except (YAMLError, IndexError):
+            # A control character that style cannot hold (ruamel's folded style even fails with an
+            # IndexError on BEL); tenantgen refuses such a file before any check anyway.
+            continue
         texts.append(buffer.getvalue())
     return texts
 
