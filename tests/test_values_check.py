@@ -277,3 +277,64 @@ def test_only_plain_values_count_as_safe(value: Any, allow_float: bool, safe: bo
     from tenantgen.engine.values_check import _safe_value
 
     assert _safe_value(value, allow_float) is safe
+
+
+_LEAN_TEST_TEMPLATE = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}
+data:
+  big: {{ .Values.big | quote }}
+  ratio: {{ .Values.ratio | quote }}
+  size: {{ .Values.nested.size | quote }}
+  name: {{ .Values.nested.name | quote }}
+  list: {{ .Values.list | toJson | quote }}
+  all: {{ toJson .Values | quote }}
+"""
+
+
+def _lean_test_chart(root: Path, reads_files: bool) -> Path:
+    """A chart whose defaults the release's values partly override, with a file of its own."""
+    chart = root / ("reads-files" if reads_files else "templates-only")
+    (chart / "templates").mkdir(parents=True)
+    (chart / "ci").mkdir()
+    (chart / "Chart.yaml").write_text(f"apiVersion: v2\nname: {chart.name}\nversion: 0.1.0\n", encoding="utf-8")
+    (chart / "values.yaml").write_text(
+        "big: 1000000\nratio: 0.5\nnested: {size: 3, name: default}\nlist: [a, b]\n", encoding="utf-8")
+    (chart / "values.schema.json").write_text(json.dumps({
+        "$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+        "properties": {"nested": {"type": "object", "properties": {"name": {"type": "string"}}}}}), encoding="utf-8")
+    (chart / "ci" / "note.txt").write_text("from the chart's files\n", encoding="utf-8")
+    template = _LEAN_TEST_TEMPLATE + ('  note: {{ .Files.Get "ci/note.txt" | quote }}\n' if reads_files else "")
+    (chart / "templates" / "configmap.yaml").write_text(template, encoding="utf-8")
+    return chart
+
+
+@pytest.mark.parametrize("reads_files", [False, True], ids=["templates-only", "reads-files"])
+def test_the_lean_chart_renders_what_the_chart_renders(tmp_path: Path, reads_files: bool) -> None:
+    chart = _lean_test_chart(tmp_path, reads_files)
+    engine = EmbeddedEngine()
+    lean = engine._lean_chart(str(chart))
+    assert lean is not None
+    loaded = helm_python.Chart.load_archive(lean[0])
+    try:
+        assert not loaded.values and loaded.schema is None  # Helm gets neither: the check stands in
+        assert [file["name"] for file in loaded.files] == (["ci/note.txt"] if reads_files else [])
+    finally:
+        loaded.close()
+    for values in ({}, {"nested": {"name": "mine"}}, {"big": 7, "list": ["c"], "nested": {"size": 4, "extra": "x"}}):
+        job = RenderJob("release-x", "tenantgen-system", str(chart), values, "v1.31.0")
+        assert lean[1].merged_if_valid(values) is not None  # the lean chart is the one used
+        full = helm_python.Chart.load(chart)
+        try:
+            options = json.dumps({"name": job.release, "namespace": job.namespace, "kube_version": job.kube_version,
+                                  "is_install": True})
+            expected = json.loads(_native.call_string("helm_render", full._raw(), json.dumps(values), options))
+        finally:
+            full.close()
+        rendered = engine.render(job, values_json(values))
+        assert rendered == {name: text for name, text in expected.items() if isinstance(text, str)}
+        text = rendered[f"{chart.name}/templates/configmap.yaml"]
+        assert 'big: "1e+06"' in text or values.get("big") == 7  # Helm's float, from the defaults too
+        assert ('note: "from the chart\'s files\\n"' in text) is reads_files

@@ -4,6 +4,12 @@ Imported only inside worker processes. A chart is read once per process. Loading
 costs about half a render, so a loaded chart is kept and rendered again, but only when it has no
 subcharts: rendering a chart whose subchart is disabled removes that subchart from the loaded chart
 for good (a measured hazard of the engine), so such charts are loaded afresh for every render.
+
+When the worker's own values check vouches for a release's values (see ``values_check``), the
+release renders from a lean copy of the chart that leaves Helm only the templates: no schema (the
+check stands in for Helm's), no default values (the check merged them into the values, as Helm
+would) and, when no template can read ``.Files``, no other files. Each costs Helm time on every
+render (together ~7 % of it) and none changes what the templates produce.
 """
 
 from __future__ import annotations
@@ -17,11 +23,15 @@ from typing import Any
 import helm_python
 from helm_python import _native
 
-from tenantgen.engine import EngineError, RenderJob
+from tenantgen.engine import EngineError, RenderJob, values_json
 from tenantgen.engine.values_check import ValuesCheck
 
 MAX_MESSAGE = 2000  # a self-including template produces a 100 KB message
 SCHEMA_FILE = "values.schema.json"
+VALUES_FILE = "values.yaml"
+# A template that names neither can read no file of the chart but its own (``tpl`` would let values
+# name ``.Files``): then the lean chart leaves out every file but Chart.yaml and the templates.
+_FILE_ACCESS = ("Files", "tpl")
 
 
 def _short(message: str) -> str:
@@ -66,7 +76,8 @@ class EmbeddedEngine:
         return chart, False
 
     def _lean_chart(self, chart_dir: str) -> tuple[bytes, ValuesCheck] | None:
-        """The chart without its schema and a Python check of its values (see ``values_check``)."""
+        """The lean copy of the chart (see the module's docstring) and the Python check of values
+        that must vouch for a release's values before it may render from it."""
         if chart_dir not in self._lean:
             self._lean[chart_dir] = None
             chart = _load(lambda: helm_python.Chart.load(chart_dir), chart_dir)
@@ -79,7 +90,7 @@ class EmbeddedEngine:
                 with tempfile.TemporaryDirectory(prefix="tenantgen-chart-") as tmp:
                     copy = Path(tmp) / "chart"
                     shutil.copytree(chart_dir, copy, symlinks=False)
-                    (copy / SCHEMA_FILE).unlink()
+                    _strip_to_templates(copy)
                     lean = _load(lambda: helm_python.Chart.load(str(copy)), chart_dir)
                     try:
                         archive = Path(lean.save(tmp)).read_bytes()
@@ -90,8 +101,11 @@ class EmbeddedEngine:
 
     def render(self, job: RenderJob, values: str) -> dict[str, str]:
         lean = self._lean_chart(job.chart_dir)
-        if lean is not None and lean[1].surely_passes(job.values):
-            archive = lean[0]  # Helm's own schema check would pass: skip it (it costs more than the render)
+        merged = lean[1].merged_if_valid(job.values) if lean is not None else None
+        if lean is not None and merged is not None:
+            # Helm's own schema check would pass: skipped (it costs more than the render), and the
+            # chart's defaults are already in.
+            archive, values = lean[0], values_json(merged)
         else:
             archive = self._archive(job.chart_dir)
         chart, fresh = self._chart(job.chart_dir, archive)
@@ -108,6 +122,18 @@ class EmbeddedEngine:
                 chart.close()
         manifests: dict[str, Any] = json.loads(rendered)
         return {path: text for path, text in manifests.items() if isinstance(text, str)}
+
+
+def _strip_to_templates(chart: Path) -> None:
+    """Make a copy of a chart (without subcharts) the lean chart."""
+    (chart / SCHEMA_FILE).unlink()
+    (chart / VALUES_FILE).unlink(missing_ok=True)
+    templates = [path for path in (chart / "templates").rglob("*") if path.is_file()]
+    if any(word in path.read_text(encoding="utf-8", errors="replace") for path in templates for word in _FILE_ACCESS):
+        return
+    for path in chart.iterdir():
+        if path.name not in ("Chart.yaml", "templates"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
 def _load(loader: Any, chart_dir: str) -> Any:

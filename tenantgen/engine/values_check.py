@@ -5,7 +5,8 @@ templates (~2 ms of a ~3.5 ms render here). A worker renders thousands of releas
 charts, so it compiles the schema once, in Python, and checks each release's values itself:
 
 - when the check *surely* passes, the release is rendered from a copy of the chart without its
-  schema file (a schema never changes what templates produce, only whether Helm renders at all);
+  schema file (a schema never changes what templates produce, only whether Helm renders at all)
+  and without its default values: the values it renders with are those the check merged;
 - in every other case, including any doubt, the release is rendered from the chart as it is, and
   Helm decides and words the error as usual.
 
@@ -14,7 +15,9 @@ disagree: only a schema built from a known set of keywords, with regular express
 constructs the two engines read differently, a chart without subcharts or null defaults, and values
 made of printable-ASCII strings, safe integers, booleans, lists and maps, without nulls. Helm's
 coalescing of the chart's defaults with the values is reproduced for that case (maps merge, the
-release's values win).
+release's values win). The defaults are the chart's values as Helm read them, and Helm reads
+every number the same way (as a float) whether it comes from the chart's values file or from the
+JSON values it is handed.
 """
 
 from __future__ import annotations
@@ -63,10 +66,16 @@ class ValuesCheck:
             return None
         return cls(Draft202012Validator(schema), defaults)
 
-    def surely_passes(self, values: Mapping[str, Any]) -> bool:
+    def merged_if_valid(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The values merged over the chart's defaults, as Helm would merge them, when Helm's check
+        of them surely passes; otherwise None (Helm decides)."""
         if not _safe_value(values, allow_float=False):
-            return False
-        return bool(self._valid(_coalesce(self._defaults, values)))
+            return None
+        merged = _coalesce(self._defaults, values)
+        return merged if self._valid(merged) else None
+
+    def surely_passes(self, values: Mapping[str, Any]) -> bool:
+        return self.merged_if_valid(values) is not None
 
 
 def _plain_schema(node: Any, depth: int = 0) -> bool:
