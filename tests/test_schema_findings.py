@@ -12,6 +12,7 @@ from tests.trees import (
     CLUSTER,
     CLUSTER_YAML,
     PROJECTS,
+    TENANTS,
     TIER,
     TIER_YAML,
     build_tree,
@@ -254,3 +255,13 @@ def test_a_cold_large_tree_checked_while_parsed_reports_what_a_sequential_check_
     warm = validate.validate_tree(root, cache_dir=cache)
     assert [finding.to_json() for finding in cold.findings] == [finding.to_json() for finding in sequential]
     assert [finding.to_json() for finding in warm.findings] == [finding.to_json() for finding in sequential]
+
+
+def test_a_name_over_forty_characters_is_refused(tmp_path: Path) -> None:
+    # The limit sits beside a "$ref" in the schema: the compiled check must apply both (draft 2020-12).
+    name = "a" * 41
+    path = f"{TENANTS}/{name}.yaml"
+    text = tenant_yaml(name)
+    root = build_tree(tmp_path, {path: text})
+    line, col = pos(text, "name:")
+    assert lines(root) == [f'{shown(path)}:{line}:{col}: $.metadata.name: "{name}": too long (at most 40 characters)']

@@ -215,6 +215,24 @@ def test_compiled_predicates_follow_jsonschema(schema: Any, instances: list[Any]
         assert compiled(instance) == reference.is_valid(instance), (schema, instance)
 
 
+@settings(max_examples=300, deadline=None)
+@given(_schemas(), _schemas(), st.lists(_json, min_size=1, max_size=5))
+def test_keywords_beside_a_ref_apply_too(target: Any, beside: Any, instances: list[Any]) -> None:
+    """Draft 2020-12 applies the keywords next to a "$ref" as well; fastjsonschema (draft 7) would
+    ignore them unless the schema is rewritten for it."""
+    from jsonschema import Draft202012Validator
+
+    from tenantgen.engine.schema_compile import compile_schema
+
+    node = {"$ref": "#/$defs/target", **(beside if isinstance(beside, dict) else {"not": beside})}
+    schema = {"$defs": {"target": target}, "properties": {"x": node}}
+    compiled = compile_schema(schema)
+    assert compiled is not None
+    reference = Draft202012Validator(schema)
+    for instance in instances:
+        assert compiled({"x": instance}) == reference.is_valid({"x": instance}), (schema, instance)
+
+
 def _tree_documents() -> list[Any]:
     from tenantgen.tree import load_tree
 

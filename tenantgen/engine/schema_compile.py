@@ -28,6 +28,11 @@ SHARED_KEYWORDS = frozenset({
 _SCHEMA_MAPS = frozenset({"$defs", "definitions", "properties", "patternProperties"})
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf"})
 _SUBSCHEMAS = frozenset({"not", "items", "additionalProperties", "propertyNames"})
+# Beside a "$ref", keywords that only annotate change nothing, and those that place a schema ($id,
+# $defs) must stay where they are; every other keyword constrains (see ``_as_draft7``).
+_ANNOTATIONS = frozenset({"title", "description", "examples", "default", "deprecated", "readOnly", "writeOnly",
+                          "$comment"})
+_PLACEMENT = frozenset({"$id", "$schema", "$anchor", "$defs", "definitions"})
 
 
 def shared_keywords_only(node: Any, depth: int = 0) -> bool:
@@ -59,7 +64,11 @@ def compile_schema(schema: Any, documents: Mapping[str, Any] | None = None,
     ``documents``: other schemas its ``$ref`` may point into, by ``$id``. ``format_checker``: as for
     ``jsonschema`` (None: ``format`` is an annotation only).
     """
-    store = dict(documents or {})
+    try:
+        schema = _as_draft7(schema)
+        store = {uri: _as_draft7(document) for uri, document in (documents or {}).items()}
+    except RecursionError:
+        return None
     if isinstance(schema, dict) and "$id" in schema:
         store[str(schema["$id"])] = schema
 
@@ -83,3 +92,30 @@ def compile_schema(schema: Any, documents: Mapping[str, Any] | None = None,
         return True
 
     return predicate
+
+
+def _as_draft7(node: Any) -> Any:
+    """``node`` (a copy) as draft 7 reads what draft 2020-12 means.
+
+    Under 2020-12 the keywords beside a ``$ref`` apply as well as the schema it points to; draft 7
+    (and so fastjsonschema) ignores them: ``{"$ref": "#/$defs/dnsLabel", "maxLength": 40}`` would
+    let a 50-character name through. Such a node becomes ``{"allOf": [{"$ref": ...}, {"maxLength": 40}]}``.
+    """
+    if not isinstance(node, dict):
+        return node
+    copy: dict[str, Any] = {}
+    for keyword, value in node.items():
+        if keyword in _SCHEMA_MAPS and isinstance(value, dict):
+            copy[keyword] = {name: _as_draft7(item) for name, item in value.items()}
+        elif keyword in _SCHEMA_LISTS and isinstance(value, list) or keyword == "items" and isinstance(value, list):
+            copy[keyword] = [_as_draft7(item) for item in value]
+        elif keyword in _SUBSCHEMAS:
+            copy[keyword] = _as_draft7(value)
+        else:
+            copy[keyword] = value
+    constraints = {keyword: value for keyword, value in copy.items()
+                   if keyword not in _ANNOTATIONS and keyword not in _PLACEMENT and keyword != "$ref"}
+    if "$ref" not in copy or not constraints:
+        return copy
+    kept = {keyword: value for keyword, value in copy.items() if keyword in _PLACEMENT}
+    return {**kept, "allOf": [{"$ref": copy["$ref"]}, constraints]}
