@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tenantgen.cli import run
+from tenantgen.entry import run
 
 run()

@@ -1,4 +1,4 @@
-"""Cross-file checks: references, uniqueness, hostname overlap and the tier's guardrails.
+"""Cross-file checks: references, uniqueness, hostname overlap, Argo CD role policies and the tier's guardrails.
 
 Each check reads the effective fleet and returns findings that point at the line that set the
 offending value: the tenant's file, or the tier or cluster default it inherited.
@@ -7,13 +7,14 @@ offending value: the tenant's file, or the tier or cluster default it inherited.
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from tenantgen.argo_policy import policy_problem
 from tenantgen.credentials import find_credentials
 from tenantgen.documents import ConfigFile, Document
 from tenantgen.findings import Finding, JsonPath, format_json_path
-from tenantgen.fleet import ClusterModel, Fleet, TenantModel
+from tenantgen.fleet import ClusterModel, Fleet, TenantModel, config_name
 from tenantgen.hostnames import find_overlaps, has_allowed_suffix
 from tenantgen.quantity import parse_quantity
 
@@ -30,6 +31,7 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
             seen_tiers.add(cluster.tier)
             findings.extend(check_tier_hostname(cluster))
         findings.extend(check_references(cluster))
+        findings.extend(check_argo_policies(cluster))
         findings.extend(check_node_pools(cluster))
         findings.extend(check_namespaces(cluster))
         findings.extend(check_hostnames(cluster))
@@ -89,6 +91,18 @@ def check_references(cluster: ClusterModel) -> Iterator[Finding]:
                                   "reference")
 
 
+def check_argo_policies(cluster: ClusterModel) -> Iterator[Finding]:
+    # Argo CD applies this rule only to projects edited through its API, not to an AppProject synced
+    # from Git: checked here, a tenant's pull request cannot grant a role rights in another's project.
+    for name in sorted(cluster.argo_projects):
+        project = cluster.argo_projects[name]
+        for role_index, role in enumerate(project.spec.get("roles") or []):
+            for index, policy in enumerate(role.get("policies") or []):
+                problem = policy_problem(name, role["name"], policy)
+                if problem:
+                    yield project.finding(("spec", "roles", role_index, "policies", index), problem, "argo-policy")
+
+
 def check_node_pools(cluster: ClusterModel) -> Iterator[Finding]:
     # tenantgen renders every node pool as a Karpenter NodePool + EC2NodeClass, which need the
     # cluster's Karpenter settings (node role, subnets, security groups, AMI).
@@ -140,16 +154,12 @@ def _placeholders_ok(cluster: ClusterModel) -> bool:
 
 def check_hostnames(cluster: ClusterModel) -> Iterator[Finding]:
     claims = {name: claimed_hostnames(cluster, tenant) for name, tenant in cluster.tenants.items()}
-    for owner, host, other, other_host in find_overlaps(claims):
-        # Blame a hostname someone wrote: when ``other`` only holds its automatic tenantHostname,
-        # the explicit (wildcard) hostname of ``owner`` is the one to change.
-        if other_host not in _explicit(cluster.tenants[other]) and host in _explicit(cluster.tenants[owner]):
-            owner, host, other, other_host = other, other_host, owner, host
-        tenant = cluster.tenants[other]
+    for (name, host), others in _overlaps_by_claim(cluster, find_overlaps(claims)).items():
+        tenant = cluster.tenants[name]
         explicit = _explicit(tenant)
-        path: JsonPath = ("ingress", "hostnames", explicit.index(other_host)) if other_host in explicit else (
+        path: JsonPath = ("ingress", "hostnames", explicit.index(host)) if host in explicit else (
             "ingress", "hostnames")
-        yield at(tenant, path, f"hostname {other_host!r} overlaps {host!r} of tenant {owner!r} in cluster "
+        yield at(tenant, path, f"hostname {host!r} overlaps {_overlapped(cluster, others)} in cluster "
                                f"{cluster.name!r}; hostnames must be unique per cluster", "hostname-overlap")
     suffixes = get(cluster.tier_spec, ("guardrails", "hostnameSuffixes"))
     if suffixes is None:
@@ -164,6 +174,50 @@ def check_hostnames(cluster: ClusterModel) -> Iterator[Finding]:
 
 def _explicit(tenant: TenantModel) -> list[str]:
     return list(get(tenant.spec, ("ingress", "hostnames")) or [])
+
+
+Claim = tuple[str, str]  # (tenant, hostname)
+
+
+def _overlaps_by_claim(cluster: ClusterModel, pairs: list[tuple[str, str, str, str]]) -> dict[Claim, list[Claim]]:
+    """Each claim to report -> the claims it overlaps. Both sides of an overlap are reported, each
+    naming the other: which of the two files a pull request just changed (a new wildcard, or a new
+    name below another team's wildcard) cannot be told from the tree, and that file must get a
+    finding. A tenant's automatic tenantHostname is written in no file of its own: it is reported
+    only when the other side is automatic too."""
+    found: dict[Claim, list[Claim]] = {}
+    for owner, host, other, other_host in pairs:
+        written = (host in _explicit(cluster.tenants[owner]), other_host in _explicit(cluster.tenants[other]))
+        if written[0] or not written[1]:
+            found.setdefault((owner, host), []).append((other, other_host))
+        if written[1] or not written[0]:
+            found.setdefault((other, other_host), []).append((owner, host))
+    return found
+
+
+MAX_NAMED_OVERLAPS = 3  # a wildcard over thousands of names: the message names a few and counts the rest
+
+
+def _overlapped(cluster: ClusterModel, others: list[Claim]) -> str:
+    named = [f"{host!r} of tenant {name!r} ({_written_at(cluster, name, host)})"
+             for name, host in others[:MAX_NAMED_OVERLAPS]]
+    rest = len(others) - len(named)
+    if rest:
+        named.append(f"{rest} more")
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def _written_at(cluster: ClusterModel, name: str, host: str) -> str:
+    """file:line of the tenant's hostname (an inherited default's line, the tier's tenantHostname)."""
+    tenant = cluster.tenants[name]
+    explicit = _explicit(tenant)
+    if host not in explicit:
+        line, _ = cluster.tier_doc.locate(("spec", "tenantHostname"))
+        return f"tenantHostname of tier {cluster.tier!r}, {cluster.tier_doc.display_path}:{line}"
+    origin = tenant.merged.origin(("ingress", "hostnames", explicit.index(host)))
+    doc, path = (origin.doc, origin.path) if origin is not None else (tenant.doc, ("spec", "ingress", "hostnames"))
+    line, _ = doc.locate(path)
+    return f"{doc.display_path}:{line}"
 
 
 def check_guardrails(cluster: ClusterModel, tenant: TenantModel) -> Iterator[Finding]:
@@ -257,3 +311,29 @@ def check_config_credentials(config: ConfigFile) -> list[Finding]:
             findings.append(Finding(config.display_path, line, 1 if line else 0, field,
                                     _credential_message(what), "credential"))
     return findings
+
+
+def check_config_names(tier_files: Sequence[ConfigFile], cluster_files: Sequence[ConfigFile]) -> list[Finding]:
+    """A cluster config file replaces the tier's file of the same name. One whose name differs only in
+    its suffix (``shared.yml`` against the tier's ``shared.yaml``) would be copied beside it, both
+    applied to the cluster, and which of the two was meant cannot be told: a finding."""
+    tier_names = {config_name(config) for config in tier_files}
+    tier_by_stem: dict[str, ConfigFile] = {}
+    for config in tier_files:
+        tier_by_stem.setdefault(_stem(config_name(config)), config)
+    findings = []
+    for config in cluster_files:
+        name = config_name(config)
+        tier_file = tier_by_stem.get(_stem(name))
+        if tier_file is None or name in tier_names:
+            continue
+        findings.append(Finding(config.display_path, 0, 0, "", (
+            f"same name as the tier's config file {tier_file.display_path} but another suffix, so both would be "
+            "copied to the cluster; a cluster config file replaces the tier's only under the very same file "
+            f"name: rename it {config_name(tier_file)} to replace the tier's file, or give it a name of its own "
+            "to add to it"), "config"))
+    return findings
+
+
+def _stem(file_name: str) -> str:
+    return file_name.rsplit(".", 1)[0]

@@ -23,7 +23,6 @@ from tenantgen.errors_cli import run_guarded
 from tenantgen.output import Selection
 from tenantgen.render import RenderOptions
 from tenantgen.report import FINDINGS_REPORTERS
-from tenantgen.speed import run_then_exit
 from tenantgen.validate import validate_tree
 
 app = typer.Typer(
@@ -254,8 +253,10 @@ def codeowners(
 
 
 def run() -> None:
-    """The ``tenantgen`` command: ``main``, then the process ends without a slow teardown."""
-    run_then_exit(main)
+    """The ``tenantgen`` command of installs made before it moved to ``entry.run`` (which see)."""
+    from tenantgen.entry import run as run_command
+
+    run_command()
 
 
 def main() -> int:

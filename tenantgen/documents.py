@@ -86,9 +86,10 @@ class ClusterDocs:
     argo_projects: dict[str, Document] = field(default_factory=dict)
     node_pools: dict[str, Document] = field(default_factory=dict)
     config: list[ConfigFile] = field(default_factory=list)
-    # (kind, name) of files that exist but could not be read (YAML errors, empty...): already
-    # reported, so references to them must not be reported again as missing.
-    unreadable: set[tuple[str, str]] = field(default_factory=set)
+    # (kind, name) -> display path of files that exist but could not be read (YAML errors, empty...):
+    # already reported, so references to them are not reported again as missing, and ``explain``
+    # can still show the tenant with its findings.
+    unreadable: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def documents(self) -> list[Document]:
         docs = [self.cluster] if self.cluster else []

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from tenantgen import __version__
 from tenantgen.credentials import redact
+from tenantgen.entry import INTERRUPTED, INTERRUPTED_EXIT, TERMINATED, raise_interrupts
 from tenantgen.errors import TenantgenError
 
 BUG_EXIT = 3
@@ -35,6 +36,7 @@ class Terminated(BaseException):
 def run_guarded(work: Callable[[], int]) -> int:
     err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
     try:
+        raise_interrupts()  # the command is ready for Ctrl-C now (held since the process started)
         return work()
     except TenantgenError as exc:
         err.print(f"error: {redact(str(exc))}", markup=False)
@@ -46,10 +48,10 @@ def run_guarded(work: Callable[[], int]) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:
-        err.print("interrupted; no partial output was written", markup=False)
-        return 130
+        err.print(INTERRUPTED, markup=False)
+        return INTERRUPTED_EXIT
     except Terminated:
-        err.print("terminated; no partial output was written", markup=False)
+        err.print(TERMINATED, markup=False)
         return 143
     except OSError as exc:
         if exc.errno not in _ENVIRONMENT_ERRORS:
@@ -64,7 +66,8 @@ def run_guarded(work: Callable[[], int]) -> int:
 
 
 def _report_bug(err: Console) -> int:
-    with tempfile.NamedTemporaryFile("w", prefix="tenantgen-crash-", suffix=".log", delete=False) as log:
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", errors="backslashreplace", prefix="tenantgen-crash-",
+                                     suffix=".log", delete=False) as log:
         log.write(redact(f"tenantgen {__version__}\n{' '.join(sys.argv)}\n\n{traceback.format_exc()}"))
     err.print(f"internal error in tenantgen {__version__}: {redact(repr(sys.exc_info()[1]))}\n"
               f"This is a bug. Details are in {log.name}; please attach it to a bug report.", markup=False)

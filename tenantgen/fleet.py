@@ -46,7 +46,19 @@ class ClusterModel:
     tenants: dict[str, TenantModel] = field(default_factory=dict)
     argo_projects: dict[str, Document] = field(default_factory=dict)
     node_pools: dict[str, Document] = field(default_factory=dict)
-    config: list[ConfigFile] = field(default_factory=list)
+    tier_config: list[ConfigFile] = field(default_factory=list)  # the cluster's own: ``docs.config``
+
+    def config_files(self) -> dict[str, ConfigFile]:
+        """The files of the cluster's ``config/`` output by file name: the tier's, then the cluster's
+        own, which replace a tier file of the same name (a cluster's exception to a tier-wide manifest)."""
+        files = {config_name(config): config for config in self.tier_config}
+        files.update((config_name(config), config) for config in self.docs.config)
+        return files
+
+    def config_overrides(self) -> list[ConfigOverride]:
+        tier_files = {config_name(config): config for config in self.tier_config}
+        return [ConfigOverride(config, tier_files[config_name(config)])
+                for config in self.docs.config if config_name(config) in tier_files]
 
     @property
     def tier(self) -> str:
@@ -78,6 +90,19 @@ class ClusterModel:
         if not pattern:
             return ""
         return str(pattern).format_map(_Placeholders(tenant, self))
+
+
+def config_name(config: ConfigFile) -> str:
+    """The file's name, which it keeps in the output's ``config/`` folder."""
+    return config.rel.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ConfigOverride:
+    """A cluster config file that takes the place of the tier config file of the same name."""
+
+    cluster_file: ConfigFile
+    tier_file: ConfigFile
 
 
 class _Placeholders(dict[str, str]):
@@ -127,7 +152,7 @@ def build_fleet(tree: TreeDocs, broken: Collection[Document]) -> Fleet:
             docs, tier_doc, account_doc if account_doc not in broken else None, cluster_doc,
             argo_projects={name: doc for name, doc in docs.argo_projects.items() if doc not in broken},
             node_pools={name: doc for name, doc in docs.node_pools.items() if doc not in broken},
-            config=[*tree.tier_config.get(docs.tier, []), *docs.config],
+            tier_config=tree.tier_config.get(docs.tier, []),
         )
         defaults = merge_layers(default_layers(tier_doc, cluster_doc))
         for name, doc in docs.tenants.items():

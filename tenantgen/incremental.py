@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import BrokenExecutor
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -177,7 +178,10 @@ def write_signatures(path: Path, signatures: Mapping[str, Signature]) -> None:
         tmp.write_bytes(header + hashlib.sha256(body).digest() + body)
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        # A cache that cannot be written only makes the next run slower. Even the clean-up may fail:
+        # with a file where the cache folder should be, there is no folder to look for ``tmp`` in.
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _read_up_to_limit(handle: int, size: int) -> bytes:

@@ -17,7 +17,7 @@ import queue
 import shutil
 import threading
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -79,6 +79,10 @@ class WriteStats:
     written: list[str]
     unchanged: int
     removed: list[str]
+    # Written over files the index did not list (a file from another clone's render, or a hand-made
+    # one at a path tenantgen writes), and whether there was an index to list them.
+    unlisted: list[str] = field(default_factory=list)
+    index_trusted: bool = True
 
 
 def sha256(data: bytes) -> str:
@@ -219,6 +223,11 @@ class _Targets:
                                  "(through a symbolic link)")
         return target
 
+    def occupied(self, rel: str) -> bool:
+        """Whether something is at OUT/``rel`` already (in a folder OUT does not have: no lstat)."""
+        target = f"{self.out}/{rel}"
+        return self._inside(target.rpartition("/")[0])[1] and os.path.lexists(target)
+
     def _inside(self, folder: str) -> tuple[bool, bool]:
         # The nearest existing folder must resolve inside OUT (a symbolic link may point anywhere).
         known = self._safe.get(folder)
@@ -243,17 +252,19 @@ class _Plan:
     unchanged: list[str]
     remove: list[str]
     digests: dict[str, str]  # sha256 of every file of the set
+    unlisted: list[str] = field(default_factory=list)  # to write over a file the index does not list
+    taken_over: list[str] = field(default_factory=list)  # not in the index, on disk with the very bytes (unchanged)
 
 
 def plan_changes(out: Path, files: OutputSet, selection: Selection,
                  keep: Collection[str] = ()) -> tuple[list[str], int, list[str]]:
     """(paths to write, count unchanged, paths to remove)."""
-    plan = _plan(out, read_index(out), files, selection, keep)
+    plan = _plan(out, read_index(out), files, selection, keep, _Targets(out))
     return plan.write, len(plan.unchanged), plan.remove
 
 
 def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, selection: Selection,
-          keep: Collection[str], staged: Mapping[str, Staged] | None = None) -> _Plan:
+          keep: Collection[str], targets: _Targets, staged: Mapping[str, Staged] | None = None) -> _Plan:
     """``staged``: files staged early, whose digest is not computed again for the very same bytes."""
     plan = _Plan([], [], [], {})
     base = os.fspath(out)
@@ -265,8 +276,14 @@ def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, s
         entry = index.get(rel)
         if _unchanged(f"{base}/{rel}", digest, entry):
             plan.unchanged.append(rel)
+        elif entry is not None or not targets.occupied(rel):
+            plan.write.append(rel)
+        elif _holds(f"{base}/{rel}", data):
+            plan.unchanged.append(rel)  # what this run would write is there already: taken over as it is
+            plan.taken_over.append(rel)
         else:
             plan.write.append(rel)
+            plan.unlisted.append(rel)
     plan.remove = sorted(rel for rel, entry in index.items()
                          if entry.get("cluster") not in keep and rel not in files and selection.owns(entry))
     return plan
@@ -275,6 +292,17 @@ def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, s
 def _unchanged(target: Path | str, digest: str, entry: Mapping[str, Any] | None) -> bool:
     """Whether the file at ``target``, as the index recorded it, already has the bytes of ``digest``."""
     return entry is not None and entry.get("sha256") == digest and _matches_disk(target, entry)
+
+
+def _holds(target: str, data: bytes) -> bool:
+    """Whether ``target`` is a regular file (not a link) with exactly ``data``."""
+    if os.path.islink(target) or not os.path.isfile(target):
+        return False
+    try:
+        with open(target, "rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 def _matches_disk(target: Path | str, entry: Mapping[str, Any]) -> bool:
@@ -450,15 +478,17 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Mappin
     staged_early = early.finish() if early is not None else {}
     known = _index_file(out)
     # A sharded index is read but for the kept clusters' shards; an older one is read (and rewritten) whole.
-    index = read_index(out, known.listing.keys() - keep.keys()
-                       if known is not None and known.version == INDEX_VERSION else None)
-    plan = _plan(out, index, files, selection, keep, staged_early)
+    wanted = known.listing.keys() - keep.keys() if known is not None and known.version == INDEX_VERSION else None
+    index = read_index(out, wanted)
+    # (an index that lists files but gave none: a shard did not parse, and it was ignored whole)
+    trusted = known is not None and (bool(index) or not (known.listing if wanted is None else wanted))
+    targets = _Targets(out)
+    plan = _plan(out, index, files, selection, keep, targets, staged_early)
     kept = sum(keep.values())
-    if not plan.write and not plan.remove and (_state(out) / "index.json").exists():
+    if not plan.write and not plan.remove and not plan.taken_over and trusted:
         return WriteStats([], len(plan.unchanged) + kept, [])
     state = _state(out)
     staging = state / f"staging-{os.getpid()}"
-    targets = _Targets(out)
     written: dict[str, tuple[int, int]] = {}  # rel -> (size, mtime_ns) of the staged file: a move keeps both
     try:
         staging.mkdir(parents=True, exist_ok=True)
@@ -489,7 +519,29 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Mappin
     finally:
         _drop_staging(out, staging)
         (state / "journal.json.tmp").unlink(missing_ok=True)
-    return WriteStats(plan.write, len(plan.unchanged) + kept, plan.remove)
+    return WriteStats(plan.write, len(plan.unchanged) + kept, plan.remove, plan.unlisted, trusted)
+
+
+MAX_LISTED = 20  # files named in a note; the rest counted
+
+
+def unlisted_note(out: Path, stats: WriteStats) -> str | None:
+    """What to tell about files written over that OUT's index did not list, if any.
+
+    A path tenantgen writes is its own by the layout: a file there came from a render in another
+    clone (the index is local state, not always committed) or was put there by hand. Refusing would
+    stop the everyday case (pull a colleague's rendered tenant, change it, render); a note names
+    them instead, so that a hand-made file there does not go unnoticed."""
+    rels = stats.unlisted
+    if not rels:
+        return None
+    listed = "".join(f"\n  {out.as_posix()}/{rel}" for rel in rels[:MAX_LISTED])
+    if len(rels) > MAX_LISTED:
+        listed += f"\n  ... and {len(rels) - MAX_LISTED} more"
+    why = ("its index does not list them" if stats.index_trusted else
+           f"it has no index of what it wrote here: {STATE_DIR}/index.json is missing or unreadable")
+    return (f"replaced {len(rels)} file(s) at paths this render writes that tenantgen cannot tell it wrote ({why}; "
+            f"a render in another clone, or a hand edit); keep files of your own at other paths:{listed}")
 
 
 def _write_error(out: Path, exc: OSError) -> TenantgenError:

@@ -98,6 +98,7 @@ class RenderResult:
     # Reused clusters (-> how many files tenantgen wrote for each): their files in OUT stay as they are.
     kept: dict[str, int] = field(default_factory=dict)
     memo: dict[str, ClusterRecord] = field(default_factory=dict)  # what to record for the next run
+    notes: list[str] = field(default_factory=list)  # worth knowing, not wrong: cluster config replacing the tier's
 
     @property
     def ok(self) -> bool:
@@ -215,6 +216,7 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
         selected = [cp for cp in plan.clusters if options.selection.cluster_selected(cp.rel)]
         if not selected and not reused:
             raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
+        _require_a_tenant(options.selection, selected)
         jobs = [(cp, release) for cp in selected for release in cp.releases
                 if options.selection.tenant_selected(release.tenant)]
         helmfiles: dict[str, str] = {}
@@ -264,6 +266,9 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
             result.clusters += 1
             result.tenants += sum(1 for name in cp.cluster.tenants if options.selection.tenant_selected(name))
             _add_cluster_files(result.files, cp, options, tree_name, helmfiles.get(cp.rel))
+            result.notes.extend(f"{override.cluster_file.display_path} replaces the tier's "
+                                f"{override.tier_file.display_path} in this cluster's config/"
+                                for override in cp.cluster.config_overrides())
         for record in reused.values():
             result.clusters += 1
             result.tenants += record.tenants
@@ -287,6 +292,15 @@ def _render_checked(options: RenderOptions, progress: Progress, display_root: st
                                                     objects.get(cp.rel, 0), counts.get(cp.rel, 0),
                                                     tuple(sorted({release.chart.key for release in cp.releases})))
     return result
+
+
+def _require_a_tenant(selection: Selection, selected: Sequence[ClusterPlan]) -> None:
+    """A ``--tenant`` that matches no tenant is a mistake (a typo, the wrong cluster), not a request
+    to render nothing and report success."""
+    if selection.tenant is None or any(selection.tenant_selected(name) for cp in selected for name in cp.cluster.tenants):
+        return
+    where = "the selected clusters" if selection.tier is not None or selection.cluster is not None else "the tree"
+    raise UsageError(f"--tenant {selection.tenant!r} matches no tenant of {where}")
 
 
 def _tree_name(tree: TreeDocs) -> str:
@@ -384,12 +398,9 @@ def _add_cluster_files(files: dict[str, OutputFile], cp: ClusterPlan, options: R
     if helmfile is None:
         helmfile = render_helmfile(cp, tree_name, options.templates_dir)
     files[f"{cp.rel}/helmfile.yaml"] = OutputFile(helmfile.encode(), cp.rel)
-    # Tier manifests first, so a cluster file of the same name wins.
-    config: dict[str, bytes] = {}
-    for item in cp.cluster.config:
-        config[item.rel.rsplit("/", 1)[-1]] = item.raw
+    config = cp.cluster.config_files()
     for name in sorted(config):
-        files[f"{cp.rel}/config/{name}"] = OutputFile(config[name], cp.rel)
+        files[f"{cp.rel}/config/{name}"] = OutputFile(config[name].raw, cp.rel)
 
 
 def _add_chart_files(files: dict[str, OutputFile], charts: Sequence[ChartRef]) -> None:

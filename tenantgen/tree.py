@@ -292,7 +292,7 @@ class Loader:
             if doc:
                 target[name] = doc
             else:
-                cluster.unreadable.add((kind, name))
+                cluster.unreadable[(kind, name)] = self.shown(path)
 
     def kind_file(self, folder: Path, kind: str) -> Path | None:
         stem = FILE_OF_KIND[kind].removesuffix(".yaml")

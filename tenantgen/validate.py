@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from tenantgen.checks import check_config_credentials, check_credentials, check_fleet
+from tenantgen.checks import check_config_credentials, check_config_names, check_credentials, check_fleet
 from tenantgen.credentials import any_credential
 from tenantgen.documents import Document, TreeDocs, contains_null
 from tenantgen.engine.schema_compile import compile_schema
@@ -102,6 +102,8 @@ def validate_loaded(tree: TreeDocs, findings: list[Finding], cache: ParseCache |
     configs.extend(config for cluster in tree.clusters for config in cluster.config)
     for config in configs:
         findings.extend(check_config_credentials(config))
+    for cluster in tree.clusters:
+        findings.extend(check_config_names(tree.tier_config.get(cluster.tier, []), cluster.config))
     fleet = build_fleet(tree, broken)
     findings.extend(check_fleet(fleet))
     return Validation(tree, fleet, sort_findings(findings))

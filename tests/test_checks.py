@@ -1,4 +1,4 @@
-"""Cross-file checks on the effective (merged) fleet: references, uniqueness, hostnames, guardrails."""
+"""Cross-file checks on the effective (merged) fleet: references, uniqueness, hostnames, guardrails, Argo CD policies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tenantgen.argo_policy import policy_problem
 from tenantgen.hostnames import has_allowed_suffix, overlaps
+from tests.helpers import run_cli
 from tests.trees import (
     ALPHA,
     APPS_POOL,
@@ -19,6 +21,7 @@ from tests.trees import (
     TENANTS,
     TIER,
     TIER_YAML,
+    base_files,
     build_tree,
     findings,
     lines,
@@ -74,6 +77,94 @@ def test_argo_project_may_belong_to_a_tenant_with_schema_errors(tmp_path: Path) 
     # The tenant exists; only its own schema error is reported.
     root = build_tree(tmp_path, beta("namespaces:\n  quota: lots\n"))
     assert [f.code for f in findings(root)] == ["schema"]
+
+
+# -- Argo CD role policies: Argo CD's own rule (validatePolicy) ------------------------------------
+
+ALPHA_PROJECT = f"{PROJECTS}/alpha.yaml"
+OUTSIDE = "the object must be in this project: alpha/*, alpha/<app> or alpha/<namespace>/<app>"
+
+
+def project_with_policies(*policies: str) -> str:
+    items = "".join(f"        - {policy}\n" for policy in policies)
+    return project_yaml("alpha") + f"  roles:\n    - name: deployer\n      groups: [alpha-admins]\n      policies:\n{items}"
+
+
+@pytest.mark.parametrize("target", ["beta/*", "beta/web", "*/*", "*", "*/alpha-default/*", "alpha", "alpha-x/*",
+                                    "alpha*/*", "alpha/ns/web/x", "alpha/{web}"])
+def test_policy_object_outside_the_project(tmp_path: Path, target: str) -> None:
+    policy = f"p, proj:alpha:deployer, applications, *, {target}, allow"
+    text = project_with_policies("p, proj:alpha:deployer, applications, get, alpha/*, allow", policy)
+    root = build_tree(tmp_path, {ALPHA_PROJECT: text})
+    assert lines(root) == [
+        (f"{at(ALPHA_PROJECT, text, policy)}: $.spec.roles[0].policies[1]: policy object {target!r} is outside "
+         f"project 'alpha'; {OUTSIDE}"),
+    ]
+
+
+def test_policies_inside_the_project_are_fine(tmp_path: Path) -> None:
+    text = project_with_policies(
+        "p, proj:alpha:deployer, applications, *, alpha/*, allow",
+        "p, proj:alpha:deployer, applications, sync, alpha/web, allow",
+        "p, proj:alpha:deployer, applications, get, alpha/alpha-default/web, allow",
+        "p, proj:alpha:deployer, applications, override, alpha/*/*, deny",
+        "p, proj:alpha:deployer, applications, action/apps/Deployment/restart, alpha/web.v2, allow",
+        "p, proj:alpha:deployer, applications, delete/*/Pod/*/*, alpha/*, allow",
+        "p, proj:alpha:deployer, applicationsets, get, alpha/*, allow",
+        "p, proj:alpha:deployer, logs, get, alpha/*, allow",
+        "p, proj:alpha:deployer, exec, create, alpha/web_1, allow",
+    )
+    assert lines(build_tree(tmp_path, {ALPHA_PROJECT: text})) == []
+
+
+@pytest.mark.parametrize(("policy", "message"), [
+    ("p, proj:beta:deployer, applications, get, beta/*, allow",
+     "policy subject 'proj:beta:deployer' must be 'proj:alpha:deployer': a role grants rights to itself only"),
+    ("p, proj:alpha:deployer, projects, get, alpha/*, allow",
+     "policy resource 'projects' cannot be granted by a project role; allowed: applications, applicationsets, "
+     "clusters, exec, logs, repositories"),
+    ("p, proj:alpha:deployer, *, get, alpha/*, allow",
+     "policy resource '*' cannot be granted by a project role; allowed: applications, applicationsets, "
+     "clusters, exec, logs, repositories"),
+    ("p, proj:alpha:deployer, applications, admin, alpha/*, allow",
+     "policy action 'admin' is not an Argo CD action; allowed: get, create, update, delete, sync, override, *, "
+     "action/..., update/..., delete/..."),
+])
+def test_policy_subject_resource_and_action_follow_argo_cd(tmp_path: Path, policy: str, message: str) -> None:
+    text = project_with_policies(policy)
+    root = build_tree(tmp_path, {ALPHA_PROJECT: text})
+    assert lines(root) == [f"{at(ALPHA_PROJECT, text, policy)}: $.spec.roles[0].policies[0]: {message}"]
+
+
+@pytest.mark.parametrize(("policy", "problem"), [
+    ("p, proj:alpha:deployer, applications, get, alpha/*", "not an Argo CD policy line; allowed: "
+     "'p, proj:alpha:deployer, <resource>, <action>, alpha/<object>, allow|deny'"),
+    ("g, proj:alpha:deployer, applications, get, alpha/*, allow", "not an Argo CD policy line; allowed: "
+     "'p, proj:alpha:deployer, <resource>, <action>, alpha/<object>, allow|deny'"),
+    ("p, proj:alpha:deployer, applications, get, alpha/*, grant", "policy effect 'grant' is not allowed; allowed: "
+     "allow, deny"),
+    ("p, proj:alpha:deployer, applications, get, alpha/*\n, allow", "policy object 'alpha/*\\n' is outside "
+     f"project 'alpha'; {OUTSIDE}"),
+    ("p, proj:alpha:deployer, applications, get, alpha/*, allow", None),
+])
+def test_policy_problem_the_schema_already_prevents(policy: str, problem: str | None) -> None:
+    # Shapes the schema's pattern refuses first; the rule still stands on its own, as Argo CD's does.
+    assert policy_problem("alpha", "deployer", policy) == problem
+
+
+def test_validate_cli_reports_a_policy_outside_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = "p, proj:alpha:deployer, applications, *, beta/*, allow"
+    text = project_with_policies(policy)
+    build_tree(tmp_path, {ALPHA_PROJECT: text})
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["validate", "tree"])
+    assert result.exit_code == 1
+    assert pos(text, policy) == (19, 11)
+    assert result.stdout.splitlines() == [
+        (f"tree/{ALPHA_PROJECT}:19:11: $.spec.roles[0].policies[0]: policy object 'beta/*' is outside project "
+         f"'alpha'; {OUTSIDE}"),
+        f"1 finding(s) in 1 file(s); {len(base_files())} file(s) checked",
+    ]
 
 
 # -- node pools need Karpenter ---------------------------------------------------------------------
@@ -151,27 +242,57 @@ def test_similar_names_without_the_dash_are_fine(tmp_path: Path) -> None:
 
 # -- hostnames -------------------------------------------------------------------------------------
 
-def test_same_literal_hostname_in_two_tenants(tmp_path: Path) -> None:
+UNIQUE = "hostnames must be unique per cluster"
+
+
+def test_same_literal_hostname_in_two_tenants_is_reported_in_both_files(tmp_path: Path) -> None:
+    # Which of the two a pull request just added cannot be told from the tree: each file names the other.
     root = build_tree(tmp_path, beta(hostname="api.alpha.example.com"))
     assert lines(root) == [
+        (f"{shown(ALPHA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'api.alpha.example.com' overlaps "
+         f"'api.alpha.example.com' of tenant 'beta' ({shown(BETA)}:14) in cluster 'dev-euw1'; {UNIQUE}"),
         (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'api.alpha.example.com' overlaps "
-        "'api.alpha.example.com' of tenant 'alpha' in cluster 'dev-euw1'; hostnames must be unique per cluster"),
+         f"'api.alpha.example.com' of tenant 'alpha' ({shown(ALPHA)}:14) in cluster 'dev-euw1'; {UNIQUE}"),
     ]
 
 
-def test_wildcard_covering_another_tenants_literal(tmp_path: Path) -> None:
-    root = build_tree(tmp_path, beta(hostname="*.alpha.example.com"))
+def test_a_new_wildcard_is_blamed_on_its_own_line_naming_every_file_it_covers(tmp_path: Path) -> None:
+    gamma = f"{TENANTS}/gamma.yaml"
+    root = build_tree(tmp_path, {**beta(hostname="*.example.com"),
+                                 ALPHA: tenant_yaml("alpha", "alpha.example.com"),
+                                 gamma: tenant_yaml("gamma", "gamma.example.com")})
     assert lines(root) == [
-        (f"{shown(ALPHA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'api.alpha.example.com' overlaps "
-        "'*.alpha.example.com' of tenant 'beta' in cluster 'dev-euw1'; hostnames must be unique per cluster"),
+        (f"{shown(ALPHA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'alpha.example.com' overlaps "
+         f"'*.example.com' of tenant 'beta' ({shown(BETA)}:14) in cluster 'dev-euw1'; {UNIQUE}"),
+        (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname '*.example.com' overlaps "
+         f"'alpha.example.com' of tenant 'alpha' ({shown(ALPHA)}:14) and 'gamma.example.com' of tenant 'gamma' "
+         f"({shown(gamma)}:14) in cluster 'dev-euw1'; {UNIQUE}"),
+        (f"{shown(gamma)}:14:9: $.spec.ingress.hostnames[0]: hostname 'gamma.example.com' overlaps "
+         f"'*.example.com' of tenant 'beta' ({shown(BETA)}:14) in cluster 'dev-euw1'; {UNIQUE}"),
+    ]
+
+
+def test_a_wildcard_over_many_names_lists_a_few_and_counts_the_rest(tmp_path: Path) -> None:
+    names = ["t1", "t2", "t3", "t4", "t5"]
+    root = build_tree(tmp_path, {**beta(hostname="*.example.com"),
+                                 **{f"{TENANTS}/{name}.yaml": tenant_yaml(name, f"{name}.example.com")
+                                    for name in names}})
+    wildcard = [line for line in lines(root) if line.startswith(f"{shown(BETA)}:")]
+    assert wildcard == [
+        (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname '*.example.com' overlaps "
+         + ", ".join(f"'{name}.example.com' of tenant '{name}' ({shown(f'{TENANTS}/{name}.yaml')}:14)"
+                     for name in names[:3])
+         + f" and 2 more in cluster 'dev-euw1'; {UNIQUE}"),
     ]
 
 
 def test_same_wildcard_in_two_tenants(tmp_path: Path) -> None:
     root = build_tree(tmp_path, {ALPHA: tenant_yaml("alpha", "*.beta.example.com")})
     assert lines(root) == [
+        (f"{shown(ALPHA)}:14:9: $.spec.ingress.hostnames[0]: hostname '*.beta.example.com' overlaps "
+         f"'*.beta.example.com' of tenant 'beta' ({shown(BETA)}:14) in cluster 'dev-euw1'; {UNIQUE}"),
         (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname '*.beta.example.com' overlaps "
-        "'*.beta.example.com' of tenant 'alpha' in cluster 'dev-euw1'; hostnames must be unique per cluster"),
+         f"'*.beta.example.com' of tenant 'alpha' ({shown(ALPHA)}:14) in cluster 'dev-euw1'; {UNIQUE}"),
     ]
 
 
@@ -196,21 +317,24 @@ def test_overlaps(a: str, b: str, expected: bool) -> None:
 
 
 def test_explicit_hostname_colliding_with_another_tenants_automatic_hostname(tmp_path: Path) -> None:
+    # alpha never wrote alpha.apps...: only beta's file is blamed, and it is told where the name comes from.
     root = build_tree(tmp_path, beta(hostname="alpha.apps.dev-euw1.k8s.example.com"))
+    tier_line = pos(TIER_YAML, "tenantHostname")[0]
     assert lines(root) == [
         (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname 'alpha.apps.dev-euw1.k8s.example.com' "
-        "overlaps 'alpha.apps.dev-euw1.k8s.example.com' of tenant 'alpha' in cluster 'dev-euw1'; "
-        "hostnames must be unique per cluster"),
+         "overlaps 'alpha.apps.dev-euw1.k8s.example.com' of tenant 'alpha' (tenantHostname of tier 'dev', "
+         f"{shown(TIER)}:{tier_line}) in cluster 'dev-euw1'; {UNIQUE}"),
     ]
 
 
 def test_wildcard_covering_the_automatic_hostnames_is_reported_on_the_wildcard(tmp_path: Path) -> None:
     # alpha never wrote alpha.apps...: the finding belongs to beta's wildcard, not to alpha's file.
     root = build_tree(tmp_path, beta(hostname="*.apps.dev-euw1.k8s.example.com"))
+    tier_line = pos(TIER_YAML, "tenantHostname")[0]
     assert lines(root) == [
         (f"{shown(BETA)}:14:9: $.spec.ingress.hostnames[0]: hostname '*.apps.dev-euw1.k8s.example.com' overlaps "
-        "'alpha.apps.dev-euw1.k8s.example.com' of tenant 'alpha' in cluster 'dev-euw1'; "
-        "hostnames must be unique per cluster"),
+         f"'alpha.apps.dev-euw1.k8s.example.com' of tenant 'alpha' (tenantHostname of tier 'dev', "
+         f"{shown(TIER)}:{tier_line}) in cluster 'dev-euw1'; {UNIQUE}"),
     ]
 
 

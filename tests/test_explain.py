@@ -112,6 +112,35 @@ def test_findings_about_the_tenant_are_shown_and_fail_the_run(tmp_path: Path,
     assert row(result.stdout, "namespaces.quota").startswith("namespaces.quota | 50 | tenant")
 
 
+@pytest.mark.parametrize(("appended", "message"), [
+    ("spec:\n  owners: [\n", "invalid YAML: did not find expected node content"),
+    ("kind: Tenant\n", 'found duplicate key "kind"'),
+])
+def test_a_tenant_whose_file_does_not_parse_is_explained_with_its_yaml_findings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, appended: str, message: str) -> None:
+    # Not "unknown tenant": the tenant exists, its file is broken, and explain says where and why.
+    build_tree(tmp_path, {ALPHA: tenant_yaml("alpha", "api.alpha.example.com") + appended})
+    monkeypatch.chdir(tmp_path)
+    validate = run_cli(["validate", "tree"])
+    finding = next(line for line in validate.stdout.splitlines() if line.startswith(f"tree/{ALPHA}:"))
+    assert re.match(rf"tree/{re.escape(ALPHA)}:\d+:\d+: {re.escape(message)}", finding), finding
+    for args in ((), ("--cluster", "dev-euw1")):
+        result = explain("alpha", "tree", *args)
+        assert result.exit_code == 1, result.stderr  # as for a tenant file with schema findings
+        assert "unknown tenant" not in result.stderr and "is not in a cluster" not in result.stderr
+        assert "== tenant alpha in dev/dev-aws/dev-euw1 ==" in result.stdout
+        assert f"file: tree/{ALPHA}" in result.stdout
+        assert "1 finding(s) about this tenant" in result.stdout
+        assert f"  {finding}" in result.stdout.splitlines()
+        assert "note: the tenant file cannot be read" in result.stdout
+        assert "effective spec (value" not in result.stdout
+    as_json = explain("alpha", "tree", "--format", "json")
+    section = as_json.json()["clusters"][0]
+    assert as_json.exit_code == 1
+    assert (section["file"], section["spec"], section["releases"]) == (f"tree/{ALPHA}", None, [])
+    assert [f"{f['file']}:{f['line']}:{f['col']}: {f['message']}" for f in section["findings"]] == [finding]
+
+
 def test_json_format(tree: Path) -> None:
     result = explain("alpha", "tree", "--no-render", "--format", "json")
     assert result.exit_code == 0

@@ -135,6 +135,22 @@ def test_a_corrupted_cache_database_is_ignored_and_replaced(tree: Path, tmp_path
     assert rendered(render(tree, tmp_path / "third")) == 0  # a working cache again
 
 
+@pytest.mark.parametrize("blocked", ["tenantgen", "tenantgen/parse"])
+def test_a_file_where_a_cache_folder_belongs_means_no_cache(blocked: str, tree: Path, tmp_path: Path,
+                                                           reference: dict[str, bytes]) -> None:
+    # As with a read-only cache folder: the run goes on without the cache, quietly, and never touches the file.
+    blocker = cache_dir().parent / blocked
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")
+    for out in (tmp_path / "first", tmp_path / "second"):
+        result = run_cli(["render", str(tree), "-o", str(out)])
+        assert (result.exit_code, result.stderr) == (0, ""), result.stdout + result.stderr
+        assert output(out) == reference
+    assert run_cli(["render", str(tree), "-o", str(tmp_path / "second"), "--check"]).exit_code == 0
+    assert run_cli(["validate", str(tree)]).exit_code == 0
+    assert blocker.read_text() == "not a folder"
+
+
 def test_the_render_cache_drops_generations_no_run_used_for_two_weeks(
         tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tenantgen import cache
@@ -318,9 +334,13 @@ def test_an_unreadable_cluster_record_means_a_full_render(tree: Path, tmp_path: 
     assert output(out) == reference
     (out / STATE_DIR / "index.json").unlink()  # without the index nothing can be checked: no reuse
     summary = render(tree, out)
-    written = re.search(r"(\d+) file\(s\) written", summary)
-    assert written and int(written.group(1)) == len(reference), summary
+    # Every file goes through the write plan; each already holds the bytes to write and is taken over.
+    unchanged = re.search(r"0 file\(s\) written, (\d+) unchanged", summary)
+    assert unchanged and int(unchanged.group(1)) == len(reference), summary
     assert output(out) == reference
+    from tenantgen.output import read_index
+
+    assert set(read_index(out)) == set(reference)  # listed again, every cluster's (none was reused)
 
 
 def test_parse_cache_follows_file_changes(tree: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import REPO_ROOT, run_cli
 
 
@@ -25,3 +27,55 @@ def test_a_broken_chart_fails_lint_naming_chart_and_template(tmp_path: Path) -> 
     assert "tenant-0.2.0: [ERROR]" in result.stdout
     assert "templates/tenant.yaml" in result.stdout
     assert "tenant-0.1.0: [ERROR]" not in result.stdout
+
+
+def test_the_helm_engine_without_helm_on_path_is_a_usage_error(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder without helm in it
+    result = run_cli(["lint", "--engine", "helm"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --engine helm needs a helm binary on PATH; 'helm' was not found"
+
+
+MINIMAL_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: tenant\nversion: 0.3.0\ndescription: no values.yaml\n",
+    "templates/configmap.yaml": ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
+                                 "data:\n  greeting: {{ .Values.greeting | default \"hello\" | quote }}\n"),
+}
+
+
+def test_a_chart_without_values_yaml_lints_normally(tmp_path: Path) -> None:
+    # values.yaml is optional in Helm: the chart is linted with no values.
+    for rel, text in MINIMAL_CHART.items():
+        (tmp_path / "charts" / "tenant" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "charts" / "tenant" / rel).write_text(text)
+    result = run_cli(["lint", "--charts", str(tmp_path / "charts")])
+    assert (result.exit_code, result.stderr) == (0, ""), result.stdout + result.stderr
+    assert "lint ok: 5 chart(s), 0 error(s), 0 warning(s)" in result.stdout
+
+
+def test_a_values_file_helm_cannot_read_is_a_lint_error(tmp_path: Path) -> None:
+    chart = tmp_path / "charts" / "tenant"
+    shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
+    chart_yaml = chart / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.2.0"))
+    (chart / "ci" / "tenant-full-values.yaml").write_text("tenant: [\n")
+    result = run_cli(["lint", "--charts", str(tmp_path / "charts")])
+    assert result.exit_code == 1
+    assert "tenant-0.2.0: [ERROR] tenant-full-values.yaml: error converting YAML to JSON" in result.stdout
+
+
+def test_the_helm_engine_lints_a_chart_without_values_yaml_with_no_values(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for rel, text in MINIMAL_CHART.items():
+        (tmp_path / "charts" / "tenant" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "charts" / "tenant" / rel).write_text(text)
+    calls = tmp_path / "calls"
+    helm = tmp_path / "bin" / "helm"  # a stand-in that lints everything clean and notes how it was called
+    helm.parent.mkdir()
+    helm.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho "1 chart(s) linted, 0 chart(s) failed"\n')
+    helm.chmod(0o755)
+    monkeypatch.setenv("PATH", str(helm.parent))
+    result = run_cli(["lint", "--engine", "helm", "--charts", str(tmp_path / "charts")])
+    assert (result.exit_code, result.stderr) == (0, ""), result.stdout + result.stderr
+    assert f"lint --strict {tmp_path / 'charts' / 'tenant'}\n" in calls.read_text()

@@ -287,6 +287,21 @@ def test_config_folder_holds_kubernetes_objects(tmp_path: Path) -> None:
     ]
 
 
+def test_a_cluster_config_file_that_differs_from_a_tier_file_only_in_its_suffix(tmp_path: Path) -> None:
+    # shared.yaml (cluster) replaces the tier's shared.yaml; shared.yml would land beside it instead.
+    good = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ingress-nginx\n"
+    root = build_tree(tmp_path, {
+        "dev/config/shared.yaml": good, "dev/config/other.yml": good,
+        f"{CLUSTER_DIR}/config/shared.yml": good, f"{CLUSTER_DIR}/config/other.yml": good,
+    })
+    assert lines(root) == [
+        (f"{shown(CLUSTER_DIR + '/config/shared.yml')}: same name as the tier's config file "
+         f"{shown('dev/config/shared.yaml')} but another suffix, so both would be copied to the cluster; a cluster "
+         "config file replaces the tier's only under the very same file name: rename it shared.yaml to replace "
+         "the tier's file, or give it a name of its own to add to it"),
+    ]
+
+
 def test_an_empty_tree(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     root.mkdir()

@@ -130,6 +130,87 @@ def test_deleted_tenant_is_pruned_and_foreign_files_survive(tree_copy: Path, tmp
     assert (cluster / "manifests" / "payments-tenant" / "tenant-payments.yaml").is_file()
 
 
+SEARCH_TENANT_FILE = "prod/prod-aws/prod-euw1/manifests/search-tenant/tenant-search.yaml"
+
+
+def _without_search(tree: Path, aside: Path) -> Callable[[], None]:
+    """Take tenant search out of ``tree``; the function returned puts it back."""
+    cluster = tree / "prod" / "prod-aws" / "prod-euw1"
+    aside.mkdir()
+    for folder in ("tenants", "argo-projects"):
+        (cluster / folder / "search.yaml").rename(aside / f"{folder}.yaml")
+
+    def restore() -> None:
+        for folder in ("tenants", "argo-projects"):
+            (aside / f"{folder}.yaml").rename(cluster / folder / "search.yaml")
+    return restore
+
+
+def test_a_file_the_index_does_not_list_is_replaced_with_a_note(tree_copy: Path, tmp_path: Path) -> None:
+    # A path tenantgen writes is its own by the layout; what was there (another clone's render, a
+    # hand edit) is named, not silently replaced. Files at other paths are never touched.
+    out = tmp_path / "out"
+    restore = _without_search(tree_copy, tmp_path / "aside")
+    render(tree_copy, out)
+    unlisted = out / SEARCH_TENANT_FILE
+    unlisted.parent.mkdir(parents=True)
+    unlisted.write_text("hand written\n")
+    (out / "README.md").write_text("mine\n")
+    restore()
+    summary = render(tree_copy, out)
+    assert (f"note: replaced 1 file(s) at paths this render writes that tenantgen cannot tell it wrote (its index "
+            "does not list them; a render in another clone, or a hand edit); keep files of your own at other "
+            f"paths:\n  {out.as_posix()}/{SEARCH_TENANT_FILE}\n") in summary
+    assert unlisted.read_text().startswith("# Source: tenant/templates/")
+    assert (out / "README.md").read_text() == "mine\n"
+    assert "note: replaced" not in render(tree_copy, out)  # listed from now on
+
+
+def test_without_an_index_files_at_its_paths_are_replaced_with_a_note(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / SEARCH_TENANT_FILE).parent.mkdir(parents=True)
+    (out / SEARCH_TENANT_FILE).write_text("hand written\n")
+    (out / "README.md").write_text("mine\n")
+    summary = render(tree_copy, out)
+    assert ("(it has no index of what it wrote here: .tenantgen/index.json is missing or unreadable; a render in "
+            f"another clone, or a hand edit); keep files of your own at other paths:\n  {out.as_posix()}/"
+            f"{SEARCH_TENANT_FILE}\n") in summary
+    assert (out / SEARCH_TENANT_FILE).read_text().startswith("# Source: tenant/templates/")
+    assert (out / "README.md").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt"])
+def test_without_an_index_files_with_the_very_bytes_to_write_are_taken_over(tree_copy: Path, tmp_path: Path,
+                                                                            damage: str) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    if damage == "delete":
+        shutil.rmtree(out / ".tenantgen")
+    else:
+        (out / ".tenantgen" / "index.json").write_text("{")
+    expected = cluster_files(out)
+    summary = render(tree_copy, out)
+    assert "0 file(s) written" in summary
+    assert cluster_files(out) == expected
+    (out / SEARCH_TENANT_FILE).write_text("edited after the index was rebuilt\n")  # listed again: tenantgen's
+    render(tree_copy, out)
+    assert (out / SEARCH_TENANT_FILE).read_bytes() == expected[SEARCH_TENANT_FILE]
+
+
+def test_a_cluster_config_file_replaces_the_tiers_file_of_the_same_name(tree_copy: Path, tmp_path: Path) -> None:
+    tier_file = tree_copy / "prod" / "config" / "shared.yaml"
+    cluster_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "config" / "shared.yaml"
+    tier_file.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-tier, namespace: default}\n")
+    cluster_file.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-cluster, namespace: default}\n")
+    out = tmp_path / "out"
+    note = f"note: {cluster_file.as_posix()} replaces the tier's {tier_file.as_posix()} in this cluster's config/"
+    assert note in render(tree_copy, out).splitlines()
+    assert (out / "prod/prod-aws/prod-euw1/config/shared.yaml").read_bytes() == cluster_file.read_bytes()
+    assert (out / "prod/prod-aws/prod-euc1/config/shared.yaml").read_bytes() == tier_file.read_bytes()
+    check = run_cli(["render", str(tree_copy), "-o", str(out), "--check"])
+    assert check.exit_code == 0 and note in check.stdout.splitlines()
+
+
 def test_check_reports_out_of_date_files(tree_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     render(tree_copy, out)
@@ -330,6 +411,20 @@ def test_selection_by_tier(tree_copy: Path, tmp_path: Path) -> None:
     assert (out / "playground").is_dir() and not (out / "prod").exists()
     result = run_cli(["render", str(tree_copy), "-o", str(out), "--cluster", "nope"])
     assert result.exit_code == 2 and "matches no cluster" in result.stderr
+
+
+@pytest.mark.parametrize(("selection", "message"), [
+    (["--tenant", "nosuch"], "error: --tenant 'nosuch' matches no tenant of the tree"),
+    (["--tenant", "search", "--tier", "playground"],
+     "error: --tenant 'search' matches no tenant of the selected clusters"),
+])
+@pytest.mark.parametrize("check", [False, True], ids=["render", "check"])
+def test_a_tenant_selection_that_matches_no_tenant_is_a_usage_error(
+        selection: list[str], message: str, check: bool, tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli(["render", str(tree_copy), "-o", str(out), *selection, *(["--check"] if check else [])])
+    assert (result.exit_code, result.stderr.strip(), result.stdout) == (2, message, "")
+    assert not out.exists()
 
 
 def test_invalid_tree_renders_nothing(tree_copy: Path, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM in the middle of a render: OUT as before, nothing left behind, 130 / 143.
+"""Ctrl-C and SIGTERM in the middle of a render: OUT as before, nothing left behind, 130 / 143; and
+Ctrl-C while the command line is still loading: the same line and exit code, never a traceback.
 
 The stand-in for a slow render is a tenant chart version whose template never finishes for tenant
 ``alpha`` (pinned by the tier, offered with ``--charts``): when the signal arrives the render workers are
@@ -74,10 +75,10 @@ def wait_until_starting(marker: str, process: subprocess.Popen[str], timeout: fl
 
 
 @pytest.mark.parametrize(("signum", "whole_group", "code", "message", "when"), [
-    (signal.SIGINT, True, 130, "interrupted; no partial output was written", wait_until_rendering),
-    (signal.SIGTERM, False, 143, "terminated; no partial output was written", wait_until_rendering),
-    (signal.SIGINT, True, 130, "interrupted; no partial output was written", wait_until_starting),
-    (signal.SIGTERM, False, 143, "terminated; no partial output was written", wait_until_starting),
+    (signal.SIGINT, True, 130, "interrupted; nothing was written", wait_until_rendering),
+    (signal.SIGTERM, False, 143, "terminated; nothing was written", wait_until_rendering),
+    (signal.SIGINT, True, 130, "interrupted; nothing was written", wait_until_starting),
+    (signal.SIGTERM, False, 143, "terminated; nothing was written", wait_until_starting),
 ], ids=["ctrl-c", "sigterm", "ctrl-c-while-a-worker-starts", "sigterm-while-a-worker-starts"])
 def test_signal_mid_render_leaves_out_as_it_was(
         signum: signal.Signals, whole_group: bool, code: int, message: str, when: Any, tmp_path: Path,
@@ -142,3 +143,64 @@ def test_a_signal_held_while_a_worker_starts_stops_that_worker(monkeypatch: pyte
     with pytest.raises(Terminated), terminate_as_exception(), pool:
         pool.prestart(1)
     assert multiprocessing.active_children() == [], "a started worker outlived the signal"
+
+
+# A Ctrl-C that comes while Python is still importing the command line. Waiting for the right moment
+# from outside (a delay after starting the process) would be a race with the machine's speed; instead
+# the child sends the signal to itself from an import hook, at the moment it starts to import MODULE:
+# deterministically inside the imports that follow ``entry``, before any command could run.
+INTERRUPT_WHILE_LOADING = """
+import os, signal, sys
+
+class InterruptWhileLoading:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["INTERRUPT_AT_IMPORT_OF"]:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, InterruptWhileLoading())
+sys.argv[0] = "tenantgen"
+LAUNCH
+"""
+LAUNCHERS = {
+    "console-script": "from tenantgen.entry import run; run()",  # what pyproject's [project.scripts] runs
+    "python-m": "import runpy; runpy.run_module('tenantgen', run_name='__main__', alter_sys=True)",
+}
+
+
+def start_interrupted(args: list[str], module: str, cwd: Path, launcher: str = "console-script",
+                      prelude: str = "") -> subprocess.CompletedProcess[str]:
+    code = INTERRUPT_WHILE_LOADING.replace("LAUNCH", f"{prelude}\n{LAUNCHERS[launcher]}")
+    # As in the test above: the child must start with Python's own Ctrl-C handler, however pytest runs.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=120, check=False, env={**os.environ, "INTERRUPT_AT_IMPORT_OF": module})
+    finally:
+        signal.signal(signal.SIGINT, inherited)
+
+
+@pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
+@pytest.mark.parametrize("module", ["tenantgen.cli", "jsonschema", "tenantgen.validate"])
+def test_ctrl_c_while_the_command_line_loads(module: str, launcher: str, tmp_path: Path) -> None:
+    shutil.copytree(BASE, tmp_path / "tree")
+    done = start_interrupted(["render", "tree", "-o", "out"], module, tmp_path, launcher)
+    assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted; nothing was written\n", "")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args", [["--version"], ["validate", "--help"], ["validate", "--no-such-option"]])
+def test_ctrl_c_while_loading_a_command_that_never_starts_work(args: list[str], tmp_path: Path) -> None:
+    done = start_interrupted(args, "tenantgen.cli", tmp_path)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.endswith("interrupted; nothing was written\n") and "Traceback" not in done.stderr
+
+
+def test_ctrl_c_ignored_from_the_start_stays_ignored(tmp_path: Path) -> None:
+    # `tenantgen validate &` in a script: the shell starts the job with Ctrl-C ignored, and it runs on.
+    shutil.copytree(BASE, tmp_path / "tree")
+    done = start_interrupted(["validate", "tree"], "tenantgen.cli", tmp_path,
+                             prelude="signal.signal(signal.SIGINT, signal.SIG_IGN)")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("valid:")

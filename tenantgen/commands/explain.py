@@ -76,10 +76,10 @@ def run_explain(options: ExplainOptions, stdout: TextIO | None = None) -> int:
 
 def _clusters_of(validation: Validation, options: ExplainOptions) -> list[ClusterDocs]:
     tree = validation.tree
-    holding = [docs for docs in tree.clusters if options.tenant in docs.tenants]
+    holding = [docs for docs in tree.clusters if options.tenant in _tenant_names(docs)]
     if not holding:
         raise TenantgenError(unknown_tenant_message(options.tenant, (
-            name for docs in tree.clusters for name in docs.tenants)))
+            name for docs in tree.clusters for name in _tenant_names(docs))))
     if options.cluster is None:
         return holding
     selection = Selection(cluster=options.cluster)
@@ -90,14 +90,25 @@ def _clusters_of(validation: Validation, options: ExplainOptions) -> list[Cluste
     return chosen
 
 
+def _tenant_names(docs: ClusterDocs) -> list[str]:
+    """The cluster's tenants, those whose file could not be read included: that tenant exists, and its
+    file's findings are what the user needs to see."""
+    return [*docs.tenants, *(name for kind, name in docs.unreadable if kind == "Tenant")]
+
+
 def _section(tenant: str, docs: ClusterDocs, validation: Validation) -> ClusterSection:
-    doc = docs.tenants[tenant]
+    doc = docs.tenants.get(tenant)
+    tenant_file = doc.display_path if doc is not None else docs.unreadable[("Tenant", tenant)]
     model: ClusterModel | None = next((c for c in validation.fleet.clusters if c.rel == docs.rel), None)
     tenant_model = model.tenants.get(tenant) if model else None
-    files = {doc.display_path, *(p.display_path for p in docs.argo_projects.values()
-                                 if p.spec.get("tenant") == tenant)}
-    section = ClusterSection(docs.rel, doc.display_path, None,
+    files = {tenant_file, *(p.display_path for p in docs.argo_projects.values()
+                            if p.spec.get("tenant") == tenant)}
+    section = ClusterSection(docs.rel, tenant_file, None,
                              findings=[f for f in validation.findings if _concerns(f, tenant, files)])
+    if doc is None:
+        section.notes.append("the tenant file cannot be read (see the findings below); its effective spec "
+                             "cannot be computed until they are fixed")
+        return section
     if model is None or tenant_model is None:
         section.notes.append("the effective spec cannot be computed until the schema findings of this tenant, "
                              "its cluster or its tier are fixed")

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.errors_cli import Terminated
 from tenantgen.incremental import read_memo, write_memo
-from tenantgen.output import EarlyStaging, check_output, write_output
+from tenantgen.output import EarlyStaging, check_output, unlisted_note, write_output
 from tenantgen.render import RenderOptions, RenderResult, Stage, render_tree
 from tenantgen.report import console_for, report_text
 from tenantgen.speed import collector_paused, keep_until_exit
@@ -66,6 +66,9 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
             report_failures(result, stdout)
             console.print("[bold red]render failed[/]; the output directory was not changed")
             return 1
+        notes = [*result.notes, *([] if check else filter(None, [unlisted_note(out, stats)]))]
+        for note in notes:
+            console.print(f"note: {note}", markup=False)
         if check:
             differences = check_output(out, result.files, options.selection)
             for difference in differences:
