@@ -1,10 +1,11 @@
 """The ``tenantgen`` command's first code (``python -m tenantgen`` runs it too).
 
 Loading the command line takes about half a second (typer, rich, jsonschema, ...), most of a short
-run. A Ctrl-C in that time used to end the process with a KeyboardInterrupt traceback, so this
-module imports nothing heavy before it holds Ctrl-C back: from here on, an interrupt at any moment
-ends in one line and exit 130. A held Ctrl-C is raised when a command is ready to answer it
-(``raise_interrupts``, called by ``errors_cli.run_guarded``), or answered here if none was.
+run. A Ctrl-C in that time used to end the process with a KeyboardInterrupt traceback (and a
+SIGTERM without a word), so this module imports nothing heavy before it holds both back: from here
+on, either at any moment ends in one line and exit 130 or 143. A held signal is raised when a
+command is ready to answer it (``raise_held_signals``, called by ``errors_cli.run_guarded``), or
+answered here if none was.
 
 Held rather than raised during the imports: a KeyboardInterrupt raised inside some library's import
 could meet an ``except:`` there and be lost, and the command would run on as if never interrupted.
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 INTERRUPTED = "interrupted; nothing was written"
 TERMINATED = "terminated; nothing was written"
 INTERRUPTED_EXIT = 130
+TERMINATED_EXIT = 143
 
-_held: list[int] = []  # Ctrl-Cs that came before a command was ready for them
+_held: list[int] = []  # Ctrl-C / SIGTERM that came before a command was ready for them
 
 
 def _hold(signum: int, frame: object) -> None:
@@ -35,8 +37,9 @@ def _hold(signum: int, frame: object) -> None:
 
 
 def run() -> NoReturn:
-    """The ``tenantgen`` command: hold Ctrl-C, load the command line, run it, answer a held Ctrl-C."""
-    _hold_interrupts()
+    """The ``tenantgen`` command: hold Ctrl-C and SIGTERM, load the command line, run it, answer a
+    held signal that no command took."""
+    _hold_signals()
     _escape_unprintable_output()
     from tenantgen.cli import main  # the slow part of starting
     from tenantgen.speed import run_then_exit
@@ -48,27 +51,37 @@ def _answering_interrupts(main: Callable[[], int]) -> int:
     try:
         code = main()
     except KeyboardInterrupt:  # in the instant between a command's end and the process's
-        return _interrupted()
-    return _interrupted() if _held else code  # held, and no command took it: ``--help``, a usage error
+        return _stopped(signal.SIGINT)
+    if _held:  # held, and no command took it: ``--help``, a usage error
+        return _stopped(signal.SIGTERM if signal.SIGTERM in _held else signal.SIGINT)
+    return code
 
 
-def raise_interrupts() -> None:
-    """From now on Ctrl-C raises KeyboardInterrupt, and one held since the start is raised now.
+def raise_held_signals(terminated: type[BaseException]) -> None:
+    """From now on Ctrl-C raises KeyboardInterrupt (and SIGTERM does what the caller has set up);
+    a signal held since the start is raised now: SIGTERM as ``terminated``, Ctrl-C as KeyboardInterrupt.
 
-    Does nothing where ``run`` did not hold Ctrl-C (``cli.main`` called in a test's process, say).
+    Does nothing where ``run`` did not hold them (``cli.main`` called in a test's process, say).
     """
-    if signal.getsignal(signal.SIGINT) is not _hold:
-        return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    if _held:
-        _held.clear()
+    if signal.getsignal(signal.SIGINT) is _hold:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is _hold:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    held = set(_held)
+    _held.clear()
+    if signal.SIGTERM in held:
+        raise terminated()
+    if signal.SIGINT in held:
         raise KeyboardInterrupt
 
 
-def _hold_interrupts() -> None:
-    # Only over Python's own handler: Ctrl-C ignored from the start (a shell's background job) stays so.
+def _hold_signals() -> None:
+    # Only over the default handlers: a signal ignored from the start (Ctrl-C in a shell's background
+    # job) stays ignored.
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _hold)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _hold)
 
 
 def _escape_unprintable_output() -> None:
@@ -78,10 +91,11 @@ def _escape_unprintable_output() -> None:
             reconfigure(errors="backslashreplace")
 
 
-def _interrupted() -> int:
+def _stopped(signum: int) -> int:
     _held.clear()
+    terminated = signum == signal.SIGTERM
     try:
-        print(INTERRUPTED, file=sys.stderr)
+        print(TERMINATED if terminated else INTERRUPTED, file=sys.stderr)
     except (OSError, ValueError, AttributeError):
         pass  # no standard error to say it on: the exit code says it
-    return INTERRUPTED_EXIT
+    return TERMINATED_EXIT if terminated else INTERRUPTED_EXIT

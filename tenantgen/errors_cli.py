@@ -7,16 +7,18 @@ whose traceback goes to a log file for the bug report instead of at the user.
 from __future__ import annotations
 
 import errno
+import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 
 from tenantgen import __version__
 from tenantgen.credentials import redact
-from tenantgen.entry import INTERRUPTED, INTERRUPTED_EXIT, TERMINATED, raise_interrupts
+from tenantgen.entry import INTERRUPTED, INTERRUPTED_EXIT, TERMINATED, TERMINATED_EXIT, raise_held_signals
 from tenantgen.errors import TenantgenError
 
 BUG_EXIT = 3
@@ -33,11 +35,26 @@ class Terminated(BaseException):
     """
 
 
+@contextmanager
+def terminate_as_exception() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C does, so temporary files and workers are cleaned up."""
+
+    def raise_terminated(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_guarded(work: Callable[[], int]) -> int:
     err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
     try:
-        raise_interrupts()  # the command is ready for Ctrl-C now (held since the process started)
-        return work()
+        with terminate_as_exception():
+            raise_held_signals(Terminated)  # the command is ready for them now (held since the process started)
+            return work()
     except TenantgenError as exc:
         err.print(f"error: {redact(str(exc))}", markup=False)
         return exc.exit_code
@@ -52,7 +69,7 @@ def run_guarded(work: Callable[[], int]) -> int:
         return INTERRUPTED_EXIT
     except Terminated:
         err.print(TERMINATED, markup=False)
-        return 143
+        return TERMINATED_EXIT
     except OSError as exc:
         if exc.errno not in _ENVIRONMENT_ERRORS:
             return _report_bug(err)

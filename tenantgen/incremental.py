@@ -81,7 +81,10 @@ def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> None:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, state / MEMO_FILE)
     except OSError:
-        tmp.unlink(missing_ok=True)  # without a record the next run renders everything: slower, still right
+        # Without a record the next run renders everything: slower, still right. (The clean-up may
+        # fail too, as in ``write_signatures``.)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def shared_inputs(parts: Mapping[str, object], catalog: ChartCatalog, templates: Iterable[Path]) -> bytes:

@@ -23,11 +23,10 @@ from typing import Any
 
 import pytest
 
-from tenantgen.commands.render import terminate_as_exception
 from tenantgen.engine import pool as pool_module
 from tenantgen.engine.pool import WorkerPool
 from tenantgen.engine.worker import WorkerConfig
-from tenantgen.errors_cli import Terminated
+from tenantgen.errors_cli import Terminated, terminate_as_exception
 from tests.helpers import REPO_ROOT, read_tree, render_good_copy, tenant_chart_variant
 from tests.support.isolation import marked_env, marked_processes
 
@@ -156,7 +155,7 @@ class InterruptWhileLoading:
     def find_spec(self, name, path=None, target=None):
         if name == os.environ["INTERRUPT_AT_IMPORT_OF"]:
             sys.meta_path.remove(self)
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), getattr(signal, os.environ["INTERRUPT_WITH"]))
         return None
 
 sys.meta_path.insert(0, InterruptWhileLoading())
@@ -170,13 +169,14 @@ LAUNCHERS = {
 
 
 def start_interrupted(args: list[str], module: str, cwd: Path, launcher: str = "console-script",
-                      prelude: str = "") -> subprocess.CompletedProcess[str]:
+                      prelude: str = "", signal_name: str = "SIGINT") -> subprocess.CompletedProcess[str]:
     code = INTERRUPT_WHILE_LOADING.replace("LAUNCH", f"{prelude}\n{LAUNCHERS[launcher]}")
     # As in the test above: the child must start with Python's own Ctrl-C handler, however pytest runs.
     inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=120, check=False, env={**os.environ, "INTERRUPT_AT_IMPORT_OF": module})
+                              timeout=120, check=False,
+                              env={**os.environ, "INTERRUPT_AT_IMPORT_OF": module, "INTERRUPT_WITH": signal_name})
     finally:
         signal.signal(signal.SIGINT, inherited)
 
@@ -195,6 +195,16 @@ def test_ctrl_c_while_loading_a_command_that_never_starts_work(args: list[str], 
     done = start_interrupted(args, "tenantgen.cli", tmp_path)
     assert done.returncode == 130, done.stderr
     assert done.stderr.endswith("interrupted; nothing was written\n") and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args", [["validate", "tree"], ["render", "tree", "-o", "out"], ["--version"]])
+def test_sigterm_while_the_command_line_loads(args: list[str], tmp_path: Path) -> None:
+    # A CI runner cancelling a job: every command ends with the line and 143, even one that has no
+    # clean-up of its own, and even before it starts.
+    shutil.copytree(BASE, tmp_path / "tree")
+    done = start_interrupted(args, "tenantgen.validate", tmp_path, signal_name="SIGTERM")
+    assert (done.returncode, done.stderr) == (143, "terminated; nothing was written\n"), done.stdout
+    assert not (tmp_path / "out").exists()
 
 
 def test_ctrl_c_ignored_from_the_start_stays_ignored(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TextIO
 
 from tenantgen import git
-from tenantgen.commands.render import terminate_as_exception
 from tenantgen.diff import DiffResult, compare
 from tenantgen.diff_report import DIFF_REPORTERS, DiffReport
 from tenantgen.errors import UsageError
@@ -52,17 +51,16 @@ def run_diff(options: DiffOptions, stdout: TextIO | None = None, stderr: TextIO 
     _check(options)
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     tree = options.render.tree
-    with terminate_as_exception():
-        head = render_tree(options.render)
-        problems = _problems("the working tree", head)
-        if options.base is not None:
-            report = _against_ref(options, options.base, head, problems)
-        else:
-            assert options.against is not None
-            base_files = read_output_dir(options.against, stderr)
-            result = compare(base_files, head.files) if head.ok else DiffResult()
-            report = DiffReport(display_name(tree), f"the output directory {options.against.as_posix()}",
-                                "the working tree", result, None, problems)
+    head = render_tree(options.render)
+    problems = _problems("the working tree", head)
+    if options.base is not None:
+        report = _against_ref(options, options.base, head, problems)
+    else:
+        assert options.against is not None
+        base_files = read_output_dir(options.against, stderr)
+        result = compare(base_files, head.files) if head.ok else DiffResult()
+        report = DiffReport(display_name(tree), f"the output directory {options.against.as_posix()}",
+                            "the working tree", result, None, problems)
     try:
         DIFF_REPORTERS[options.output_format](report, stdout)
         stdout.flush()

@@ -9,7 +9,6 @@ from typing import TextIO
 
 from tenantgen.cache import default_cache_dir
 from tenantgen.charts import ChartCatalog
-from tenantgen.commands.render import terminate_as_exception
 from tenantgen.documents import ClusterDocs
 from tenantgen.errors import TenantgenError
 from tenantgen.explain import (
@@ -129,8 +128,7 @@ def _render(options: ExplainOptions, validation: Validation) -> RenderResult:
     render_options = RenderOptions(
         tree=options.tree, chart_dirs=options.chart_dirs, cache_dir=default_cache_dir(),
         selection=Selection(cluster=options.cluster, tenant=options.tenant))
-    with terminate_as_exception():
-        return render_tree(render_options)
+    return render_tree(render_options)
 
 
 def _not_rendered(result: RenderResult, tree: Path) -> str:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -13,7 +10,6 @@ from typing import TextIO
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tenantgen.errors import TenantgenError, UsageError
-from tenantgen.errors_cli import Terminated
 from tenantgen.incremental import read_memo, write_memo
 from tenantgen.output import EarlyStaging, check_output, unlisted_note, write_output
 from tenantgen.render import RenderOptions, RenderResult, Stage, render_tree
@@ -21,20 +17,6 @@ from tenantgen.report import console_for, report_text
 from tenantgen.speed import collector_paused, keep_until_exit
 
 MIN_RELEASES_FOR_PROGRESS = 50
-
-
-@contextmanager
-def terminate_as_exception() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C does, so temporary files and workers are cleaned up."""
-
-    def raise_terminated(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_paths(tree: Path, out: Path) -> None:
@@ -50,35 +32,34 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     _check_paths(options.tree, out)
     console = console_for(stdout)
-    with terminate_as_exception():
-        if not check and options.cache_dir is not None and out.is_dir():
-            options = replace(options, reuse_from=out)
-        if check:
-            result = _render_with_progress(options, stderr)
-        else:
-            with _early_staging(out) as early:
-                result = _render_with_progress(options, stderr, early.add)
-                if result.ok:
-                    with collector_paused():  # (what it builds stays alive until the end; see ``speed``)
-                        stats = write_output(out, result.files, options.selection, keep=result.kept, early=early)
-                        _record_clusters(out, result)
-        if not result.ok:
-            report_failures(result, stdout)
-            console.print("[bold red]render failed[/]; the output directory was not changed")
+    if not check and options.cache_dir is not None and out.is_dir():
+        options = replace(options, reuse_from=out)
+    if check:
+        result = _render_with_progress(options, stderr)
+    else:
+        with _early_staging(out) as early:
+            result = _render_with_progress(options, stderr, early.add)
+            if result.ok:
+                with collector_paused():  # (what it builds stays alive until the end; see ``speed``)
+                    stats = write_output(out, result.files, options.selection, keep=result.kept, early=early)
+                    _record_clusters(out, result)
+    if not result.ok:
+        report_failures(result, stdout)
+        console.print("[bold red]render failed[/]; the output directory was not changed")
+        return 1
+    notes = [*result.notes, *([] if check else filter(None, [unlisted_note(out, stats)]))]
+    for note in notes:
+        console.print(f"note: {note}", markup=False)
+    if check:
+        differences = check_output(out, result.files, options.selection)
+        for difference in differences:
+            console.print(f"{difference.state}: {out.as_posix()}/{difference.path}", markup=False)
+        if differences:
+            console.print(f"[bold red]{out} is out of date[/]: {len(differences)} file(s) differ; "
+                          "run tenantgen render to update it")
             return 1
-        notes = [*result.notes, *([] if check else filter(None, [unlisted_note(out, stats)]))]
-        for note in notes:
-            console.print(f"note: {note}", markup=False)
-        if check:
-            differences = check_output(out, result.files, options.selection)
-            for difference in differences:
-                console.print(f"{difference.state}: {out.as_posix()}/{difference.path}", markup=False)
-            if differences:
-                console.print(f"[bold red]{out} is out of date[/]: {len(differences)} file(s) differ; "
-                              "run tenantgen render to update it")
-                return 1
-            console.print(f"[bold green]{out} is up to date[/] ({len(result.files)} files)")
-            return 0
+        console.print(f"[bold green]{out} is up to date[/] ({len(result.files)} files)")
+        return 0
     keep_until_exit(result)
     console.print(
         f"[bold green]rendered[/] {result.clusters} cluster(s), {result.tenants} tenant(s), "
