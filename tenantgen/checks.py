@@ -1,4 +1,4 @@
-"""Cross-file checks: references, uniqueness, hostname overlap, Argo CD role policies and the tier's guardrails.
+"""Cross-file checks: references, uniqueness, hostname overlap, Argo CD role policies, the tier's guardrails and reserved label/annotation keys.
 
 Each check reads the effective fleet and returns findings that point at the line that set the
 offending value: the tenant's file, or the tier or cluster default it inherited.
@@ -21,6 +21,19 @@ from tenantgen.quantity import parse_quantity
 RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
 SERVICE_TYPES = ("nodePort", "loadBalancer", "externalName")
 PLACEHOLDERS = ("tenant", "tier", "cluster.name", "cluster.hostname")
+# Key prefixes of the systems that act on namespace labels and annotations (each with its
+# subdomains), and whose they are; the tier's labelPrefix is added per cluster.
+RESERVED_PREFIXES = {
+    "kubernetes.io": "Kubernetes' own",
+    "k8s.io": "Kubernetes' own",
+    "capsule.clastix.io": "Capsule's own",
+    "argoproj.io": "Argo CD's own",
+    "karpenter.sh": "Karpenter's own",
+    "karpenter.k8s.aws": "Karpenter's own",
+}
+# Kubernetes' recommended labels (app.kubernetes.io/name, /part-of, ...) are meant for everyone.
+OPEN_PREFIXES = ("app.kubernetes.io",)
+METADATA_FIELDS = (("labels", "label"), ("annotations", "annotation"))
 
 
 def check_fleet(fleet: Fleet) -> list[Finding]:
@@ -38,6 +51,7 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
         for tenant in cluster.tenants.values():
             findings.extend(check_guardrails(cluster, tenant))
             findings.extend(check_consistency(tenant))
+            findings.extend(check_reserved_metadata(cluster, tenant))
     return findings
 
 
@@ -279,6 +293,44 @@ def check_consistency(tenant: TenantModel) -> Iterator[Finding]:
         if low is not None and high is not None and parse_quantity(low) > parse_quantity(high):
             yield at(tenant, low_path, f"{'.'.join(low_path)} {low} is greater than "
                                        f"{'.'.join(high_path)} {high}", "consistency")
+
+
+def check_reserved_metadata(cluster: ClusterModel, tenant: TenantModel) -> Iterator[Finding]:
+    # Capsule stamps additionalMetadata on every namespace of the tenant, and the chart lets these
+    # keys override the platform's: pod-security.kubernetes.io/enforce would turn Pod Security off,
+    # capsule.clastix.io/tenant pull the namespaces under another tenant's rules. The tier and
+    # cluster defaults are the platform's own layers, so only the keys the tenant's own file names
+    # are refused, a null that would remove an inherited one included.
+    owners = {**RESERVED_PREFIXES, cluster.tier_spec["labelPrefix"]: "the platform's own: the tier's labelPrefix"}
+    spec = tenant.doc.data.get("spec") if isinstance(tenant.doc.data, dict) else None
+    own = spec.get("additionalMetadata") if isinstance(spec, dict) else None
+    if not isinstance(own, dict):
+        return
+    for field, noun in METADATA_FIELDS:
+        keys = own.get(field)
+        if not isinstance(keys, dict):
+            continue
+        for key in keys:
+            owner = _reserved_owner(key, owners)
+            if owner is not None:
+                action = "removes" if keys[key] is None else "sets"
+                yield tenant.doc.finding(("spec", "additionalMetadata", field, key), (
+                    f"{noun} {key!r} uses the reserved prefix {key.partition('/')[0]!r} ({owner}); reserved: "
+                    f"{', '.join(owners)} and their subdomains (but {', '.join(OPEN_PREFIXES)}); the platform "
+                    f"sets these, a tenant's file never {action} one"), "reserved-metadata")
+
+
+def _reserved_owner(key: str, owners: dict[str, str]) -> str | None:
+    """Whose ``key`` is when its prefix is a reserved domain or below one; a few lookups per key."""
+    prefix, slash, _ = key.partition("/")
+    if not slash or prefix in OPEN_PREFIXES:
+        return None
+    labels = prefix.split(".")
+    for start in range(len(labels)):
+        owner = owners.get(".".join(labels[start:]))
+        if owner:
+            return owner
+    return None
 
 
 def _credential_message(what: str) -> str:

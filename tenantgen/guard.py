@@ -9,6 +9,7 @@ is read from the rendered AppProjects and Applications, because that is what the
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 from tenantgen.documents import Document
 from tenantgen.output import OutputSet
+from tenantgen.source_repos import WILDCARDS, too_broad
 from tenantgen.validate import Validation
 from tenantgen.yamlio import YamlProblem, load_all
 
@@ -74,6 +76,12 @@ def classify(rel: str) -> Place:
     return Place("file")
 
 
+def _platform_noun(kind: str) -> str:
+    if kind == "file":
+        return "other files (not tenant or argo-project YAML)"
+    return f"{kind} files"
+
+
 def changed_files(base: Mapping[str, bytes], head: Mapping[str, bytes]) -> dict[str, str]:
     """rel path -> "added", "removed" or "modified", for every file whose bytes differ."""
     changes = {}
@@ -116,8 +124,8 @@ class _Checker:
         for rel, status in self.data.changes.items():
             place = classify(rel)
             if not place.tenant_owned:
-                yield Violation("e", self.path(rel), f"{place.kind} files belong to the platform team; a tenant "
-                                                     "changes only its own tenant and argo-project files")
+                yield Violation("e", self.path(rel), f"{_platform_noun(place.kind)} belong to the platform team; "
+                                                     "a tenant changes only its own tenant and argo-project files")
                 continue
             if status != "modified":
                 noun = place.kind.replace("-", " ")
@@ -195,10 +203,11 @@ class _Checker:
                     cluster + "/"):
                 continue
             before = self.base_docs.get(project_rel)
-            old = _role_groups(before.spec) if before else set()
-            for group in sorted(_role_groups(doc.spec) - old - own):
-                yield Violation("b", self.path(project_rel), f"gives group {group} a role, but it is not one of "
-                                                             f"the tenant's own groups ({', '.join(sorted(own))})")
+            old = _role_grants(before.spec) if before else set()
+            for group, role, _ in sorted(grant for grant in _role_grants(doc.spec) - old if grant[0] not in own):
+                yield Violation("b", self.path(project_rel), f"gives group {group} role {role} (new or changed "
+                                                             f"since the base ref), but it is not one of the "
+                                                             f"tenant's own groups ({', '.join(sorted(own))})")
 
     @staticmethod
     def effective(side: Validation, cluster: str, tenant: str) -> dict[str, Any]:
@@ -266,10 +275,19 @@ def _subject(owner: Any) -> str:
     return f"{owner.get('kind')} {owner.get('name')}" if isinstance(owner, dict) else str(owner)
 
 
-def _role_groups(spec: Mapping[str, Any]) -> set[str]:
+def _role_grants(spec: Mapping[str, Any]) -> set[tuple[str, str, str]]:
+    """(group, role name, what the role may do) for every group of every role."""
     roles = spec.get("roles")
-    return {str(g) for role in roles if isinstance(role, dict) for g in role.get("groups") or []} if isinstance(
-        roles, list) else set()
+    grants: set[tuple[str, str, str]] = set()
+    for role in roles if isinstance(roles, list) else []:
+        if not isinstance(role, dict):
+            continue
+        # Comparing the permissions too makes a role that grows stronger count as a new grant;
+        # the description grants nothing.
+        powers = json.dumps({k: v for k, v in role.items() if k not in ("groups", "description")},
+                            sort_keys=True, default=str)
+        grants.update((str(group), str(role.get("name")), powers) for group in role.get("groups") or [])
+    return grants
 
 
 _MISSING: Any = object()
@@ -287,42 +305,6 @@ def changed_fields(before: Any, after: Any, path: str = "") -> list[str]:
                                              f"{path}.{key}" if path else str(key)))
             return fields
     return [] if before == after else [path]
-
-
-# Stand-ins for "any other repository": a pattern that matches one of them matches everything.
-_PROBES = ("https://unrelated.invalid/zz-other/zz-other.git", "http://unrelated.invalid/zz-other",
-           "git@unrelated.invalid:zz-other/zz-other.git", "ssh://git@unrelated.invalid/zz-other/zz-other.git",
-           "oci://unrelated.invalid/zz-other/zz-other")
-_HOST = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>[^/]+)|git@(?P<scp>[^:/]+):)")
-_WILDCARDS = "*?[{"
-
-
-def too_broad(pattern: str) -> str | None:
-    """Why an Argo CD sourceRepos glob is too broad (every repository, or every one on a host); else None."""
-    if pattern.startswith("!"):
-        return None  # a deny rule narrows
-    variants = _expand_braces(pattern)
-    if any(fnmatch.fnmatchcase(probe, variant) for variant in variants for probe in _PROBES):
-        return "matches every repository"
-    match = _HOST.match(pattern)
-    host = match and (match.group("host") or match.group("scp"))
-    if host and not any(c in host for c in _WILDCARDS):
-        probes = (f"{match.group('scheme') or 'https'}://{host}/zz-other/zz-other.git" if match else "",
-                  f"git@{host}:zz-other/zz-other.git")
-        if any(fnmatch.fnmatchcase(probe, variant) for variant in variants for probe in probes):
-            return f"matches every repository on {host}"
-    return None
-
-
-def _expand_braces(pattern: str) -> list[str]:
-    # Argo CD's globs know {a,b} alternatives; fnmatch does not.
-    match = re.search(r"\{([^{}]*)\}", pattern)
-    if not match:
-        return [pattern]
-    out = []
-    for option in match.group(1).split(","):
-        out.extend(_expand_braces(pattern[:match.start()] + option + pattern[match.end():]))
-    return out[:64]
 
 
 def _objects(data: bytes) -> list[dict[str, Any]]:
@@ -367,7 +349,7 @@ def destination_problems(obj: Mapping[str, Any], tenant: str, others: Collection
                 problems.append(f"AppProject {name} may deploy to namespace {namespace!r}, which also names the "
                                 f"namespaces of tenant {other}")
             for key in ("server", "name"):
-                if any(c in str(destination.get(key, "")) for c in _WILDCARDS):
+                if any(c in str(destination.get(key, "")) for c in WILDCARDS):
                     problems.append(f"AppProject {name} may deploy to any cluster ({key}: {destination[key]!r})")
         if spec.get("clusterResourceWhitelist"):
             problems.append(f"AppProject {name} allows cluster-scoped resources (clusterResourceWhitelist)")

@@ -572,3 +572,76 @@ def test_quantities_parse_the_same_every_time_and_bad_ones_are_refused_every_tim
         assert parse_quantity(3) == 3 and parse_quantity(1.5) == Decimal("1.5")
         with pytest.raises(ValueError, match="'12x' is not a Kubernetes quantity"):
             parse_quantity("12x")
+
+
+# -- reserved label and annotation prefixes --------------------------------------------------------
+
+RESERVED = ("reserved: kubernetes.io, k8s.io, capsule.clastix.io, argoproj.io, karpenter.sh, karpenter.k8s.aws, "
+            "platform.example.com and their subdomains (but app.kubernetes.io); the platform sets these, a tenant's "
+            "file never sets one")
+
+
+@pytest.mark.parametrize(("field", "key", "prefix", "owner"), [
+    ("labels", "pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io", "Kubernetes' own"),
+    ("labels", "capsule.clastix.io/tenant", "capsule.clastix.io", "Capsule's own"),
+    ("labels", "platform.example.com/tier", "platform.example.com", "the platform's own: the tier's labelPrefix"),
+    ("annotations", "scheduler.alpha.kubernetes.io/node-selector", "scheduler.alpha.kubernetes.io",
+     "Kubernetes' own"),
+    ("labels", "foo.kubernetes.io/bar", "foo.kubernetes.io", "Kubernetes' own"),
+    ("annotations", "argocd.argoproj.io/managed-by", "argocd.argoproj.io", "Argo CD's own"),
+    ("labels", "karpenter.sh/nodepool", "karpenter.sh", "Karpenter's own"),
+])
+def test_tenant_may_not_set_a_reserved_metadata_key(tmp_path: Path, field: str, key: str, prefix: str,
+                                                    owner: str) -> None:
+    text = tenant_yaml("beta", None, f"additionalMetadata:\n  {field}:\n    team: beta\n    {key}: x\n")
+    noun = field[:-1]
+    assert lines(build_tree(tmp_path, {BETA: text})) == [
+        (f"{at(BETA, text, key)}: $.spec.additionalMetadata.{field}['{key}']: {noun} '{key}' uses the reserved "
+         f"prefix '{prefix}' ({owner}); {RESERVED}"),
+    ]
+
+
+@pytest.mark.parametrize("key", ["example.com/runbook", "kubernetes.io.example.com/x", "notk8s.io/x", "tier",
+                                 "platform.example.com.evil.com/x", "app.kubernetes.io/part-of"])
+def test_keys_outside_the_reserved_prefixes_are_fine(tmp_path: Path, key: str) -> None:
+    text = tenant_yaml("beta", None, f"additionalMetadata:\n  labels:\n    {key}: x\n")
+    assert lines(build_tree(tmp_path, {BETA: text})) == []
+
+
+def test_tier_and_cluster_defaults_may_set_reserved_keys(tmp_path: Path) -> None:
+    tier = TIER_YAML.replace("    services:\n", (
+        "    additionalMetadata:\n      labels:\n        platform.example.com/tier: dev\n    services:\n"))
+    cluster = CLUSTER_YAML + "    additionalMetadata:\n      annotations:\n        argocd.argoproj.io/managed-by: argocd\n"
+    # The tenant adds its own label beside the inherited ones: only keys its file sets are its own.
+    text = tenant_yaml("beta", None, "additionalMetadata:\n  labels:\n    team: beta\n")
+    assert lines(build_tree(tmp_path, {TIER: tier, CLUSTER: cluster, BETA: text})) == []
+
+
+def test_tenant_overriding_a_reserved_default_is_refused(tmp_path: Path) -> None:
+    tier = TIER_YAML.replace("    services:\n", (
+        "    additionalMetadata:\n      labels:\n        platform.example.com/tier: dev\n    services:\n"))
+    text = tenant_yaml("beta", None, "additionalMetadata:\n  labels:\n    platform.example.com/tier: playground\n")
+    [finding] = findings(build_tree(tmp_path, {TIER: tier, BETA: text}))
+    assert (finding.file, finding.code) == (shown(BETA), "reserved-metadata")
+
+
+def test_validate_cli_fails_on_a_reserved_label(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "pod-security.kubernetes.io/enforce"
+    text = tenant_yaml("beta", None, f"additionalMetadata:\n  labels:\n    {key}: privileged\n")
+    build_tree(tmp_path, {BETA: text})
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(["validate", "tree"])
+    assert result.exit_code == 1
+    assert pos(text, key) == (14, 7)
+    assert result.stdout.splitlines()[0].startswith(
+        f"{at(BETA, text, key)}: $.spec.additionalMetadata.labels['{key}']: label '{key}' uses the reserved prefix")
+
+
+def test_tenant_may_not_remove_an_inherited_reserved_key(tmp_path: Path) -> None:
+    # A null in the tenant's file removes what the tier set: the platform's label is gone just the same.
+    tier = TIER_YAML.replace("    services:\n", (
+        "    additionalMetadata:\n      labels:\n        platform.example.com/tier: dev\n    services:\n"))
+    text = tenant_yaml("beta", None, "additionalMetadata:\n  labels:\n    platform.example.com/tier: null\n")
+    [finding] = findings(build_tree(tmp_path, {TIER: tier, BETA: text}))
+    assert (finding.file, finding.code) == (shown(BETA), "reserved-metadata")
+    assert finding.message.endswith("the platform sets these, a tenant's file never removes one")

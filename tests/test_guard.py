@@ -88,7 +88,39 @@ def test_b_readers_owners_and_roles_of_other_groups(tmp_path: Path) -> None:
     project = project_yaml("alpha") + "  roles:\n    - name: deploy\n      groups: [beta-admins]\n"
     violations = guard(tmp_path / "roles", {ALPHA_PROJECT: project})
     assert rules(violations) == ["b"]
-    assert violations[0].reason.startswith("gives group beta-admins a role")
+    assert violations[0].reason.startswith("gives group beta-admins role deploy")
+
+
+# alpha-developers reads alpha and holds the read-only role: it is a group of the tenant, not an owner.
+DEPLOYER = ("    - name: deployer\n      groups: [alpha-admins]\n      policies:\n"
+            "        - p, proj:alpha:deployer, applications, sync, alpha/*, allow\n")
+READ_ONLY = ("    - name: read-only\n      groups: [alpha-developers]\n      policies:\n"
+             "        - p, proj:alpha:read-only, applications, get, alpha/*, allow\n")
+WITH_READERS = {ALPHA: alpha("readers: [alpha-developers]\n"),
+                ALPHA_PROJECT: project_yaml("alpha") + "  roles:\n" + DEPLOYER + READ_ONLY}
+
+
+def role_violation(group: str, role: str) -> Violation:
+    return Violation("b", shown(ALPHA_PROJECT), f"gives group {group} role {role} (new or changed since the base "
+                                                "ref), but it is not one of the tenant's own groups (alpha-admins)")
+
+
+@pytest.mark.parametrize(("roles", "role"), [
+    (DEPLOYER.replace("[alpha-admins]", "[alpha-admins, alpha-developers]") + READ_ONLY, "deployer"),
+    (DEPLOYER + READ_ONLY + "    - name: dev-sync\n      groups: [alpha-developers]\n      policies:\n"
+                            "        - p, proj:alpha:dev-sync, applications, sync, alpha/*, allow\n", "dev-sync"),
+    (DEPLOYER + READ_ONLY + "        - p, proj:alpha:read-only, applications, sync, alpha/*, allow\n", "read-only"),
+])
+def test_b_a_group_that_already_holds_a_role_gains_another(tmp_path: Path, roles: str, role: str) -> None:
+    project = project_yaml("alpha") + "  roles:\n" + roles
+    violations = guard(tmp_path, {ALPHA_PROJECT: project}, base_changes=WITH_READERS)
+    assert violations == [role_violation("alpha-developers", role)]
+
+
+def test_b_roles_the_groups_held_at_the_base_ref_stay_self_service(tmp_path: Path) -> None:
+    described = READ_ONLY.replace("      groups:", "      description: Look, do not touch\n      groups:")
+    project = project_yaml("alpha") + "  roles:\n" + DEPLOYER.replace("alpha/*", "alpha/web-*") + described
+    assert guard(tmp_path, {ALPHA_PROJECT: project}, base_changes=WITH_READERS) == []
 
 
 def test_c_source_repos_matching_everything(tmp_path: Path) -> None:
@@ -111,9 +143,50 @@ def test_c_source_repos_matching_everything(tmp_path: Path) -> None:
     ("https://github.com/example-org/alpha-*", None),
     ("https://github.com/*/alpha-deploy.git", None),
     ("!*", None),
+    # Argo CD lowercases pattern and URL alike (NormalizeGitURL), and keeps an ssh:// user
+    ("HTTPS://GITHUB.COM/*/*", "matches every repository on github.com"),
+    ("ssh://git@github.com/*/*", "matches every repository on github.com"),
+    ("https://gitlab.com/*/*/*", "matches every repository on gitlab.com"),
+    ("https://github.com/{example-org,*}/*", "matches every repository on github.com"),
+    ("HTTPS://GitHub.com/Example-Org/alpha-*", None),
+    ("git@github.com:example-org/alpha-*", None),
+    ("ssh://git@github.com/example-org/alpha-*", None),
+    ("https://charts.example.com/platform", None),
+    (" !https://github.com/example-org/alpha-x", "matches every repository (Argo CD reads it as a deny rule that "
+                                                 "allows all the others)"),
 ])
 def test_too_broad_source_repos(pattern: str, problem: str | None) -> None:
     assert too_broad(pattern) == problem
+
+
+# A wildcard before the path can reach other hosts (or every repository on one), whatever follows it.
+HOST_WILDCARDS = ["ssh://*@github.com/**", "https://gith?b.com/*/*", "https://github.*/*/*",
+                  "https://[g]ithub.com/*/*", "https://{github.com,x.y}/*/*", "*://github.com/*/*",
+                  "https://*github.com/*/*", "*@github.com:example-org/alpha-*", "https://github.com:*/*/*"]
+BROAD_REPOS = ["HTTPS://GITHUB.COM/*/*", "ssh://git@github.com/*/*", *HOST_WILDCARDS]
+
+
+@pytest.mark.parametrize("pattern", HOST_WILDCARDS)
+def test_too_broad_wildcards_in_scheme_user_or_host(pattern: str) -> None:
+    assert too_broad(pattern) == "has a wildcard in its scheme, user or host, so it can match repositories on " \
+                                 "other hosts"
+
+
+@pytest.mark.parametrize("pattern", ["github.com/example-org/*", "https:/**/example-org/*"])
+def test_too_broad_globs_without_a_fixed_host(pattern: str) -> None:
+    assert too_broad(pattern) == "fixes no scheme and host, so it can match repositories on any host"
+
+
+def add_source_repos(*patterns: str) -> str:
+    return project_yaml("alpha").replace("    - https://github.com/example-org/alpha-*\n", "".join(
+        f"    - {pattern!r}\n" for pattern in ["https://github.com/example-org/alpha-*", *patterns]))
+
+
+@pytest.mark.parametrize("pattern", BROAD_REPOS)
+def test_c_every_bypass_found_by_qa_is_a_violation(tmp_path: Path, pattern: str) -> None:
+    violations = guard(tmp_path, {ALPHA_PROJECT: add_source_repos(pattern)})
+    assert violations == [Violation("c", shown(ALPHA_PROJECT), f"sourceRepos {pattern!r} {too_broad(pattern)}; list "
+                                                               "the tenant's own repositories")]
 
 
 APP_PROJECT = """\
@@ -183,6 +256,13 @@ def test_e_platform_files(tmp_path: Path) -> None:
     assert reasons[shown(f"{CLUSTER_REL}/config/extra.yaml")].startswith("config files belong")
 
 
+def test_e_stray_file_next_to_the_tenants(tmp_path: Path) -> None:
+    violations = guard(tmp_path, {f"{TENANTS}/NOTES.md": "notes\n"})
+    assert Violation("e", shown(f"{TENANTS}/NOTES.md"), "other files (not tenant or argo-project YAML) belong to the "
+                                                        "platform team; a tenant changes only its own tenant and "
+                                                        "argo-project files") in violations
+
+
 def test_f_past_the_tiers_guardrails(tmp_path: Path) -> None:
     violations = guard(tmp_path, {ALPHA: alpha(hostname="api.alpha.evil.org")})
     assert rules(violations) == ["f"]
@@ -223,6 +303,8 @@ class Runs:
     clean: CliResult
     violating: CliResult
     markdown: CliResult
+    broad_repos: CliResult
+    foreign_roles: CliResult
 
 
 def git(repo: Path, *args: str) -> None:
@@ -246,7 +328,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         (tree / APPS_POOL).write_text(POOL_YAML.replace("CC-1000", "CC-2000"))
         violating = run_cli(["diff", "tree", "--base", "HEAD", "--guard", "--format", "json"])
         as_markdown = run_cli(["diff", "tree", "--base", "HEAD", "--guard", "--format", "markdown"])
-    yield Runs(clean, violating, as_markdown)
+        (tree / ALPHA).write_text(alpha())
+        (tree / APPS_POOL).write_text(POOL_YAML)
+        (tree / ALPHA_PROJECT).write_text(add_source_repos(*BROAD_REPOS))
+        broad_repos = run_cli(["diff", "tree", "--base", "HEAD", "--guard", "--format", "json"])
+        (tree / ALPHA_PROJECT).write_text(project_yaml("alpha") + "  roles:\n" + DEPLOYER.replace(
+            "[alpha-admins]", "[alpha-admins, beta-admins]"))
+        foreign_roles = run_cli(["diff", "tree", "--base", "HEAD", "--guard", "--format", "json"])
+    yield Runs(clean, violating, as_markdown, broad_repos, foreign_roles)
 
 
 def test_cli_clean_change_passes_the_guard(runs: Runs) -> None:
@@ -265,3 +354,16 @@ def test_cli_violations_fail_with_reasons_in_every_format(runs: Runs) -> None:
     assert "**Guard: :x: 3 violation(s)**" in runs.markdown.stdout
     assert f"`{shown(APPS_POOL)}`: node-pool files belong to the platform team" in runs.markdown.stdout
     assert "(b: foreign-group)" in runs.markdown.stdout
+
+
+def test_cli_source_repos_bypasses_fail(runs: Runs) -> None:
+    assert runs.broad_repos.exit_code == 1
+    violations = runs.broad_repos.json()["guard"]["violations"]
+    assert {(v["rule"], v["code"]) for v in violations} == {("c", "source-repos")}
+    assert sorted(v["reason"].split("'")[1] for v in violations) == sorted(BROAD_REPOS)
+
+
+def test_cli_role_for_a_foreign_group_fails(runs: Runs) -> None:
+    assert runs.foreign_roles.exit_code == 1
+    assert [(v["rule"], v["reason"].split(" (")[0]) for v in runs.foreign_roles.json()["guard"]["violations"]] == [
+        ("b", "gives group beta-admins role deployer")]

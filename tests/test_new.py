@@ -128,7 +128,7 @@ def test_set_takes_dotted_keys_typed_by_the_schema(repo: Path) -> None:
     result = new("tenant", "team-a", "--in", PROD, "--owner", "team-a-admins", *PROD_TENANT_SETS,
                  "--set", "namespaces.quota=5", "--set", "ingress.hostnames=[a.example.com, b.example.com]",
                  "--set", "readers=team-a-devs", "--set", "costCenter=4711",
-                 "--set", "additionalMetadata.labels.platform.example.com/team=a")
+                 "--set", "additionalMetadata.labels.teams.example.com/team=a")
     assert result.exit_code == 0, result.stderr + result.stdout
     spec = spec_of(repo / PROD / "tenants/team-a.yaml")
     assert spec["namespaces"] == {"quota": 5, "default": "team-a-default"}
@@ -136,7 +136,7 @@ def test_set_takes_dotted_keys_typed_by_the_schema(repo: Path) -> None:
     assert spec["readers"] == ["team-a-devs"]  # one value for a list field: a one-item list
     assert spec["costCenter"] == "4711"  # a string field keeps the text, not the number
     assert spec["contact"]["slack"] == "#team-a"  # not a YAML comment
-    assert spec["additionalMetadata"] == {"labels": {"platform.example.com/team": "a"}}
+    assert spec["additionalMetadata"] == {"labels": {"teams.example.com/team": "a"}}
     assert_tree_valid(repo)
 
 
