@@ -22,7 +22,7 @@ import json
 import marshal
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import BrokenExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
@@ -30,6 +30,7 @@ from pathlib import Path
 
 from tenantgen.charts import ChartCatalog
 from tenantgen.documents import ClusterDocs, Document, TreeDocs
+from tenantgen.errors import TenantgenError
 from tenantgen.fingerprint import code_fingerprint
 from tenantgen.output import STATE_DIR, intact_clusters, intact_clusters_of
 from tenantgen.speed import HelperPool
@@ -65,7 +66,8 @@ def read_memo(out: Path) -> dict[str, ClusterRecord]:
         return {}  # no record is trusted on a file that does not read back
 
 
-def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> None:
+def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> bool:
+    """Whether OUT's record of its clusters now says ``records``."""
     state = out / STATE_DIR
     payload = {"version": MEMO_VERSION,
                "clusters": {rel: {**asdict(record), "charts": list(record.charts)}
@@ -74,17 +76,39 @@ def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> None:
     tmp = state / f"{MEMO_FILE}.tmp"
     try:
         if (state / MEMO_FILE).read_text(encoding="utf-8") == text:
-            return  # a run that changed nothing leaves every file alone
+            return True  # a run that changed nothing leaves every file alone
     except OSError:
         pass
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, state / MEMO_FILE)
+        return True
     except OSError:
-        # Without a record the next run renders everything: slower, still right. (The clean-up may
-        # fail too, as in ``write_signatures``.)
+        # (The clean-up may fail too, as in ``write_signatures``.)
         with suppress(OSError):
             tmp.unlink(missing_ok=True)
+        return False
+
+
+def forget_clusters(out: Path, clusters: Collection[str]) -> None:
+    """Drop the records of ``clusters`` before their files in OUT change (just before the commit).
+
+    A run cut short after writing them (a signal held through the commit is delivered after it) but
+    before recording what they were rendered from would otherwise leave the record of the old
+    inputs: a later run on those inputs again would reuse output that no longer matches them.
+    Without a record a cluster is rendered again: slower, still right. A record that can be neither
+    rewritten nor removed stops the run before anything is written."""
+    records = read_memo(out)
+    if not records.keys() & set(clusters):
+        return
+    if write_memo(out, {rel: record for rel, record in records.items() if rel not in clusters}):
+        return
+    path = out / STATE_DIR / MEMO_FILE
+    with suppress(OSError):
+        path.unlink()
+    if path.exists():
+        raise TenantgenError(f"cannot update {path}, the record of what OUT's clusters were rendered from; "
+                             "remove it and render again")
 
 
 def shared_inputs(parts: Mapping[str, object], catalog: ChartCatalog, templates: Iterable[Path]) -> bytes:
@@ -96,7 +120,7 @@ def shared_inputs(parts: Mapping[str, object], catalog: ChartCatalog, templates:
         digest.update(f"\0chart {ref.name} {ref.version} {ref.digest} {ref.bundled}".encode())
     for template in templates:
         try:
-            digest.update(b"\0template " + template.read_bytes())
+            digest.update(f"\0template {template.name}\0".encode() + template.read_bytes())
         except OSError:
             digest.update(b"\0template missing")
     return digest.digest()

@@ -16,7 +16,7 @@ import os
 import queue
 import shutil
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -466,7 +466,7 @@ def _write_file(path: str, data: bytes) -> tuple[int, int]:
 
 
 def write_output(out: Path, files: OutputSet, selection: Selection, keep: Mapping[str, int] | None = None,
-                 early: EarlyStaging | None = None) -> WriteStats:
+                 early: EarlyStaging | None = None, before_commit: Callable[[], None] | None = None) -> WriteStats:
     """Write ``files`` into OUT. The files of clusters in ``keep`` (cluster -> how many files tenantgen
     wrote for it; unchanged since, see ``intact_clusters``) are left as they are: neither rewritten
     nor pruned, nor read from the index. ``early``: files staged while the render went on (it
@@ -506,6 +506,8 @@ def write_output(out: Path, files: OutputSet, selection: Selection, keep: Mappin
         moves = _moves(out, staging, plan.write)
         for rel in plan.remove:
             targets.check(rel)
+        if before_commit is not None:
+            before_commit()  # (everything is staged: from here on the run changes OUT)
         journal = {"moves": moves, "remove": [str(out / rel) for rel in plan.remove]}
         tmp = state / "journal.json.tmp"
         tmp.write_text(json.dumps(journal), encoding="utf-8")

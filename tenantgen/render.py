@@ -320,7 +320,11 @@ def _output_options(options: RenderOptions, tree_name: str) -> dict[str, Any]:
 
 
 def _templates(options: RenderOptions) -> list[Path]:
-    return [(options.templates_dir or templates_dir()) / TEMPLATE]
+    """The helmfile template and every file it may include, import or extend: the loader serves the
+    whole folder, so an edit anywhere in it counts."""
+    folder = options.templates_dir or templates_dir()
+    found = sorted(path for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else []
+    return found or [folder / TEMPLATE]
 
 
 def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]], progress: Progress,

@@ -482,3 +482,40 @@ def test_render_leaves_a_parse_cache_whether_it_renders_or_reports_findings(tree
     result = run_cli(["render", str(tree), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1 and "quota" in result.stdout
     assert ParseCache(cache_dir(), tree).known(digest_of(unchanged))  # saved although nothing rendered
+
+
+def test_a_run_cut_short_after_its_commit_leaves_no_stale_cluster_record(
+        tree: Path, tmp_path: Path, reference: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Ctrl-C held through the commit is delivered after it, before the run records what its
+    # clusters were rendered from: the record of the old inputs must not survive, or undoing the
+    # edit would make the next run reuse the edited output.
+    from tenantgen.commands import render as render_command
+
+    out = tmp_path / "out"
+    render(tree, out)
+    original = (tree / CLUSTER / "tenants" / "payments.yaml").read_bytes()
+    edit_payments(tree)
+
+    def interrupted(out: Path, result: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(render_command, "_record_clusters", interrupted)
+        result = run_cli(["render", str(tree), "-o", str(out)])
+    assert result.exit_code == 130
+    (tree / CLUSTER / "tenants" / "payments.yaml").write_bytes(original)
+    render(tree, out)
+    assert output(out) == reference
+
+
+def test_an_edit_to_a_file_the_helmfile_template_includes_is_rendered(tree: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO_ROOT / "templates", templates)
+    helmfile = templates / "helmfile.yaml.j2"
+    helmfile.write_text('{% include "header.j2" %}\n' + helmfile.read_text(encoding="utf-8"), encoding="utf-8")
+    (templates / "header.j2").write_text("# header v1", encoding="utf-8")
+    out = tmp_path / "out"
+    render(tree, out, "--templates", str(templates))
+    (templates / "header.j2").write_text("# header v2", encoding="utf-8")
+    render(tree, out, "--templates", str(templates))
+    assert (out / CLUSTER / "helmfile.yaml").read_text(encoding="utf-8").startswith("# header v2")

@@ -10,7 +10,7 @@ from typing import TextIO
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tenantgen.errors import TenantgenError, UsageError
-from tenantgen.incremental import read_memo, write_memo
+from tenantgen.incremental import forget_clusters, read_memo, write_memo
 from tenantgen.output import EarlyStaging, check_output, unlisted_note, write_output
 from tenantgen.render import RenderOptions, RenderResult, Stage, render_tree
 from tenantgen.report import console_for, report_text
@@ -41,7 +41,8 @@ def run_render(options: RenderOptions, out: Path, check: bool, stdout: TextIO | 
             result = _render_with_progress(options, stderr, early.add)
             if result.ok:
                 with collector_paused():  # (what it builds stays alive until the end; see ``speed``)
-                    stats = write_output(out, result.files, options.selection, keep=result.kept, early=early)
+                    stats = write_output(out, result.files, options.selection, keep=result.kept, early=early,
+                                         before_commit=lambda: forget_clusters(out, _touched(result)))
                     _record_clusters(out, result)
     if not result.ok:
         report_failures(result, stdout)
@@ -79,13 +80,18 @@ def _early_staging(out: Path) -> EarlyStaging:
 def _record_clusters(out: Path, result: RenderResult) -> None:
     """Remember what each cluster was rendered from: the next run reuses what did not change."""
     records = read_memo(out)
-    touched = {file.cluster for file in result.files.values()}
+    touched = _touched(result)
     records = {rel: record for rel, record in records.items() if rel not in touched}
     records.update(result.memo)
     if result.validation is not None:
         existing = {cluster.rel for cluster in result.validation.tree.clusters} | set(result.kept)
         records = {rel: record for rel, record in records.items() if rel in existing}
     write_memo(out, records)
+
+
+def _touched(result: RenderResult) -> set[str]:
+    """The clusters whose files this run writes."""
+    return {file.cluster for file in result.files.values()}
 
 
 def _render_with_progress(options: RenderOptions, stderr: TextIO, stage: Stage | None = None) -> RenderResult:
