@@ -24,6 +24,11 @@ from typing import Any, NamedTuple
 from tenantgen.errors import TenantgenError
 from tenantgen.speed import signals_held
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, and no lock
+    fcntl = None  # type: ignore[assignment]
+
 STATE_DIR = ".tenantgen"
 INDEX_VERSION = 2
 SHARDS_DIR = "index"  # under STATE_DIR: one index file per cluster (see ``_write_index``)
@@ -353,6 +358,25 @@ class Staged(NamedTuple):
     data: bytes
 
 
+def _lock_out(out: Path) -> int | None:
+    """An exclusive lock on OUT for one writing render; a second one at the same time is refused.
+
+    Two renders into one OUT would each recover (and so remove) the other's staging and commit over
+    each other: both could end "written" with a mix of two trees in OUT. The lock is the kernel's
+    (flock on OUT itself): it ends with the process, however it ends. None where there is no flock.
+    """
+    if fcntl is None:
+        return None
+    handle = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(handle)
+        raise TenantgenError(f"another tenantgen render is writing into the output directory {out}; wait for it "
+                             "to end and render again (nothing was written)") from None
+    return handle
+
+
 class EarlyStaging:
     """Stages files while the render is still going, in a thread of its own.
 
@@ -368,6 +392,7 @@ class EarlyStaging:
         # leaves no empty OUT behind.
         self._created = [folder for folder in (*reversed(out.parents), out, _state(out)) if not folder.exists()]
         out.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_out(out)  # held until ``__exit__``: through the commit and the cluster records
         recover(out)
         self.out = out
         self.folder = _state(out) / f"staging-{os.getpid()}"
@@ -387,6 +412,8 @@ class EarlyStaging:
         self._failed = True  # an interrupted run does not wait for the files still queued
         self.finish()
         _drop_staging(self.out, self.folder)
+        if self._lock is not None:
+            os.close(self._lock)
         for folder in reversed(self._created):
             try:
                 folder.rmdir()  # only if empty: a successful run has written into it

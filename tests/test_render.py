@@ -543,3 +543,26 @@ def test_a_first_render_writes_into_folders_that_do_not_exist_yet(tmp_path: Path
     files = {"a/b/c/x.yaml": OutputFile(b"x", "a"), "a/b/y.yaml": OutputFile(b"y", "a"), "top.yaml": OutputFile(b"t", "")}
     write_output(out, files, Selection())
     assert {rel: (out / rel).read_bytes() for rel in files} == {rel: file.data for rel, file in files.items()}
+
+
+def test_a_second_render_into_an_output_directory_being_written_is_refused(tree_copy: Path, tmp_path: Path) -> None:
+    # Two renders at once would each remove the other's staging and commit over each other.
+    import fcntl
+
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "payments.yaml").write_text(
+        (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "payments.yaml").read_text().replace(
+            "quota: 10", "quota: 11"))
+    before = read_tree(out)
+    other = os.open(out, os.O_RDONLY)  # the lock a render in another process holds while it writes
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        result = run_cli(["render", str(tree_copy), "-o", str(out)])
+        assert (result.exit_code, result.stderr) == (1, (
+            f"error: another tenantgen render is writing into the output directory {out}; wait for it to end and "
+            "render again (nothing was written)\n"))
+        assert read_tree(out) == before
+    finally:
+        os.close(other)
+    assert "2 file(s) written" in render(tree_copy, out)
