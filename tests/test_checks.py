@@ -581,6 +581,11 @@ RESERVED = ("reserved: kubernetes.io, k8s.io, capsule.clastix.io, argoproj.io, k
             "file never sets one")
 
 
+# A tier whose defaults set the platform's own label on every tenant's namespaces.
+TIER_WITH_PLATFORM_LABEL = TIER_YAML.replace("    services:\n", (
+    "    additionalMetadata:\n      labels:\n        platform.example.com/tier: dev\n    services:\n"))
+
+
 @pytest.mark.parametrize(("field", "key", "prefix", "owner"), [
     ("labels", "pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io", "Kubernetes' own"),
     ("labels", "capsule.clastix.io/tenant", "capsule.clastix.io", "Capsule's own"),
@@ -609,8 +614,7 @@ def test_keys_outside_the_reserved_prefixes_are_fine(tmp_path: Path, key: str) -
 
 
 def test_tier_and_cluster_defaults_may_set_reserved_keys(tmp_path: Path) -> None:
-    tier = TIER_YAML.replace("    services:\n", (
-        "    additionalMetadata:\n      labels:\n        platform.example.com/tier: dev\n    services:\n"))
+    tier = TIER_WITH_PLATFORM_LABEL
     cluster = CLUSTER_YAML + "    additionalMetadata:\n      annotations:\n        argocd.argoproj.io/managed-by: argocd\n"
     # The tenant adds its own label beside the inherited ones: only keys its file sets are its own.
     text = tenant_yaml("beta", None, "additionalMetadata:\n  labels:\n    team: beta\n")
@@ -618,8 +622,7 @@ def test_tier_and_cluster_defaults_may_set_reserved_keys(tmp_path: Path) -> None
 
 
 def test_tenant_overriding_a_reserved_default_is_refused(tmp_path: Path) -> None:
-    tier = TIER_YAML.replace("    services:\n", (
-        "    additionalMetadata:\n      labels:\n        platform.example.com/tier: dev\n    services:\n"))
+    tier = TIER_WITH_PLATFORM_LABEL
     text = tenant_yaml("beta", None, "additionalMetadata:\n  labels:\n    platform.example.com/tier: playground\n")
     [finding] = findings(build_tree(tmp_path, {TIER: tier, BETA: text}))
     assert (finding.file, finding.code) == (shown(BETA), "reserved-metadata")
@@ -639,8 +642,7 @@ def test_validate_cli_fails_on_a_reserved_label(tmp_path: Path, monkeypatch: pyt
 
 def test_tenant_may_not_remove_an_inherited_reserved_key(tmp_path: Path) -> None:
     # A null in the tenant's file removes what the tier set: the platform's label is gone just the same.
-    tier = TIER_YAML.replace("    services:\n", (
-        "    additionalMetadata:\n      labels:\n        platform.example.com/tier: dev\n    services:\n"))
+    tier = TIER_WITH_PLATFORM_LABEL
     text = tenant_yaml("beta", None, "additionalMetadata:\n  labels:\n    platform.example.com/tier: null\n")
     [finding] = findings(build_tree(tmp_path, {TIER: tier, BETA: text}))
     assert (finding.file, finding.code) == (shown(BETA), "reserved-metadata")

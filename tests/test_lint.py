@@ -10,6 +10,15 @@ import pytest
 from tests.helpers import REPO_ROOT, run_cli
 
 
+def tenant_chart_0_2_0(tmp_path: Path) -> Path:
+    """A copy of the bundled tenant chart as version 0.2.0, under tmp_path/charts (for --charts)."""
+    chart = tmp_path / "charts" / "tenant"
+    shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
+    chart_yaml = chart / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.2.0"))
+    return chart
+
+
 def test_bundled_charts_lint_clean() -> None:
     result = run_cli(["lint"])
     assert result.exit_code == 0, result.stdout
@@ -17,10 +26,7 @@ def test_bundled_charts_lint_clean() -> None:
 
 
 def test_a_broken_chart_fails_lint_naming_chart_and_template(tmp_path: Path) -> None:
-    broken = tmp_path / "charts" / "tenant"
-    shutil.copytree(REPO_ROOT / "charts" / "tenant", broken)
-    chart_yaml = broken / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.2.0"))
+    broken = tenant_chart_0_2_0(tmp_path)
     (broken / "templates" / "tenant.yaml").write_text("kind: {{ .Values.tenant.name \n")
     result = run_cli(["lint", "--charts", str(tmp_path / "charts")])
     assert result.exit_code == 1
@@ -55,10 +61,7 @@ def test_a_chart_without_values_yaml_lints_normally(tmp_path: Path) -> None:
 
 
 def test_a_values_file_helm_cannot_read_is_a_lint_error(tmp_path: Path) -> None:
-    chart = tmp_path / "charts" / "tenant"
-    shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
-    chart_yaml = chart / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", "version: 0.2.0"))
+    chart = tenant_chart_0_2_0(tmp_path)
     (chart / "ci" / "tenant-full-values.yaml").write_text("tenant: [\n")
     result = run_cli(["lint", "--charts", str(tmp_path / "charts")])
     assert result.exit_code == 1
