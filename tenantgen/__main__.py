@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tenantgen.entry import run
+from tenantgen.cli.entry import run
 
 run()

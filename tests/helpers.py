@@ -49,7 +49,7 @@ class CliResult:
 
 def run_cli(args: Sequence[str], cwd: Path | None = None) -> CliResult:
     """Run ``tenantgen ARGS`` in this process (exceptions are not swallowed: a bug fails the test)."""
-    from tenantgen import cli
+    from tenantgen.cli import app as cli
 
     out, err = io.StringIO(), io.StringIO()
     argv = sys.argv

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tenantgen.yamlio import load_all
+from tenantgen.yamlio.reader import load_all
 from tests.helpers import REPO_ROOT, CliResult, read_tree, render_good_copy, run_cli_process
 
 CORPUS = REPO_ROOT / "tests" / "bad_trees"

@@ -17,8 +17,8 @@ import helm_python
 import pytest
 from ruamel.yaml import YAML
 
-from tenantgen.manifest_check import ManifestValidator, ObjectProblem
-from tenantgen.yamlio import load_rendered
+from tenantgen.render.manifest_check import ManifestValidator, ObjectProblem
+from tenantgen.yamlio.reader import load_rendered
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHARTS = REPO_ROOT / "charts"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen.argo_policy import policy_problem
-from tenantgen.hostnames import has_allowed_suffix, overlaps
+from tenantgen.validate.argo_policy import policy_problem
+from tenantgen.validate.hostnames import has_allowed_suffix, overlaps
 from tests.helpers import run_cli
 from tests.trees import (
     ALPHA,
@@ -564,7 +564,7 @@ def test_limit_range_default_above_max(tmp_path: Path) -> None:
 def test_quantities_parse_the_same_every_time_and_bad_ones_are_refused_every_time() -> None:
     from decimal import Decimal
 
-    from tenantgen.quantity import parse_quantity
+    from tenantgen.validate.quantity import parse_quantity
 
     for _ in range(2):  # (the second time from the memo)
         assert parse_quantity("500m") == Decimal("0.5")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen import cli
+from tenantgen.cli import app as cli
 from tests.helpers import EXAMPLE_TREE
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen.engine import RenderJob
-from tenantgen.engine.pool import BATCH, RESULTS_PER_MESSAGE, WorkerPool
-from tenantgen.engine.worker import WorkerConfig
+from tenantgen.render.engine import RenderJob
+from tenantgen.render.engine.pool import BATCH, RESULTS_PER_MESSAGE, WorkerPool
+from tenantgen.render.engine.worker import WorkerConfig
 from tests.helpers import (
     REPO_ROOT,
     CliResult,

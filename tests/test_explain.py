@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tenantgen.charts import ChartCatalog
+from tenantgen.plan.charts import ChartCatalog
 from tests.helpers import CliResult, read_tree, run_cli
 from tests.trees import ALPHA, CLUSTER, TIER, TIER_YAML, base_files, build_tree, pos, tenant_yaml
 

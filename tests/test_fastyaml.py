@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from tenantgen import fastyaml, yamlio
+from tenantgen.yamlio import fast as fastyaml
+from tenantgen.yamlio import reader as yamlio
 from tests.helpers import REPO_ROOT
 from tests.support.yaml_data import TRICKY, documents, same
 

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tenantgen.cache import DB_NAME, TABLE, KeyMaker
-from tenantgen.engine import RenderJob, values_digest, values_json
-from tenantgen.engine.worker import ReleaseRenderer, WorkerConfig
-from tenantgen.incremental import MEMO_FILE
-from tenantgen.output import STATE_DIR, _shard_name
-from tenantgen.yamlio import MAX_FILE_BYTES
+from tenantgen.fast.render_cache import DB_NAME, TABLE, KeyMaker
+from tenantgen.render.engine import RenderJob, values_digest, values_json
+from tenantgen.render.engine.worker import ReleaseRenderer, WorkerConfig
+from tenantgen.fast.reuse import MEMO_FILE
+from tenantgen.write.output import STATE_DIR, _shard_name
+from tenantgen.yamlio.reader import MAX_FILE_BYTES
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
 
 CLUSTER = Path("prod") / "prod-aws" / "prod-euw1"
@@ -86,8 +86,8 @@ def edited_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byte
 def out_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Whether OUT is checked for intact clusters in this process or in a helper (large outputs)."""
     if request.param == "helper":
-        monkeypatch.setattr("tenantgen.incremental.HELPER_MIN_FILES", 1)
-        monkeypatch.setattr("tenantgen.parsecache.PREFETCH_MIN", 0)  # (a warm parse cache, however small)
+        monkeypatch.setattr("tenantgen.fast.reuse.HELPER_MIN_FILES", 1)
+        monkeypatch.setattr("tenantgen.fast.parse_cache.PREFETCH_MIN", 0)  # (a warm parse cache, however small)
     return str(request.param)
 
 
@@ -153,7 +153,7 @@ def test_a_file_where_a_cache_folder_belongs_means_no_cache(blocked: str, tree: 
 
 def test_the_render_cache_drops_generations_no_run_used_for_two_weeks(
         tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantgen import cache
+    from tenantgen.fast import render_cache as cache
 
     day = cache._today()
     render(tree, tmp_path / "a")  # generation 1 (validated output)
@@ -188,7 +188,7 @@ def test_an_earlier_render_cache_file_is_removed(tree: Path, tmp_path: Path) -> 
 def test_the_scan_reads_a_file_whole_up_to_the_limit_whatever_size_it_was_taken_with(
         tmp_path: Path, size: int, taken: int) -> None:
     """``taken``: the size seen before the file was read (it may have grown or shrunk since)."""
-    from tenantgen.incremental import _read_up_to_limit
+    from tenantgen.fast.reuse import _read_up_to_limit
 
     data = bytes(index % 251 for index in range(size))
     path = tmp_path / "file.yaml"
@@ -257,7 +257,7 @@ def test_a_changed_chart_renders_its_releases_again(tree: Path, tmp_path: Path) 
 
 def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path, out_check: str,
                                                       edited_reference: dict[str, bytes]) -> None:
-    from tenantgen.output import read_index
+    from tenantgen.write.output import read_index
 
     out = tmp_path / "out"
     render(tree, out)
@@ -312,7 +312,7 @@ def test_a_hand_edited_output_file_is_restored(tree: Path, tmp_path: Path, out_c
 
 def test_a_corrupted_index_shard_is_not_believed(tree: Path, tmp_path: Path, out_check: str,
                                                  reference: dict[str, bytes]) -> None:
-    from tenantgen.output import read_index
+    from tenantgen.write.output import read_index
 
     out = tmp_path / "out"
     render(tree, out)
@@ -338,7 +338,7 @@ def test_an_unreadable_cluster_record_means_a_full_render(tree: Path, tmp_path: 
     unchanged = re.search(r"0 file\(s\) written, (\d+) unchanged", summary)
     assert unchanged and int(unchanged.group(1)) == len(reference), summary
     assert output(out) == reference
-    from tenantgen.output import read_index
+    from tenantgen.write.output import read_index
 
     assert set(read_index(out)) == set(reference)  # listed again, every cluster's (none was reused)
 
@@ -407,7 +407,7 @@ def test_a_tenant_selection_does_not_leave_a_stale_cluster_record(tree: Path, tm
 def test_an_index_from_before_shards_is_read_and_replaced(tree: Path, tmp_path: Path) -> None:
     import json
 
-    from tenantgen.output import read_index
+    from tenantgen.write.output import read_index
 
     out = tmp_path / "out"
     render(tree, out)
@@ -425,9 +425,9 @@ def test_an_index_from_before_shards_is_read_and_replaced(tree: Path, tmp_path: 
 
 
 def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> None:
-    from tenantgen.parsecache import PREFETCH_MIN, ParseCache, digest_of
-    from tenantgen.speed import HelperPool
-    from tenantgen.yamlio import YamlProblem, load_all
+    from tenantgen.fast.parse_cache import PREFETCH_MIN, ParseCache, digest_of
+    from tenantgen.fast.helpers import HelperPool
+    from tenantgen.yamlio.reader import YamlProblem, load_all
 
     raws = [f"kind: Tenant\nmetadata:\n  name: t{number}\nspec:\n  quota: {number}\n".encode()
             for number in range(PREFETCH_MIN + 300)]
@@ -457,8 +457,8 @@ def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> N
 
 
 def test_a_small_tree_starts_no_helpers(tmp_path: Path) -> None:
-    from tenantgen.parsecache import ParseCache, digest_of
-    from tenantgen.speed import HelperPool
+    from tenantgen.fast.parse_cache import ParseCache, digest_of
+    from tenantgen.fast.helpers import HelperPool
 
     cache = ParseCache(None, tmp_path)
     with HelperPool(2) as pool:
@@ -470,7 +470,7 @@ def test_a_small_tree_starts_no_helpers(tmp_path: Path) -> None:
 
 
 def test_render_leaves_a_parse_cache_whether_it_renders_or_reports_findings(tree: Path, tmp_path: Path) -> None:
-    from tenantgen.parsecache import ParseCache, digest_of
+    from tenantgen.fast.parse_cache import ParseCache, digest_of
 
     unchanged = (tree / CLUSTER / "tenants" / "payments.yaml").read_bytes()
     render(tree, tmp_path / "out")
@@ -489,7 +489,7 @@ def test_a_run_cut_short_after_its_commit_leaves_no_stale_cluster_record(
     # A Ctrl-C held through the commit is delivered after it, before the run records what its
     # clusters were rendered from: the record of the old inputs must not survive, or undoing the
     # edit would make the next run reuse the edited output.
-    from tenantgen.commands import render as render_command
+    from tenantgen.cli.commands import render as render_command
 
     out = tmp_path / "out"
     render(tree, out)

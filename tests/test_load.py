@@ -336,7 +336,7 @@ def test_every_bad_file_is_reported_in_one_run(tmp_path: Path) -> None:
     ("prod/prod-aws/prod-euw1/tenants/deeper/x.yaml", None),
 ])
 def test_the_kind_a_file_is_loaded_as_is_known_from_its_path(rel: str, kind: str | None) -> None:
-    from tenantgen.tree import kind_at
+    from tenantgen.load.tree import kind_at
 
     assert kind_at(rel) == kind
 
@@ -351,8 +351,8 @@ _json_like = st.recursive(st.none() | st.booleans() | st.integers() | st.text(ma
        kind=st.sampled_from(["Tenant", "Tier", "Cluster", "ArgoProject"]))
 def test_dropping_nulls_gives_the_same_data_whether_or_not_any_is_there(data: dict[str, Any], kind: str) -> None:
     """Data without a null comes back as it is, not copied: it must equal the copy it stands for."""
-    from tenantgen.schema import _without_nulls, strip_nulls
-    from tenantgen.tree import NULL_DIRECTIVE_PARTS, _unset_nulls, document_data
+    from tenantgen.validate.schema import _without_nulls, strip_nulls
+    from tenantgen.load.tree import NULL_DIRECTIVE_PARTS, _unset_nulls, document_data
 
     assert document_data(kind, data) == _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(kind))
     assert strip_nulls(data) == _without_nulls(data)

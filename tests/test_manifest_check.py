@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenantgen.manifest_check import ManifestValidator
-from tenantgen.yamlio import load_all
+from tenantgen.render.manifest_check import ManifestValidator
+from tenantgen.yamlio.reader import load_all
 from tests.helpers import REPO_ROOT, SHARED_CRDS
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"

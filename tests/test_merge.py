@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenantgen.documents import Document
-from tenantgen.merge import Layer, Merged, leaves, merge_layers, merge_onto
+from tenantgen.load.documents import Document
+from tenantgen.merge.layers import Layer, Merged, leaves, merge_layers, merge_onto
 from tests.trees import (
     ALPHA,
     BETA,

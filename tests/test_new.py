@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tenantgen.commands import new as new_command
-from tenantgen.validate import validate_tree
-from tenantgen.yamlio import load_all
+from tenantgen.cli.commands import new as new_command
+from tenantgen.pipeline.validate import validate_tree
+from tenantgen.yamlio.reader import load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, CliResult, run_cli
 from tests.trees import ALPHA, CLUSTER_DIR, build_tree, tenant_yaml
 

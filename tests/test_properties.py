@@ -18,16 +18,16 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tenantgen.charts import ChartCatalog
-from tenantgen.engine import RenderJob
-from tenantgen.engine.pool import WorkerPool
-from tenantgen.engine.worker import WorkerConfig
-from tenantgen.helmfile import TEMPLATE
+from tenantgen.plan.charts import ChartCatalog
+from tenantgen.render.engine import RenderJob
+from tenantgen.render.engine.pool import WorkerPool
+from tenantgen.render.engine.worker import WorkerConfig
+from tenantgen.render.helmfile import TEMPLATE
 from tenantgen.jinja_env import environment
-from tenantgen.plan import plan_fleet
-from tenantgen.schema import strip_nulls, validator_for
-from tenantgen.validate import validate_tree
-from tenantgen.yamlio import MAX_INT, dump, load_all
+from tenantgen.plan.planner import plan_fleet
+from tenantgen.validate.schema import strip_nulls, validator_for
+from tenantgen.pipeline.validate import validate_tree
+from tenantgen.yamlio.reader import MAX_INT, dump, load_all
 from tests.helpers import REPO_ROOT, SHARED_CRDS
 
 BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"

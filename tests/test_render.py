@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen.manifest_check import ManifestValidator
-from tenantgen.yamlio import load_all
+from tenantgen.render.manifest_check import ManifestValidator
+from tenantgen.yamlio.reader import load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, SHARED_CRDS, read_tree, run_cli, tenant_chart_variant
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
@@ -275,7 +275,7 @@ def _render_then_edit(tree: Path, tmp_path: Path) -> tuple[Path, Path]:
 def third_replace_fails(failure: Callable[[str, str], BaseException]) -> Iterator[None]:
     """The writer's third rename raises ``failure(src, dst)``: after the journal is committed, in the
     middle of applying it."""
-    from tenantgen import output
+    from tenantgen.write import output
 
     real_replace = os.replace
     calls = 0
@@ -305,7 +305,7 @@ def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path) -
 
 def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantgen import output
+    from tenantgen.write import output
 
     out = tmp_path / "out"
     moved: list[str] = []
@@ -335,7 +335,7 @@ def _no_space(*args: object) -> None:
 
 def test_a_full_disk_leaves_the_output_as_it_was(tree_copy: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantgen import output
+    from tenantgen.write import output
 
     out = tmp_path / "out"
     render(tree_copy, out)
@@ -353,7 +353,7 @@ def test_a_full_disk_leaves_the_output_as_it_was(tree_copy: Path, tmp_path: Path
 
 
 def test_a_full_disk_while_committing_is_finished_by_the_next_run(tree_copy: Path, tmp_path: Path) -> None:
-    from tenantgen import output
+    from tenantgen.write import output
 
     out, expected = _render_then_edit(tree_copy, tmp_path)
     with third_replace_fails(lambda src, dst: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)):
@@ -480,7 +480,7 @@ def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_path: Path) -> None:
-    from tenantgen.output import EarlyStaging, OutputFile, Selection, write_output
+    from tenantgen.write.output import EarlyStaging, OutputFile, Selection, write_output
 
     out = tmp_path / "out"
     with EarlyStaging(out) as early:
@@ -496,7 +496,7 @@ def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_
 @pytest.mark.parametrize("rel", ["c/x.yaml", "c/new/deeper/x.yaml"])
 def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, rel: str) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.output import OutputFile, Selection, write_output
+    from tenantgen.write.output import OutputFile, Selection, write_output
 
     out, outside = tmp_path / "out", tmp_path / "outside"
     out.mkdir()
@@ -511,7 +511,7 @@ def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, r
 
 def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.output import OutputFile, Selection, write_output
+    from tenantgen.write.output import OutputFile, Selection, write_output
 
     out, secret = tmp_path / "out", tmp_path / "secret.txt"
     secret.write_text("keep me\n")
@@ -527,7 +527,7 @@ def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -
 @pytest.mark.parametrize("rel", ["../escape.yaml", "/abs.yaml", "c//x.yaml", "c/./x.yaml", "c/../../x.yaml", "c/"])
 def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.output import OutputFile, Selection, write_output
+    from tenantgen.write.output import OutputFile, Selection, write_output
 
     out = tmp_path / "out"
     with pytest.raises(TenantgenError, match="not a plain path inside the output directory"):
@@ -537,7 +537,7 @@ def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
 
 
 def test_a_first_render_writes_into_folders_that_do_not_exist_yet(tmp_path: Path) -> None:
-    from tenantgen.output import OutputFile, Selection, write_output
+    from tenantgen.write.output import OutputFile, Selection, write_output
 
     out = tmp_path / "out"
     files = {"a/b/c/x.yaml": OutputFile(b"x", "a"), "a/b/y.yaml": OutputFile(b"y", "a"), "top.yaml": OutputFile(b"t", "")}

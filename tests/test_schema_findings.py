@@ -205,9 +205,9 @@ def test_a_large_tree_is_checked_in_helper_processes_with_the_same_findings() ->
     import copy
     import dataclasses
 
-    from tenantgen import validate
-    from tenantgen.speed import HelperPool
-    from tenantgen.tree import load_tree
+    from tenantgen.pipeline import validate
+    from tenantgen.fast.helpers import HelperPool
+    from tenantgen.load.tree import load_tree
     from tests.helpers import EXAMPLE_TREE
 
     tree, _ = load_tree(EXAMPLE_TREE)
@@ -228,9 +228,9 @@ def test_a_cold_large_tree_checked_while_parsed_reports_what_a_sequential_check_
     # document as they parse it. Their verdicts must hide no finding and invent none.
     import importlib.util
 
-    from tenantgen import validate
-    from tenantgen.parsecache import PREFETCH_MIN
-    from tenantgen.tree import load_tree
+    from tenantgen.pipeline import validate
+    from tenantgen.fast.parse_cache import PREFETCH_MIN
+    from tenantgen.load.tree import load_tree
     from tests.helpers import REPO_ROOT
 
     spec = importlib.util.spec_from_file_location("fleet_generator", REPO_ROOT / "benchmarks" / "fleet.py")

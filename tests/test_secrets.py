@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from tenantgen import credentials
 from tenantgen.credentials import find_credentials, looks_like, redact
 from tenantgen.errors import TenantgenError
-from tenantgen.errors_cli import run_guarded
+from tenantgen.cli.errors import run_guarded
 from tenantgen.findings import Finding
-from tenantgen.render import ReleaseFailure
-from tenantgen.schema import schema_problems
-from tenantgen.yamlio import YamlProblem, dump, load_all
+from tenantgen.pipeline.render import ReleaseFailure
+from tenantgen.validate.schema import schema_problems
+from tenantgen.yamlio.reader import YamlProblem, dump, load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, render_good_copy, run_cli, run_cli_process
 from tests.support.isolation import marked_env
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from tenantgen.engine import pool as pool_module
-from tenantgen.engine.pool import WorkerPool
-from tenantgen.engine.worker import WorkerConfig
-from tenantgen.errors_cli import Terminated, terminate_as_exception
+from tenantgen.render.engine import pool as pool_module
+from tenantgen.render.engine.pool import WorkerPool
+from tenantgen.render.engine.worker import WorkerConfig
+from tenantgen.cli.errors import Terminated, terminate_as_exception
 from tests.helpers import REPO_ROOT, read_tree, render_good_copy, tenant_chart_variant
 from tests.support.isolation import marked_env, marked_processes
 
@@ -163,7 +163,7 @@ sys.argv[0] = "tenantgen"
 LAUNCH
 """
 LAUNCHERS = {
-    "console-script": "from tenantgen.entry import run; run()",  # what pyproject's [project.scripts] runs
+    "console-script": "from tenantgen.cli.entry import run; run()",  # what pyproject's [project.scripts] runs
     "python-m": "import runpy; runpy.run_module('tenantgen', run_name='__main__', alter_sys=True)",
 }
 
@@ -182,7 +182,7 @@ def start_interrupted(args: list[str], module: str, cwd: Path, launcher: str = "
 
 
 @pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
-@pytest.mark.parametrize("module", ["tenantgen.cli", "jsonschema", "tenantgen.validate"])
+@pytest.mark.parametrize("module", ["tenantgen.cli.app", "jsonschema", "tenantgen.pipeline.validate"])
 def test_ctrl_c_while_the_command_line_loads(module: str, launcher: str, tmp_path: Path) -> None:
     shutil.copytree(BASE, tmp_path / "tree")
     done = start_interrupted(["render", "tree", "-o", "out"], module, tmp_path, launcher)
@@ -192,7 +192,7 @@ def test_ctrl_c_while_the_command_line_loads(module: str, launcher: str, tmp_pat
 
 @pytest.mark.parametrize("args", [["--version"], ["validate", "--help"], ["validate", "--no-such-option"]])
 def test_ctrl_c_while_loading_a_command_that_never_starts_work(args: list[str], tmp_path: Path) -> None:
-    done = start_interrupted(args, "tenantgen.cli", tmp_path)
+    done = start_interrupted(args, "tenantgen.cli.app", tmp_path)
     assert done.returncode == 130, done.stderr
     assert done.stderr.endswith("interrupted; nothing was written\n") and "Traceback" not in done.stderr
 
@@ -202,7 +202,7 @@ def test_sigterm_while_the_command_line_loads(args: list[str], tmp_path: Path) -
     # A CI runner cancelling a job: every command ends with the line and 143, even one that has no
     # clean-up of its own, and even before it starts.
     shutil.copytree(BASE, tmp_path / "tree")
-    done = start_interrupted(args, "tenantgen.validate", tmp_path, signal_name="SIGTERM")
+    done = start_interrupted(args, "tenantgen.pipeline.validate", tmp_path, signal_name="SIGTERM")
     assert (done.returncode, done.stderr) == (143, "terminated; nothing was written\n"), done.stdout
     assert not (tmp_path / "out").exists()
 
@@ -210,7 +210,7 @@ def test_sigterm_while_the_command_line_loads(args: list[str], tmp_path: Path) -
 def test_ctrl_c_ignored_from_the_start_stays_ignored(tmp_path: Path) -> None:
     # `tenantgen validate &` in a script: the shell starts the job with Ctrl-C ignored, and it runs on.
     shutil.copytree(BASE, tmp_path / "tree")
-    done = start_interrupted(["validate", "tree"], "tenantgen.cli", tmp_path,
+    done = start_interrupted(["validate", "tree"], "tenantgen.cli.app", tmp_path,
                              prelude="signal.signal(signal.SIGINT, signal.SIG_IGN)")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("valid:")

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from tenantgen.engine import EngineError, RenderJob, values_json
-from tenantgen.engine.embedded import EmbeddedEngine
-from tenantgen.engine.values_check import ValuesCheck
+from tenantgen.render.engine import EngineError, RenderJob, values_json
+from tenantgen.render.engine.embedded import EmbeddedEngine
+from tenantgen.render.engine.values_check import ValuesCheck
 
 CHARTS = Path(__file__).resolve().parents[1] / "charts"
 VALUE_SETS = sorted(CHARTS.glob("*/ci/*-values.yaml"))
@@ -148,7 +148,7 @@ def _mutations(values: Any, depth: int = 0) -> list[Any]:
 def test_compiled_schemas_agree_with_jsonschema(path: Path) -> None:
     from jsonschema import Draft202012Validator
 
-    from tenantgen.engine.schema_compile import compile_schema
+    from tenantgen.render.engine.schema_compile import compile_schema
 
     schema = json.loads((path.parent.parent / "values.schema.json").read_text(encoding="utf-8"))
     compiled = compile_schema(schema)
@@ -206,7 +206,7 @@ def _schemas() -> st.SearchStrategy[Any]:
 def test_compiled_predicates_follow_jsonschema(schema: Any, instances: list[Any]) -> None:
     from jsonschema import Draft202012Validator
 
-    from tenantgen.engine.schema_compile import compile_schema
+    from tenantgen.render.engine.schema_compile import compile_schema
 
     compiled = compile_schema(schema)
     assert compiled is not None
@@ -222,7 +222,7 @@ def test_keywords_beside_a_ref_apply_too(target: Any, beside: Any, instances: li
     ignore them unless the schema is rewritten for it."""
     from jsonschema import Draft202012Validator
 
-    from tenantgen.engine.schema_compile import compile_schema
+    from tenantgen.render.engine.schema_compile import compile_schema
 
     node = {"$ref": "#/$defs/target", **(beside if isinstance(beside, dict) else {"not": beside})}
     schema = {"$defs": {"target": target}, "properties": {"x": node}}
@@ -234,7 +234,7 @@ def test_keywords_beside_a_ref_apply_too(target: Any, beside: Any, instances: li
 
 
 def _tree_documents() -> list[Any]:
-    from tenantgen.tree import load_tree
+    from tenantgen.load.tree import load_tree
 
     documents = []
     roots = [Path(__file__).resolve().parents[1] / "tiers", *sorted(
@@ -247,8 +247,8 @@ def _tree_documents() -> list[Any]:
 
 def test_compiled_tenantgen_schemas_agree_with_jsonschema() -> None:
     """On every document of the example tree and the hostile corpus, and on mutations of them."""
-    from tenantgen.schema import strip_nulls, validator_for
-    from tenantgen.validate import _schema_predicate
+    from tenantgen.validate.schema import strip_nulls, validator_for
+    from tenantgen.pipeline.validate import _schema_predicate
 
     checked = 0
     for doc in _tree_documents():
@@ -292,7 +292,7 @@ def _nested(levels: int) -> Any:
     (_nested(65), False, False),
 ])
 def test_only_plain_values_count_as_safe(value: Any, allow_float: bool, safe: bool) -> None:
-    from tenantgen.engine.values_check import _safe_value
+    from tenantgen.render.engine.values_check import _safe_value
 
     assert _safe_value(value, allow_float) is safe
 

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from tenantgen import yamlemit, yamlio
+from tenantgen.yamlio import emit as yamlemit
+from tenantgen.yamlio import reader as yamlio
 from tests.helpers import EXAMPLE_TREE, read_tree, run_cli
 from tests.support.yaml_data import TRICKY, documents, keys, same
 

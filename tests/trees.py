@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tenantgen.findings import Finding
-from tenantgen.validate import Validation, validate_tree
+from tenantgen.pipeline.validate import Validation, validate_tree
 from tests.helpers import build_file_tree
 
 TIER = "dev/tier.yaml"

@@ -1,0 +1,268 @@
+"""``explain``: one tenant's effective spec with the origin of every value, and what it renders to.
+
+Pure: the command gathers the validation, the plan and (optionally) the rendered files; this module
+turns them into an ``Explanation`` and formats it as text or JSON.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from tenantgen.findings import Finding, JsonPath
+from tenantgen.merge.fleet import ClusterModel, TenantModel
+from tenantgen.merge.layers import leaves
+from tenantgen.write.output import OutputFile
+from tenantgen.plan.planner import ClusterPlan
+from tenantgen.report.findings import console_for
+from tenantgen.author.scaffold_values import order_like_schema, spec_field
+from tenantgen.yamlio.reader import YamlProblem, load_all
+
+MAX_VALUE_WIDTH = 60
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class ValueLine:
+    """One scalar of the effective spec and where it was set (``file`` "" when tenantgen computed it)."""
+
+    path: str
+    value: Any
+    layer: str
+    file: str
+    line: int
+    col: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.file else "-"
+
+
+@dataclass(frozen=True)
+class ObjectLine:
+    kind: str
+    name: str
+    namespace: str
+    path: str  # relative to OUT
+
+
+@dataclass(frozen=True)
+class ReleaseLine:
+    name: str
+    chart: str
+    version: str
+    namespace: str
+    source: str  # the input file the release comes from
+    objects: list[ObjectLine] | None = None  # None: not rendered
+    error: str = ""
+
+
+@dataclass
+class ClusterSection:
+    cluster: str  # <tier>/<account>/<cluster>
+    file: str
+    spec: dict[str, Any] | None  # None: the tenant file could not be merged (schema findings)
+    values: list[ValueLine] = field(default_factory=list)
+    computed: list[ValueLine] = field(default_factory=list)
+    releases: list[ReleaseLine] = field(default_factory=list)
+    rendered: bool = False
+    notes: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    tenant: str
+    sections: list[ClusterSection]
+
+    @property
+    def ok(self) -> bool:
+        return all(not section.findings and section.spec is not None for section in self.sections)
+
+
+def format_path(path: JsonPath) -> str:
+    """``("owners", 0, "kind")`` -> ``owners[0].kind``; keys with dots or slashes are quoted."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def unknown_tenant_message(name: str, known: Iterable[str]) -> str:
+    names = sorted(set(known))
+    close = difflib.get_close_matches(name, names, n=len(names), cutoff=0.4)
+    ordered = close + [other for other in names if other not in close]
+    return f"unknown tenant {name!r}; known tenants: {', '.join(ordered) or 'none'}"
+
+
+def effective_spec(tenant: TenantModel) -> dict[str, Any]:
+    """The merged spec in the order the Tenant schema documents its fields (not the order layers set them)."""
+    ordered: dict[str, Any] = order_like_schema(tenant.spec, spec_field("Tenant"))
+    return ordered
+
+
+def provenance(tenant: TenantModel) -> list[ValueLine]:
+    lines = []
+    for path, value in leaves(effective_spec(tenant)):
+        origin = tenant.merged.origin(path)
+        if origin is None:  # cannot happen for merged values; kept total for safety
+            lines.append(ValueLine(format_path(path), value, "?", "", 0, 0))
+            continue
+        line, col = origin.doc.locate(origin.path)
+        lines.append(ValueLine(format_path(path), value, origin.layer, origin.doc.display_path, line, col))
+    return lines
+
+
+def computed_values(cluster: ClusterModel, tenant: TenantModel) -> list[ValueLine]:
+    """Values tenantgen fills in that no file spells out, with the setting they come from."""
+    computed = []
+    if not (tenant.spec.get("namespaces") or {}).get("default"):
+        computed.append(ValueLine("namespaces.default", tenant.default_namespace, "tenantgen default", "", 0, 0))
+    try:
+        hostname = cluster.tenant_hostname(tenant.name)
+    except (KeyError, AttributeError, ValueError, IndexError):
+        hostname = ""  # a bad placeholder is a validation finding, shown with the findings
+    if hostname:
+        line, col = cluster.tier_doc.locate(("spec", "tenantHostname"))
+        computed.append(ValueLine("ingress.hostnames (authorized by the tier)", hostname, "tier tenantHostname",
+                                  cluster.tier_doc.display_path, line, col))
+    return computed
+
+
+def release_lines(plan: ClusterPlan, tenant: str, tree_name: str,
+                  files: Mapping[str, OutputFile] | None, errors: Mapping[str, str]) -> list[ReleaseLine]:
+    """The tenant's releases in ``plan``; objects from ``files`` (the render's output set) when given."""
+    lines = []
+    for release in plan.releases:
+        if release.tenant != tenant:
+            continue
+        objects = None
+        if files is not None and release.name not in errors:
+            objects = _objects(files, f"{plan.rel}/manifests/{release.name}/")
+        lines.append(ReleaseLine(release.name, release.chart.name, release.chart.version, release.namespace,
+                                 f"{tree_name}/{release.source.rel}", objects, errors.get(release.name, "")))
+    return lines
+
+
+def _objects(files: Mapping[str, OutputFile], prefix: str) -> list[ObjectLine]:
+    objects = []
+    for path, file in files.items():
+        if not path.startswith(prefix):
+            continue
+        try:
+            documents = load_all(file.data)
+        except YamlProblem:
+            documents = []
+        body: dict[str, Any] = documents[0] if documents and isinstance(documents[0], dict) else {}
+        meta: dict[str, Any] = body["metadata"] if isinstance(body.get("metadata"), dict) else {}
+        objects.append(ObjectLine(str(body.get("kind", "?")), str(meta.get("name", "?")),
+                                  str(meta.get("namespace", "")), path))
+    return objects
+
+
+# -- formatting ------------------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _table(rows: Sequence[tuple[str, ...]], widths: Sequence[int]) -> list[str]:
+    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def _value_rows(values: Sequence[ValueLine]) -> list[str]:
+    rows = [(v.path, _shown(v.value), v.layer, v.where) for v in values]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
+    widths[1] = min(widths[1], MAX_VALUE_WIDTH)
+    return _table(rows, widths)
+
+
+def format_text(explanation: Explanation, stream: TextIO) -> None:
+    console = console_for(stream)
+    count = len(explanation.sections)
+    for number, section in enumerate(explanation.sections, 1):
+        if number > 1:
+            console.print()
+        suffix = f" ({number} of {count})" if count > 1 else ""
+        console.print(f"[bold]== tenant {explanation.tenant} in {section.cluster}{suffix} ==[/]")
+        console.print(f"file: {section.file}", markup=False)
+        if section.spec is not None:
+            console.print("\n[bold]effective spec[/] (value, set by, at)")
+            for row in _value_rows(section.values):
+                console.print(row, markup=False)
+        if section.computed:
+            console.print("\n[bold]computed by tenantgen[/]")
+            for row in _value_rows(section.computed):
+                console.print(row, markup=False)
+        _print_releases(console, section)
+        for note in section.notes:
+            console.print(f"\nnote: {note}", markup=False)
+        if section.findings:
+            console.print(f"\n[bold red]{len(section.findings)} finding(s)[/] about this tenant")
+            for finding in section.findings:
+                console.print("  " + finding.format(), markup=False)
+
+
+def _print_releases(console: Any, section: ClusterSection) -> None:
+    if not section.releases:
+        return
+    console.print(f"\n[bold]releases[/] ({len(section.releases)})")
+    rows = [(r.name, f"{r.chart} {r.version}", f"from {r.source}") for r in section.releases]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for release, row in zip(section.releases, _table(rows, widths)):
+        console.print(row, markup=False)
+        if release.error:
+            console.print(f"    render failed: {release.error}", markup=False)
+        if release.objects is None:
+            continue
+        names = [_object_name(obj) for obj in release.objects]
+        width = max((len(name) for name in names), default=0)
+        for name, obj in zip(names, release.objects):
+            console.print(f"    {name.ljust(width)}  {obj.path}", markup=False)
+
+
+def _object_name(obj: ObjectLine) -> str:
+    where = f" (namespace {obj.namespace})" if obj.namespace else ""
+    return f"{obj.kind}/{obj.name}{where}"
+
+
+def to_json(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "tenant": explanation.tenant,
+        "clusters": [
+            {
+                "cluster": section.cluster,
+                "file": section.file,
+                "spec": section.spec,
+                "values": [asdict(value) for value in section.values],
+                "computed": [asdict(value) for value in section.computed],
+                "rendered": section.rendered,
+                "releases": [
+                    {"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace,
+                     "source": r.source, "error": r.error,
+                     "objects": None if r.objects is None else [asdict(obj) for obj in r.objects]}
+                    for r in section.releases
+                ],
+                "notes": section.notes,
+                "findings": [finding.to_json() for finding in section.findings],
+            }
+            for section in explanation.sections
+        ],
+    }
+
+
+def format_json(explanation: Explanation, stream: TextIO) -> None:
+    stream.write(json.dumps(to_json(explanation), indent=2, ensure_ascii=False) + "\n")
+
+
+EXPLAIN_FORMATTERS = {"text": format_text, "json": format_json}

@@ -1,0 +1,318 @@
+"""Incremental render: leave alone the clusters whose output cannot have changed.
+
+Everything a cluster's output (and its findings) depends on is in one digest: the bytes of its own
+files (cluster, tenants, Argo CD projects, node pools, config), of its tier and account files and the
+tier's config, every chart tenantgen may use, the helmfile template, the render options that change
+output (engine and its version, CRDs, --validate-output) and tenantgen's own code. After a successful
+render, ``OUT/.tenantgen/clusters.json`` records that digest per cluster, with the counts for the
+summary. The next render into the same OUT reuses a cluster (no validation, planning, rendering or
+writing) when its digest is the same *and* every file tenantgen wrote for it is still on disk as
+written (size and mtime against the index, as for any unchanged file; for a large output a helper
+process checks half of it while the tree is read, see ``intact_check``). Anything else, including a
+missing or unreadable record, renders the cluster as usual.
+
+This relies on tenantgen's checks being local to a cluster (and its tier and account), which they are:
+a finding about a cluster can only come from the files in its digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import BrokenExecutor
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tenantgen.plan.charts import ChartCatalog
+from tenantgen.load.documents import ClusterDocs, Document, TreeDocs
+from tenantgen.errors import TenantgenError
+from tenantgen.fast.fingerprint import code_fingerprint
+from tenantgen.write.output import STATE_DIR, intact_clusters, intact_clusters_of
+from tenantgen.fast.helpers import HelperPool
+from tenantgen.yamlio.reader import MAX_FILE_BYTES
+
+MEMO_FILE = "clusters.json"
+MEMO_VERSION = 1
+SIGNATURES_MAGIC = b"tenantgen-file-signatures 1\n"
+RACY_SECONDS = 2
+Signature = tuple[int, int, int, int, bytes]  # size, mtime_ns, ctime_ns, inode, sha256
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    inputs: str  # the digest of everything the cluster's output depends on
+    tenants: int
+    releases: int
+    objects: int
+    files: int  # files tenantgen wrote for the cluster (all in the index)
+    charts: tuple[str, ...]  # "<chart>-<version>" of the charts its releases use
+
+
+def read_memo(out: Path) -> dict[str, ClusterRecord]:
+    try:
+        memo = json.loads((out / STATE_DIR / MEMO_FILE).read_text(encoding="utf-8"))
+        if memo.get("version") != MEMO_VERSION:
+            return {}
+        return {str(rel): ClusterRecord(str(record["inputs"]), int(record["tenants"]), int(record["releases"]),
+                                        int(record["objects"]), int(record["files"]),
+                                        tuple(str(chart) for chart in record["charts"]))
+                for rel, record in memo["clusters"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}  # no record is trusted on a file that does not read back
+
+
+def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> bool:
+    """Whether OUT's record of its clusters now says ``records``."""
+    state = out / STATE_DIR
+    payload = {"version": MEMO_VERSION,
+               "clusters": {rel: {**asdict(record), "charts": list(record.charts)}
+                            for rel, record in sorted(records.items())}}
+    text = json.dumps(payload, indent=1) + "\n"
+    tmp = state / f"{MEMO_FILE}.tmp"
+    try:
+        if (state / MEMO_FILE).read_text(encoding="utf-8") == text:
+            return True  # a run that changed nothing leaves every file alone
+    except OSError:
+        pass
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, state / MEMO_FILE)
+        return True
+    except OSError:
+        # (The clean-up may fail too, as in ``write_signatures``.)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return False
+
+
+def forget_clusters(out: Path, clusters: Collection[str]) -> None:
+    """Drop the records of ``clusters`` before their files in OUT change (just before the commit).
+
+    A run cut short after writing them (a signal held through the commit is delivered after it) but
+    before recording what they were rendered from would otherwise leave the record of the old
+    inputs: a later run on those inputs again would reuse output that no longer matches them.
+    Without a record a cluster is rendered again: slower, still right. A record that can be neither
+    rewritten nor removed stops the run before anything is written."""
+    records = read_memo(out)
+    if not records.keys() & set(clusters):
+        return
+    if write_memo(out, {rel: record for rel, record in records.items() if rel not in clusters}):
+        return
+    path = out / STATE_DIR / MEMO_FILE
+    with suppress(OSError):
+        path.unlink()
+    if path.exists():
+        raise TenantgenError(f"cannot update {path}, the record of what OUT's clusters were rendered from; "
+                             "remove it and render again")
+
+
+def shared_inputs(parts: Mapping[str, object], catalog: ChartCatalog, templates: Iterable[Path]) -> bytes:
+    """What every cluster's output depends on: options, charts, helmfile template, tenantgen itself."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
+    for key in sorted(catalog.charts):
+        ref = catalog.charts[key]
+        digest.update(f"\0chart {ref.name} {ref.version} {ref.digest} {ref.bundled}".encode())
+    for template in templates:
+        try:
+            digest.update(f"\0template {template.name}\0".encode() + template.read_bytes())
+        except OSError:
+            digest.update(b"\0template missing")
+    return digest.digest()
+
+
+@dataclass
+class TreeScan:
+    """Every file of a tree, read once: its SHA-256 by path, and the bytes of the YAML files."""
+
+    digests: dict[str, bytes] = field(default_factory=dict)  # rel (posix) -> sha256
+    raws: dict[str, bytes] = field(default_factory=dict)  # rel -> bytes, YAML files read this time
+    links: list[str] = field(default_factory=list)  # rel of every symbolic link
+    # rel -> (size, mtime, ctime, inode, sha256) of files old enough for their digest to be reused
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    _by_cluster: dict[str, list[str]] = field(default_factory=dict)
+
+    def clusters(self) -> list[str]:
+        """The rel of every folder with files three levels down: the clusters."""
+        return sorted(key for key in self._by_cluster if not key.endswith("/config"))
+
+    def cluster_digest(self, shared: bytes, rel: str) -> str | None:
+        """Everything the cluster ``rel`` ("<tier>/<account>/<cluster>") is made from, or None when
+        that cannot be told from its files alone (a symbolic link could point anywhere)."""
+        tier, account, _ = rel.split("/")
+        own = [f"{tier}/tier.yaml", f"{tier}/tier.yml", f"{tier}/{account}/account.yaml",
+               f"{tier}/{account}/account.yml"]
+        folders = (f"{rel}/", f"{tier}/config/")
+        if any(link in own or link == rel or link.startswith(folders) or link == f"{tier}/config"
+               for link in self.links):
+            return None
+        paths = [path for path in own if path in self.digests]
+        paths += self._by_cluster.get(rel, []) + self._by_cluster.get(f"{tier}/config", [])
+        digest = hashlib.sha256(shared)
+        for path in sorted(paths):
+            digest.update(path.encode() + b"\0" + self.digests[path])
+        return digest.hexdigest()
+
+
+OnRead = Callable[[str, bytes, bytes], None]  # (path in the tree, digest, bytes) of a YAML file the scan read
+
+
+def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read: OnRead | None = None) -> TreeScan:
+    """Hash every file under ``root`` (hidden ones skipped, as the loader skips them).
+
+    A file whose size, modification and change times and inode are those in ``known`` keeps the
+    digest recorded there without being read (as git does). Only files last changed more than
+    ``RACY_SECONDS`` before the scan are recorded: a file changed within the same clock tick as a
+    scan could otherwise keep a stale digest. ``on_read`` is handed each YAML file as it is read
+    (the parse cache starts parsing the ones it does not know while the scan goes on).
+    """
+    scan = TreeScan()
+    cutoff = time.time_ns() - RACY_SECONDS * 10**9
+    _scan_folder(scan, os.fspath(root), "", known or {}, cutoff, on_read)
+    return scan
+
+
+def read_signatures(path: Path) -> dict[str, Signature]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    header = SIGNATURES_MAGIC + code_fingerprint().encode() + b"\n"
+    body = data[len(header) + 32:]
+    if not data.startswith(header) or hashlib.sha256(body).digest() != data[len(header):len(header) + 32]:
+        return {}
+    try:
+        signatures = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        return {}
+    if not isinstance(signatures, dict):
+        return {}
+    return {rel: value for rel, value in signatures.items()
+            if isinstance(rel, str) and isinstance(value, tuple) and len(value) == 5 and isinstance(value[4], bytes)}
+
+
+def write_signatures(path: Path, signatures: Mapping[str, Signature]) -> None:
+    body = marshal.dumps(dict(signatures))
+    header = SIGNATURES_MAGIC + code_fingerprint().encode() + b"\n"
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(header + hashlib.sha256(body).digest() + body)
+        os.replace(tmp, path)
+    except OSError:
+        # A cache that cannot be written only makes the next run slower. Even the clean-up may fail:
+        # with a file where the cache folder should be, there is no folder to look for ``tmp`` in.
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _read_up_to_limit(handle: int, size: int) -> bytes:
+    """A file's bytes, read at most ``MAX_FILE_BYTES + 1`` of them: a huge file is only "too large".
+
+    Asked for the size the file has (plus one) rather than for the limit: a read allocates what it is
+    asked for, and 1 MiB per file made reading a large tree three times slower. A file that grew
+    since its size was taken gives the one byte more, and is read on to the limit."""
+    wanted = min(size, MAX_FILE_BYTES) + 1
+    raw = os.read(handle, wanted)
+    if len(raw) == wanted and wanted <= MAX_FILE_BYTES:
+        raw += os.read(handle, MAX_FILE_BYTES + 1 - wanted)
+    return raw
+
+
+def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, Signature], cutoff: int,
+                 on_read: OnRead | None) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return  # the loader reports what it cannot read
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        rel = prefix + entry.name
+        if entry.is_symlink():
+            scan.links.append(rel)  # not followed: a cluster with a link is never reused
+            continue
+        if entry.is_dir():
+            _scan_folder(scan, entry.path, rel + "/", known, cutoff, on_read)
+            continue
+        try:
+            stat = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        before = known.get(rel)
+        if before is not None and before[:4] == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
+            digest = before[4]
+        else:
+            try:
+                handle = os.open(entry.path, os.O_RDONLY)
+                try:
+                    raw = _read_up_to_limit(handle, stat.st_size)
+                finally:
+                    os.close(handle)
+            except OSError:
+                continue
+            digest = hashlib.sha256(raw).digest()
+            if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
+                scan.raws[rel] = raw
+                if on_read is not None:
+                    on_read(rel, digest, raw)
+        scan.digests[rel] = digest
+        if stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
+            scan.signatures[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)
+        parts = rel.split("/")
+        if len(parts) >= 3 and parts[1] == "config":
+            scan._by_cluster.setdefault(f"{parts[0]}/config", []).append(rel)
+        elif len(parts) >= 4:
+            scan._by_cluster.setdefault("/".join(parts[:3]), []).append(rel)
+
+
+def document_digests_match(scan: TreeScan, tree: TreeDocs, cluster: ClusterDocs) -> bool:
+    """Whether what the loader read for ``cluster`` is what the scan read (no edit in between)."""
+    docs: list[Document | None] = [tree.tiers.get(cluster.tier), tree.accounts.get((cluster.tier, cluster.account)),
+                                   *cluster.documents()]
+    pairs = [(doc.rel, doc.raw) for doc in docs if doc is not None]
+    pairs += [(config.rel, config.raw) for config in (*tree.tier_config.get(cluster.tier, []), *cluster.config)]
+    return all(scan.digests.get(rel) == hashlib.sha256(raw).digest() for rel, raw in pairs)
+
+
+HELPER_MIN_FILES = 20_000  # below this, checking OUT takes less than starting a helper process
+
+
+def intact_check(out: Path | None, early: Mapping[str, ClusterRecord],
+                 helpers: HelperPool) -> Callable[[Mapping[str, ClusterRecord]], set[str]]:
+    """Which of the clusters asked about (their records) OUT holds intact (``intact_clusters``).
+
+    When the clusters of ``early`` have many files, a helper process starts now on half of them
+    (by files), and this process checks the other half when asked, after reading the tree: the two
+    end at about the same time. A helper that fails makes its clusters count as changed. Any other
+    cluster is checked when asked about.
+    """
+    if out is None:
+        return lambda asked: set()
+    expected = {rel: record.files for rel, record in early.items()}
+    total = sum(expected.values())
+    if total < HELPER_MIN_FILES:
+        return lambda asked: intact_clusters(out, {rel: record.files for rel, record in asked.items()}) if asked else set()
+    theirs: dict[str, int] = {}
+    taken = 0
+    for rel in sorted(expected):
+        if 2 * taken >= total:
+            break
+        theirs[rel] = expected[rel]
+        taken += expected[rel]
+    future = helpers.submit(intact_clusters_of, (out, theirs))
+
+    def result(asked: Mapping[str, ClusterRecord]) -> set[str]:
+        mine = intact_clusters(out, {rel: record.files for rel, record in asked.items() if rel not in theirs})
+        try:
+            mine |= future.result()
+        except BrokenExecutor:
+            pass
+        return mine & asked.keys()
+
+    return result

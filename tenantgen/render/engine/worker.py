@@ -1,0 +1,67 @@
+"""What a worker process does with one release: render, split into objects, validate them.
+
+Runs in spawn-started processes only (see ``pool``); the engine is created once per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tenantgen.render.engine import Engine, EngineError, RenderJob, create_engine, values_digest, values_json
+from tenantgen.render.engine.objects import object_text, split_objects
+from tenantgen.yamlio.reader import dump
+
+if TYPE_CHECKING:  # imported where it is used: the CLI's process imports this module for its types only
+    from tenantgen.render.manifest_check import ManifestValidator
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    engine: str
+    helm_binary: str
+    crd_dirs: tuple[str, ...]
+    validate: bool
+
+
+@dataclass(frozen=True)
+class ReleaseOutput:
+    files: tuple[tuple[str, str], ...]  # (file name, text), in render order
+    objects: int
+    problems: tuple[str, ...]  # "<file name>: $.field: message"
+    error: str  # the engine's message when it failed, else ""
+    values: str = ""  # the release's values file (YAML), written here so the parent does not have to
+    values_digest: str = ""  # ``values_digest`` of the values rendered, for the render cache's key
+
+
+class ReleaseRenderer:
+    def __init__(self, config: WorkerConfig) -> None:
+        self.config = config
+        self.engine: Engine = create_engine(config.engine, config.helm_binary)
+        self._validators: dict[str, ManifestValidator] = {}
+
+    def validator(self, kube_version: str) -> ManifestValidator:
+        if kube_version not in self._validators:
+            from tenantgen.render.manifest_check import ManifestValidator
+
+            dirs: Sequence[Path] = [Path(folder) for folder in self.config.crd_dirs]
+            self._validators[kube_version] = ManifestValidator.create(dirs, kube_version)
+        return self._validators[kube_version]
+
+    def __call__(self, job: RenderJob) -> ReleaseOutput:
+        encoded = values_json(job.values)
+        try:
+            objects = split_objects(self.engine.render(job, encoded))
+        except EngineError as exc:
+            return ReleaseOutput((), 0, (), str(exc))
+        problems: list[str] = []
+        if self.config.validate:
+            validator = self.validator(job.kube_version)
+            for obj in objects:
+                if not self.config.crd_dirs and not validator.has_schema(obj.body):
+                    continue  # custom kinds are checked only against CRDs the user gave
+                problems.extend(f"{obj.file_name}: {p.path}: {p.message}" for p in validator.check(obj.body))
+        files = tuple((obj.file_name, object_text(obj)) for obj in objects)
+        return ReleaseOutput(files, len(objects), tuple(problems), "", dump(job.values), values_digest(encoded))
