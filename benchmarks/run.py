@@ -184,9 +184,9 @@ def measure(name: str, command: list[str], env: dict[str, str]) -> Measure:
 
 def sample_releases(tree: Path, count: int) -> tuple[list[dict[str, Any]], int]:
     """``count`` releases spread over the fleet (with their chart and values) and the total number."""
+    from tenantgen.pipeline.validate import validate_tree
     from tenantgen.plan.charts import ChartCatalog
     from tenantgen.plan.planner import plan_fleet
-    from tenantgen.pipeline.validate import validate_tree
 
     validation = validate_tree(tree)
     catalog = ChartCatalog.discover(())

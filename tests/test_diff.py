@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen.review.diff import compare
+from tenantgen.render.output_set import OutputFile
 from tenantgen.report.diff import GITHUB_COMMENT_LIMIT, DiffReport, markdown, report_text
-from tenantgen.write.output import OutputFile
+from tenantgen.review.diff import compare
 from tenantgen.review.redaction import Redactor
 from tests.helpers import CliResult, read_tree, run_cli
 from tests.trees import ALPHA, APPS_POOL, BETA, POOL_YAML, POOLS, PROJECTS, TENANTS, build_tree, tenant_yaml

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from tenantgen.cli.commands.diff import read_files
-from tenantgen.review.guard import GuardInput, Violation, changed_files, check_guard, destination_problems, too_broad
-from tenantgen.write.output import OutputFile
+from tenantgen.render.output_set import OutputFile
+from tenantgen.review.guard import (
+    GuardInput,
+    Violation,
+    changed_files,
+    check_guard,
+    destination_problems,
+    too_broad,
+)
 from tests.helpers import CliResult, run_cli
 from tests.trees import (
     ALPHA,

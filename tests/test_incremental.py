@@ -17,9 +17,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from tenantgen.fast.render_cache import DB_NAME, TABLE, KeyMaker
+from tenantgen.fast.reuse import MEMO_FILE
 from tenantgen.render.engine import RenderJob, values_digest, values_json
 from tenantgen.render.engine.worker import ReleaseRenderer, WorkerConfig
-from tenantgen.fast.reuse import MEMO_FILE
 from tenantgen.write.output import STATE_DIR, _shard_name
 from tenantgen.yamlio.reader import MAX_FILE_BYTES
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
@@ -425,8 +425,8 @@ def test_an_index_from_before_shards_is_read_and_replaced(tree: Path, tmp_path: 
 
 
 def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> None:
-    from tenantgen.fast.parse_cache import PREFETCH_MIN, ParseCache, digest_of
     from tenantgen.fast.helpers import HelperPool
+    from tenantgen.fast.parse_cache import PREFETCH_MIN, ParseCache, digest_of
     from tenantgen.yamlio.reader import YamlProblem, load_all
 
     raws = [f"kind: Tenant\nmetadata:\n  name: t{number}\nspec:\n  quota: {number}\n".encode()
@@ -457,8 +457,8 @@ def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> N
 
 
 def test_a_small_tree_starts_no_helpers(tmp_path: Path) -> None:
-    from tenantgen.fast.parse_cache import ParseCache, digest_of
     from tenantgen.fast.helpers import HelperPool
+    from tenantgen.fast.parse_cache import ParseCache, digest_of
 
     cache = ParseCache(None, tmp_path)
     with HelperPool(2) as pool:

@@ -351,8 +351,8 @@ _json_like = st.recursive(st.none() | st.booleans() | st.integers() | st.text(ma
        kind=st.sampled_from(["Tenant", "Tier", "Cluster", "ArgoProject"]))
 def test_dropping_nulls_gives_the_same_data_whether_or_not_any_is_there(data: dict[str, Any], kind: str) -> None:
     """Data without a null comes back as it is, not copied: it must equal the copy it stands for."""
-    from tenantgen.validate.schema import _without_nulls, strip_nulls
     from tenantgen.load.tree import NULL_DIRECTIVE_PARTS, _unset_nulls, document_data
+    from tenantgen.validate.schema import _without_nulls, strip_nulls
 
     assert document_data(kind, data) == _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(kind))
     assert strip_nulls(data) == _without_nulls(data)

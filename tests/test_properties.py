@@ -18,15 +18,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from tenantgen.jinja_env import environment
+from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.charts import ChartCatalog
+from tenantgen.plan.planner import plan_fleet
 from tenantgen.render.engine import RenderJob
 from tenantgen.render.engine.pool import WorkerPool
 from tenantgen.render.engine.worker import WorkerConfig
 from tenantgen.render.helmfile import TEMPLATE
-from tenantgen.jinja_env import environment
-from tenantgen.plan.planner import plan_fleet
 from tenantgen.validate.schema import strip_nulls, validator_for
-from tenantgen.pipeline.validate import validate_tree
 from tenantgen.yamlio.reader import MAX_INT, dump, load_all
 from tests.helpers import REPO_ROOT, SHARED_CRDS
 

@@ -480,7 +480,9 @@ def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_path: Path) -> None:
-    from tenantgen.write.output import EarlyStaging, OutputFile, Selection, write_output
+    from tenantgen.plan.selection import Selection
+    from tenantgen.render.output_set import OutputFile
+    from tenantgen.write.output import EarlyStaging, write_output
 
     out = tmp_path / "out"
     with EarlyStaging(out) as early:
@@ -496,7 +498,9 @@ def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_
 @pytest.mark.parametrize("rel", ["c/x.yaml", "c/new/deeper/x.yaml"])
 def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, rel: str) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.write.output import OutputFile, Selection, write_output
+    from tenantgen.plan.selection import Selection
+    from tenantgen.render.output_set import OutputFile
+    from tenantgen.write.output import write_output
 
     out, outside = tmp_path / "out", tmp_path / "outside"
     out.mkdir()
@@ -511,7 +515,9 @@ def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, r
 
 def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.write.output import OutputFile, Selection, write_output
+    from tenantgen.plan.selection import Selection
+    from tenantgen.render.output_set import OutputFile
+    from tenantgen.write.output import write_output
 
     out, secret = tmp_path / "out", tmp_path / "secret.txt"
     secret.write_text("keep me\n")
@@ -527,7 +533,9 @@ def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -
 @pytest.mark.parametrize("rel", ["../escape.yaml", "/abs.yaml", "c//x.yaml", "c/./x.yaml", "c/../../x.yaml", "c/"])
 def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.write.output import OutputFile, Selection, write_output
+    from tenantgen.plan.selection import Selection
+    from tenantgen.render.output_set import OutputFile
+    from tenantgen.write.output import write_output
 
     out = tmp_path / "out"
     with pytest.raises(TenantgenError, match="not a plain path inside the output directory"):
@@ -537,7 +545,9 @@ def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
 
 
 def test_a_first_render_writes_into_folders_that_do_not_exist_yet(tmp_path: Path) -> None:
-    from tenantgen.write.output import OutputFile, Selection, write_output
+    from tenantgen.plan.selection import Selection
+    from tenantgen.render.output_set import OutputFile
+    from tenantgen.write.output import write_output
 
     out = tmp_path / "out"
     files = {"a/b/c/x.yaml": OutputFile(b"x", "a"), "a/b/y.yaml": OutputFile(b"y", "a"), "top.yaml": OutputFile(b"t", "")}

@@ -205,20 +205,21 @@ def test_a_large_tree_is_checked_in_helper_processes_with_the_same_findings() ->
     import copy
     import dataclasses
 
-    from tenantgen.pipeline import validate
+    from tenantgen.fast.document_check import PARALLEL_MIN, CachedDocumentCheck
     from tenantgen.fast.helpers import HelperPool
     from tenantgen.load.tree import load_tree
+    from tenantgen.validate.tree_check import check_documents
     from tests.helpers import EXAMPLE_TREE
 
     tree, _ = load_tree(EXAMPLE_TREE)
     docs = [dataclasses.replace(doc, data=copy.deepcopy(doc.data)) for _ in range(60) for doc in tree.documents()]
-    assert len(docs) >= validate.PARALLEL_MIN
+    assert len(docs) >= PARALLEL_MIN
     tenants = [doc for doc in docs if doc.kind == "Tenant"]
     tenants[3].data["spec"]["costCenter"] = 12  # a schema finding
     tenants[-1].data["metadata"]["labels"] = {"token": "xoxb-123456789012-abcdefghijkl"}  # a credential
     with HelperPool() as pool:
-        parallel = validate._document_findings(docs, None, pool)
-    assert parallel == validate.check_documents(docs)
+        parallel = CachedDocumentCheck(None, pool)(docs)
+    assert parallel == check_documents(docs)
     assert [index for index, found in enumerate(parallel) if found] == [
         next(index for index, doc in enumerate(docs) if doc is broken) for broken in (tenants[3], tenants[-1])]
 
@@ -228,9 +229,10 @@ def test_a_cold_large_tree_checked_while_parsed_reports_what_a_sequential_check_
     # document as they parse it. Their verdicts must hide no finding and invent none.
     import importlib.util
 
-    from tenantgen.pipeline import validate
     from tenantgen.fast.parse_cache import PREFETCH_MIN
     from tenantgen.load.tree import load_tree
+    from tenantgen.pipeline import validate
+    from tenantgen.validate.tree_check import validate_loaded
     from tests.helpers import REPO_ROOT
 
     spec = importlib.util.spec_from_file_location("fleet_generator", REPO_ROOT / "benchmarks" / "fleet.py")
@@ -248,7 +250,7 @@ def test_a_cold_large_tree_checked_while_parsed_reports_what_a_sequential_check_
     null_directive.write_text(null_directive.read_text() + "  limitRange:\n    max: null\n")
 
     tree, loaded = load_tree(root)
-    sequential = validate.validate_loaded(tree, loaded).findings
+    sequential = validate_loaded(tree, loaded).findings
     assert {Path(finding.file).name for finding in sequential} == {bad_schema.name, bad_secret.name}
     cache = tmp_path / "cache"
     cold = validate.validate_tree(root, cache_dir=cache)

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tenantgen import credentials
+from tenantgen.cli.errors import run_guarded
 from tenantgen.credentials import find_credentials, looks_like, redact
 from tenantgen.errors import TenantgenError
-from tenantgen.cli.errors import run_guarded
 from tenantgen.findings import Finding
 from tenantgen.pipeline.render import ReleaseFailure
 from tenantgen.validate.schema import schema_problems

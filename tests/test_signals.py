@@ -26,7 +26,7 @@ import pytest
 from tenantgen.render.engine import pool as pool_module
 from tenantgen.render.engine.pool import WorkerPool
 from tenantgen.render.engine.worker import WorkerConfig
-from tenantgen.cli.errors import Terminated, terminate_as_exception
+from tenantgen.signals import Terminated, terminate_as_exception
 from tests.helpers import REPO_ROOT, read_tree, render_good_copy, tenant_chart_variant
 from tests.support.isolation import marked_env, marked_processes
 

@@ -148,7 +148,7 @@ def _mutations(values: Any, depth: int = 0) -> list[Any]:
 def test_compiled_schemas_agree_with_jsonschema(path: Path) -> None:
     from jsonschema import Draft202012Validator
 
-    from tenantgen.render.engine.schema_compile import compile_schema
+    from tenantgen.fast.schema_compile import compile_schema
 
     schema = json.loads((path.parent.parent / "values.schema.json").read_text(encoding="utf-8"))
     compiled = compile_schema(schema)
@@ -206,7 +206,7 @@ def _schemas() -> st.SearchStrategy[Any]:
 def test_compiled_predicates_follow_jsonschema(schema: Any, instances: list[Any]) -> None:
     from jsonschema import Draft202012Validator
 
-    from tenantgen.render.engine.schema_compile import compile_schema
+    from tenantgen.fast.schema_compile import compile_schema
 
     compiled = compile_schema(schema)
     assert compiled is not None
@@ -222,7 +222,7 @@ def test_keywords_beside_a_ref_apply_too(target: Any, beside: Any, instances: li
     ignore them unless the schema is rewritten for it."""
     from jsonschema import Draft202012Validator
 
-    from tenantgen.render.engine.schema_compile import compile_schema
+    from tenantgen.fast.schema_compile import compile_schema
 
     node = {"$ref": "#/$defs/target", **(beside if isinstance(beside, dict) else {"not": beside})}
     schema = {"$defs": {"target": target}, "properties": {"x": node}}
@@ -247,12 +247,12 @@ def _tree_documents() -> list[Any]:
 
 def test_compiled_tenantgen_schemas_agree_with_jsonschema() -> None:
     """On every document of the example tree and the hostile corpus, and on mutations of them."""
+    from tenantgen.fast.document_check import schema_predicate
     from tenantgen.validate.schema import strip_nulls, validator_for
-    from tenantgen.pipeline.validate import _schema_predicate
 
     checked = 0
     for doc in _tree_documents():
-        predicate = _schema_predicate(doc.kind)
+        predicate = schema_predicate(doc.kind)
         assert predicate is not None, doc.kind
         reference = validator_for(doc.kind)
         data = strip_nulls(doc.data)

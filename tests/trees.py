@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tenantgen.findings import Finding
-from tenantgen.pipeline.validate import Validation, validate_tree
+from tenantgen.pipeline.validate import validate_tree
+from tenantgen.validate.tree_check import Validation
 from tests.helpers import build_file_tree
 
 TIER = "dev/tier.yaml"

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
+from tenantgen.author.scaffold_values import order_like_schema, spec_field
 from tenantgen.findings import Finding, JsonPath
 from tenantgen.merge.fleet import ClusterModel, TenantModel
 from tenantgen.merge.layers import leaves
-from tenantgen.write.output import OutputFile
 from tenantgen.plan.planner import ClusterPlan
+from tenantgen.render.output_set import OutputFile
 from tenantgen.report.findings import console_for
-from tenantgen.author.scaffold_values import order_like_schema, spec_field
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
 MAX_VALUE_WIDTH = 60

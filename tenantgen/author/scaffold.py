@@ -18,16 +18,23 @@ from typing import Any
 from jinja2 import TemplateError
 
 from tenantgen import API_VERSION
-from tenantgen.validate.checks import get
-from tenantgen.load.documents import FILE_OF_KIND, FOLDER_OF_KIND, ClusterDocs, Document, TreeDocs
+from tenantgen.author.scaffold_values import (
+    Field,
+    apply_sets,
+    order_like_schema,
+    resolve_key,
+    set_hint,
+    spec_field,
+)
 from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.findings import Finding
 from tenantgen.jinja_env import environment
-from tenantgen.merge.layers import Layer, merge_layers
-from tenantgen.author.scaffold_values import Field, apply_sets, order_like_schema, resolve_key, set_hint, spec_field
-from tenantgen.validate.schema import SCHEMA_FILE_OF_KIND
+from tenantgen.load.documents import FILE_OF_KIND, FOLDER_OF_KIND, ClusterDocs, Document, TreeDocs
 from tenantgen.load.tree import DNS_LABEL
-from tenantgen.pipeline.validate import validate_loaded
+from tenantgen.merge.layers import Layer, merge_layers
+from tenantgen.validate.checks import get
+from tenantgen.validate.schema import SCHEMA_FILE_OF_KIND
+from tenantgen.validate.tree_check import validate_loaded
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
 KIND_OF_COMMAND = {"tenant": "Tenant", "argo-project": "ArgoProject", "node-pool": "NodePool", "cluster": "Cluster"}

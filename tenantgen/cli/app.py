@@ -15,15 +15,15 @@ from typing import Annotated
 import typer
 
 from tenantgen import __version__
-from tenantgen.fast.render_cache import default_cache_dir
-from tenantgen.review.codeowners import DEFAULT_PLATFORM_TEAM, DEFAULT_TEAM_FORMAT
 from tenantgen.cli.commands.render import run_render
-from tenantgen.render.engine.pool import DEFAULT_TIMEOUT
 from tenantgen.cli.errors import run_guarded
-from tenantgen.write.output import Selection
+from tenantgen.fast.render_cache import default_cache_dir
 from tenantgen.pipeline.render import RenderOptions
-from tenantgen.report.findings import FINDINGS_REPORTERS
 from tenantgen.pipeline.validate import validate_tree
+from tenantgen.plan.selection import Selection
+from tenantgen.render.engine.pool import DEFAULT_TIMEOUT
+from tenantgen.report.findings import FINDINGS_REPORTERS
+from tenantgen.review.codeowners import DEFAULT_PLATFORM_TEAM, DEFAULT_TEAM_FORMAT
 
 app = typer.Typer(
     name="tenantgen",
@@ -250,13 +250,6 @@ def codeowners(
     from tenantgen.cli.commands.codeowners import run_codeowners
 
     raise typer.Exit(run_guarded(lambda: run_codeowners(tree, out, platform_team, team_format, path_prefix)))
-
-
-def run() -> None:
-    """The ``tenantgen`` command of installs made before it moved to ``entry.run`` (which see)."""
-    from tenantgen.cli.entry import run as run_command
-
-    run_command()
 
 
 def main() -> int:

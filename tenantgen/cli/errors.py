@@ -7,53 +7,36 @@ whose traceback goes to a log file for the bug report instead of at the user.
 from __future__ import annotations
 
 import errno
-import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from rich.console import Console
 
 from tenantgen import __version__
 from tenantgen.credentials import redact
-from tenantgen.cli.entry import INTERRUPTED, INTERRUPTED_EXIT, TERMINATED, TERMINATED_EXIT, raise_held_signals
 from tenantgen.errors import TenantgenError
+from tenantgen.signals import (
+    INTERRUPTED,
+    INTERRUPTED_EXIT,
+    TERMINATED,
+    TERMINATED_EXIT,
+    Terminated,
+    raise_held_signals,
+    terminate_as_exception,
+)
 
 BUG_EXIT = 3
 # Failures of the machine, not of tenantgen: a full disk or quota, an I/O error, a read-only file system.
 _ENVIRONMENT_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EFBIG}
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived; raised from the signal handler so clean-up code runs.
-
-    Not an ``Exception``, for the reason ``KeyboardInterrupt`` is not one: the handler raises it wherever
-    the program happens to be, and an ``except Exception`` there (a parser that falls back to another on
-    any error, say) would swallow it and the run would go on as if no SIGTERM had come.
-    """
-
-
-@contextmanager
-def terminate_as_exception() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C does, so temporary files and workers are cleaned up."""
-
-    def raise_terminated(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run_guarded(work: Callable[[], int]) -> int:
     err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
     try:
         with terminate_as_exception():
-            raise_held_signals(Terminated)  # the command is ready for them now (held since the process started)
+            raise_held_signals()  # the command is ready for them now (held since the process started)
             return work()
     except TenantgenError as exc:
         err.print(f"error: {redact(str(exc))}", markup=False)

@@ -11,17 +11,16 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import NoReturn, TypeVar
 
+from tenantgen.signals import child_started, signals_held
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-HELD = (signal.SIGINT, signal.SIGTERM)
 
 
 def cores() -> int:
@@ -38,7 +37,7 @@ class HelperPool:
     def executor(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_helper_started)
+                                                 initializer=child_started)
         return self._executor
 
     def submit(self, function: Callable[[Item], Result], item: Item) -> Future[Result]:
@@ -90,44 +89,6 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-def _helper_started() -> None:
-    # Started with SIGINT/SIGTERM blocked (see ``signals_held``): Ctrl-C is the parent's to handle
-    # (it stops the helpers); SIGTERM stops a helper as usual.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HELD))
-
-
-@contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM back for a moment that must not be cut short; deliver them afterwards.
-
-    The handlers are swapped (a signal may reach any thread, and Python runs its handler in the main
-    one), and the signals are also blocked in this thread, so that a child process started meanwhile
-    starts with them blocked. Only in the main thread; elsewhere this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def hold(signum: int, frame: object) -> None:
-        received.append(signum)
-
-    previous = {sig: signal.signal(sig, hold) for sig in HELD}
-    masked = hasattr(signal, "pthread_sigmask")
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(HELD)) if masked else set()
-    try:
-        yield
-    finally:
-        if masked:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # what arrived meanwhile goes to ``hold``
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for signum in received:
-            signal.raise_signal(signum)
 
 
 # What a command leaves for the process's end to drop (see ``run_then_exit``); None: drop as usual.

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tenantgen.credentials import text_may_hold_credential
+from tenantgen.fast.document_check import clean_as
 from tenantgen.fast.fingerprint import code_fingerprint
 from tenantgen.fast.helpers import HelperPool
 from tenantgen.yamlio.reader import YamlProblem, load_all
@@ -194,8 +195,6 @@ class ParseCache:
 def parse_chunk(items: Iterable[tuple[bytes, bytes, str | None]]) -> list[tuple[bytes, bytes | None, tuple[str, ...]]]:
     """Per (digest, bytes, kind or None): (digest, marshal of the documents or None when the file does
     not parse cleanly, the kinds whose per-document checks the file passed)."""
-    from tenantgen.pipeline.validate import clean_as  # (validate uses this module: imported where needed)
-
     results: list[tuple[bytes, bytes | None, tuple[str, ...]]] = []
     for digest, raw, kind in items:
         clean: tuple[str, ...] = ()

@@ -28,8 +28,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from tenantgen.render.engine.worker import ReleaseOutput
 from tenantgen.fast.fingerprint import code_fingerprint
+from tenantgen.render.engine.worker import ReleaseOutput
 
 DB_NAME = "renders-v3.sqlite3"
 LEGACY_DB_NAMES = ("renders.sqlite3",)  # earlier formats, never pruned: removed when this one opens

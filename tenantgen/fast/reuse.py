@@ -28,12 +28,12 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tenantgen.plan.charts import ChartCatalog
-from tenantgen.load.documents import ClusterDocs, Document, TreeDocs
 from tenantgen.errors import TenantgenError
 from tenantgen.fast.fingerprint import code_fingerprint
-from tenantgen.write.output import STATE_DIR, intact_clusters, intact_clusters_of
 from tenantgen.fast.helpers import HelperPool
+from tenantgen.load.documents import ClusterDocs, Document, TreeDocs
+from tenantgen.plan.charts import ChartCatalog
+from tenantgen.write.output import STATE_DIR, intact_clusters, intact_clusters_of
 from tenantgen.yamlio.reader import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.json"

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from tenantgen import API_VERSION
+from tenantgen.errors import UsageError
+from tenantgen.findings import Finding
 from tenantgen.load.documents import (
     FILE_OF_KIND,
     FOLDER_OF_KIND,
@@ -28,8 +30,6 @@ from tenantgen.load.documents import (
     TreeDocs,
     contains_null,
 )
-from tenantgen.errors import UsageError
-from tenantgen.findings import Finding
 from tenantgen.yamlio.reader import MAX_FILE_BYTES, YamlProblem, load_all
 
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from tenantgen.load.documents import Document
 from tenantgen.findings import JsonPath
+from tenantgen.load.documents import Document
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,11 @@ from typing import Any
 
 from tenantgen import __version__
 from tenantgen.assets import templates_dir
-from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
-from tenantgen.plan.charts import ChartCatalog, ChartRef
 from tenantgen.credentials import redact
-from tenantgen.load.documents import TreeDocs
-from tenantgen.render.engine import RenderJob, values_digest, values_json
-from tenantgen.render.engine.binary import BinaryEngine
-from tenantgen.render.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
-from tenantgen.render.engine.worker import ReleaseOutput, WorkerConfig
 from tenantgen.errors import TenantgenError, UsageError
-from tenantgen.findings import Finding, sort_findings
-from tenantgen.render.helmfile import TEMPLATE, render_helmfile
+from tenantgen.fast.helpers import collector_paused
+from tenantgen.fast.parse_cache import ParseCache, tree_key
+from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
 from tenantgen.fast.reuse import (
     ClusterRecord,
     TreeScan,
@@ -37,12 +31,20 @@ from tenantgen.fast.reuse import (
     shared_inputs,
     write_signatures,
 )
-from tenantgen.write.output import OutputFile, Selection
-from tenantgen.fast.parse_cache import ParseCache, tree_key
-from tenantgen.plan.planner import ClusterPlan, Plan, Release, plan_fleet
-from tenantgen.fast.helpers import HelperPool, collector_paused
+from tenantgen.findings import Finding, sort_findings
+from tenantgen.load.documents import TreeDocs
 from tenantgen.load.tree import kind_at
-from tenantgen.pipeline.validate import Reading, Validation, validate_tree
+from tenantgen.pipeline.validate import Reading, read_and_validate
+from tenantgen.plan.charts import ChartCatalog, ChartRef
+from tenantgen.plan.planner import ClusterPlan, Plan, Release, plan_fleet
+from tenantgen.plan.selection import Selection
+from tenantgen.render.engine import RenderJob, values_digest, values_json
+from tenantgen.render.engine.binary import BinaryEngine
+from tenantgen.render.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
+from tenantgen.render.engine.worker import ReleaseOutput, WorkerConfig
+from tenantgen.render.helmfile import TEMPLATE, render_helmfile
+from tenantgen.render.output_set import OutputFile
+from tenantgen.validate.tree_check import Validation
 from tenantgen.yamlio.reader import dump
 
 
@@ -126,7 +128,7 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
             raise UsageError(f"--crds {str(folder)!r} is not a folder")
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
                           options.validate_output)
-    reading = Reading(ParseCache(options.cache_dir, options.tree), HelperPool())
+    reading = Reading.create(options.cache_dir, options.tree)
     with WorkerPool(config, options.jobs or default_workers(), options.timeout) as pool, reading.pool:
         catalog = ChartCatalog.discover(options.chart_dirs)
         # As soon as something may need rendering, the engine loads in its own process while the
@@ -179,20 +181,18 @@ def _scan(options: RenderOptions, display_root: str | None, catalog: ChartCatalo
 
 def _render_checked(options: RenderOptions, progress: Progress, display_root: str | None, pool: WorkerPool,
                     catalog: ChartCatalog, scan: TreeScan | None, digests: Mapping[str, str | None],
-                    reused: Mapping[str, ClusterRecord], stage: Stage | None = None,
-                    reading: Reading | None = None) -> RenderResult:
+                    reused: Mapping[str, ClusterRecord], stage: Stage | None, reading: Reading) -> RenderResult:
     whole_clusters = options.selection.tenant is None
-    if reading is not None and whole_clusters and sum(
+    if whole_clusters and sum(
             1 for rel in digests if rel not in reused and options.selection.cluster_selected(rel)) > 1:
         # Clusters to render: every worker will be wanted, and each loads its engine while this
         # process merges, checks and plans the tree it loaded (the helpers that parsed it are done,
         # one core is otherwise idle), not when the first release is due.
         reading.loaded = lambda: pool.prestart(pool.size)
-    validation = validate_tree(options.tree, display_root, options.cache_dir, scan, reused.__contains__, reading)
-    if reading is not None:
-        reading.pool.close()  # the render workers' turn: idle helpers would only hold memory
+    validation = read_and_validate(options.tree, display_root, reading, scan, reused.__contains__)
+    reading.pool.close()  # the render workers' turn: idle helpers would only hold memory
     result = RenderResult(validation=validation, findings=list(validation.findings))
-    parse_cache = reading.cache if reading is not None else None
+    parse_cache: ParseCache | None = reading.cache
 
     def save_parse_cache() -> None:
         # Written while the workers render (writing ~20 MB for a large tree would otherwise hold up

@@ -27,7 +27,7 @@ from referencing import Registry, Resource
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from tenantgen.render.engine.schema_compile import Predicate, compile_schema, shared_keywords_only
+from tenantgen.fast.schema_compile import Predicate, compile_schema, shared_keywords_only
 
 __all__ = ["ManifestValidator", "ObjectProblem"]
 

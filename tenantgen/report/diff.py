@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from tenantgen.report.findings import console_for
 from tenantgen.review.diff import DiffResult, ObjectChange
 from tenantgen.review.guard import Violation
-from tenantgen.report.findings import console_for
 
 GITHUB_COMMENT_LIMIT = 65_536
 # First line of every markdown report: CI finds its previous comment by it and edits it in place.

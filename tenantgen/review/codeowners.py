@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from tenantgen.errors import UsageError
-from tenantgen.pipeline.validate import Validation
+from tenantgen.validate.tree_check import Validation
 
 DEFAULT_TEAM_FORMAT = "@example-org/{group}"
 DEFAULT_PLATFORM_TEAM = "@example-org/platform"

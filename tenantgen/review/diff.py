@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tenantgen.render.output_set import OutputFile, OutputSet, sha256
 from tenantgen.review.diff_summary import SubjectChange, summarize
-from tenantgen.write.output import OutputFile, OutputSet, sha256
 from tenantgen.review.redaction import Redactor, is_secret
 from tenantgen.yamlio.reader import YamlProblem, dump, load_all
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tenantgen.write.output import OutputSet
+from tenantgen.render.output_set import OutputSet
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantgen.load.documents import Document
-from tenantgen.write.output import OutputSet
+from tenantgen.render.output_set import OutputSet
 from tenantgen.validate.source_repos import WILDCARDS, too_broad
-from tenantgen.pipeline.validate import Validation
+from tenantgen.validate.tree_check import Validation
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
 DEFAULT_TENANT_FIELDS = ("readers", "contact", "costCenter", "ingress.hostnames", "namespaces.default",

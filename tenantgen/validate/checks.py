@@ -10,11 +10,11 @@ import string
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from tenantgen.validate.argo_policy import policy_problem
 from tenantgen.credentials import find_credentials
-from tenantgen.load.documents import ConfigFile, Document
 from tenantgen.findings import Finding, JsonPath, format_json_path
+from tenantgen.load.documents import ConfigFile, Document
 from tenantgen.merge.fleet import ClusterModel, Fleet, TenantModel, config_name
+from tenantgen.validate.argo_policy import policy_problem
 from tenantgen.validate.hostnames import find_overlaps, has_allowed_suffix
 from tenantgen.validate.quantity import parse_quantity
 

@@ -18,8 +18,8 @@ from referencing import Registry, Resource
 
 from tenantgen.assets import schemas_dir
 from tenantgen.credentials import REDACTED, redact, redact_value, secret_name
-from tenantgen.load.documents import Document, contains_null
 from tenantgen.findings import Finding, JsonPath
+from tenantgen.load.documents import Document, contains_null
 
 SCHEMA_FILE_OF_KIND = {
     "Tier": "tier.schema.json",
@@ -39,6 +39,11 @@ def _schemas() -> dict[str, dict[str, Any]]:
 
 def schema_of(kind: str) -> dict[str, Any]:
     return _schemas()[SCHEMA_FILE_OF_KIND[kind]]
+
+
+def schema_documents() -> dict[str, dict[str, Any]]:
+    """Every tenantgen schema by its ``$id`` (what a ``$ref`` names)."""
+    return {str(schema["$id"]): schema for schema in _schemas().values() if "$id" in schema}
 
 
 @cache

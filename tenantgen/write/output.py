@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os
@@ -22,7 +21,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tenantgen.errors import TenantgenError
-from tenantgen.fast.helpers import signals_held
+from tenantgen.plan.selection import Selection
+from tenantgen.render.output_set import OutputSet, sha256
+from tenantgen.signals import signals_held
 
 try:
     import fcntl
@@ -36,50 +37,6 @@ HAND_OVER = 64  # files per hand-over to the early-staging thread
 
 
 @dataclass(frozen=True)
-class OutputFile:
-    data: bytes
-    cluster: str  # "<tier>/<account>/<cluster>", or "" for fleet-wide files (charts/)
-    tenant: str | None = None
-    release: str | None = None
-
-
-OutputSet = Mapping[str, OutputFile]  # path relative to OUT (posix) -> file
-
-
-@dataclass(frozen=True)
-class Selection:
-    tier: str | None = None
-    cluster: str | None = None
-    tenant: str | None = None
-
-    @property
-    def everything(self) -> bool:
-        return self.tier is None and self.cluster is None and self.tenant is None
-
-    def cluster_selected(self, rel: str) -> bool:
-        tier, _, name = rel.split("/")[0], None, rel.rsplit("/", 1)[-1]
-        if self.tier is not None and not fnmatch.fnmatchcase(tier, self.tier):
-            return False
-        if self.cluster is not None:
-            return fnmatch.fnmatchcase(name, self.cluster) or fnmatch.fnmatchcase(rel, self.cluster)
-        return True
-
-    def tenant_selected(self, tenant: str | None) -> bool:
-        return self.tenant is None or (tenant is not None and fnmatch.fnmatchcase(tenant, self.tenant))
-
-    def owns(self, entry: Mapping[str, Any]) -> bool:
-        """Whether a file tenantgen wrote before falls within this run (and may be pruned by it)."""
-        cluster = entry.get("cluster") or ""
-        if not cluster:
-            return self.everything  # shared files (charts/) are pruned by full runs only
-        if not self.cluster_selected(cluster):
-            return False
-        if entry.get("release") is None:
-            return True  # cluster files are rewritten whole by any run that selects the cluster
-        return self.tenant_selected(entry.get("tenant"))
-
-
-@dataclass(frozen=True)
 class WriteStats:
     written: list[str]
     unchanged: int
@@ -88,10 +45,6 @@ class WriteStats:
     # one at a path tenantgen writes), and whether there was an index to list them.
     unlisted: list[str] = field(default_factory=list)
     index_trusted: bool = True
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _state(out: Path) -> Path:

@@ -26,9 +26,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.representer import SafeRepresenter
 
+from tenantgen.findings import JsonPath
 from tenantgen.yamlio import emit as yamlemit
 from tenantgen.yamlio import fast as fastyaml
-from tenantgen.findings import JsonPath
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from tenantgen.errors import TenantgenError, UsageError
+from tenantgen.pipeline.validate import validate_tree
+from tenantgen.report.findings import console_for, report_text
 from tenantgen.review import git
 from tenantgen.review.codeowners import render_codeowners
-from tenantgen.errors import TenantgenError, UsageError
-from tenantgen.report.findings import console_for, report_text
-from tenantgen.pipeline.validate import validate_tree
 
 
 def default_prefix(tree: Path) -> str:

@@ -10,14 +10,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
+from tenantgen.errors import UsageError
+from tenantgen.pipeline.render import RenderOptions, RenderResult, render_tree
+from tenantgen.render.output_set import OutputFile
+from tenantgen.report.diff import DIFF_REPORTERS, DiffReport
 from tenantgen.review import git
 from tenantgen.review.diff import DiffResult, compare
-from tenantgen.report.diff import DIFF_REPORTERS, DiffReport
-from tenantgen.errors import UsageError
 from tenantgen.review.guard import GuardInput, Violation, changed_files, check_guard
-from tenantgen.write.output import STATE_DIR, OutputFile, read_index, safe_target
-from tenantgen.pipeline.render import RenderOptions, RenderResult, render_tree
-from tenantgen.pipeline.validate import Validation
+from tenantgen.validate.tree_check import Validation
+from tenantgen.write.output import STATE_DIR, read_index, safe_target
 
 MAX_PROBLEM_LINES = 50
 

@@ -7,10 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from tenantgen.fast.render_cache import default_cache_dir
-from tenantgen.plan.charts import ChartCatalog
-from tenantgen.load.documents import ClusterDocs
-from tenantgen.errors import TenantgenError
 from tenantgen.author.explain import (
     EXPLAIN_FORMATTERS,
     ClusterSection,
@@ -21,12 +17,17 @@ from tenantgen.author.explain import (
     release_lines,
     unknown_tenant_message,
 )
+from tenantgen.errors import TenantgenError
+from tenantgen.fast.render_cache import default_cache_dir
 from tenantgen.findings import Finding
+from tenantgen.load.documents import ClusterDocs
 from tenantgen.merge.fleet import ClusterModel
-from tenantgen.write.output import Selection
-from tenantgen.plan.planner import plan_cluster
 from tenantgen.pipeline.render import RenderOptions, RenderResult, render_tree
-from tenantgen.pipeline.validate import Validation, validate_tree
+from tenantgen.pipeline.validate import validate_tree
+from tenantgen.plan.charts import ChartCatalog
+from tenantgen.plan.planner import plan_cluster
+from tenantgen.plan.selection import Selection
+from tenantgen.validate.tree_check import Validation
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from tenantgen.plan.charts import ChartCatalog
 from tenantgen.author.lint import lint_charts
+from tenantgen.plan.charts import ChartCatalog
 from tenantgen.report.findings import console_for
 
 

@@ -13,8 +13,6 @@ from typing import Any, TextIO
 
 import typer
 
-from tenantgen.errors import TenantgenError
-from tenantgen.report.findings import console_for
 from tenantgen.author.scaffold import (
     KIND_OF_COMMAND,
     Missing,
@@ -29,8 +27,10 @@ from tenantgen.author.scaffold import (
     render_document,
 )
 from tenantgen.author.scaffold_values import ValueProblem, coerce, set_value
-from tenantgen.validate.schema import schema_problems
+from tenantgen.errors import TenantgenError
 from tenantgen.load.tree import load_tree
+from tenantgen.report.findings import console_for
+from tenantgen.validate.schema import schema_problems
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from typing import TextIO
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tenantgen.errors import TenantgenError, UsageError
+from tenantgen.fast.helpers import collector_paused, keep_until_exit
 from tenantgen.fast.reuse import forget_clusters, read_memo, write_memo
-from tenantgen.write.output import EarlyStaging, check_output, unlisted_note, write_output
 from tenantgen.pipeline.render import RenderOptions, RenderResult, Stage, render_tree
 from tenantgen.report.findings import console_for, report_text
-from tenantgen.fast.helpers import collector_paused, keep_until_exit
+from tenantgen.write.output import EarlyStaging, check_output, unlisted_note, write_output
 
 MIN_RELEASES_FOR_PROGRESS = 50
 

@@ -8,8 +8,8 @@ import subprocess
 import tempfile
 from functools import cached_property
 
-from tenantgen.render.engine import EngineError, RenderJob
 from tenantgen.errors import UsageError
+from tenantgen.render.engine import EngineError, RenderJob
 
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 MAX_MESSAGE = 2000

@@ -37,10 +37,10 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from tenantgen.errors import TenantgenError
 from tenantgen.render.engine import RenderJob
 from tenantgen.render.engine.worker import ReleaseOutput, ReleaseRenderer, WorkerConfig
-from tenantgen.errors import TenantgenError
-from tenantgen.fast.helpers import signals_held
+from tenantgen.signals import child_started, signals_held
 
 DEFAULT_TIMEOUT = 120.0
 BATCH = 16  # releases per message to a worker
@@ -85,9 +85,7 @@ def _go_environment() -> Iterator[None]:
 
 
 def _worker_main(conn: Connection, config: WorkerConfig, log_path: str, rendering: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # held by the parent while it started us
+    child_started()
     _die_with_parent()
     # Before the engine loads: the Go runtime writes its crash dumps straight to file descriptor 2.
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND)

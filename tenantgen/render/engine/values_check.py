@@ -29,7 +29,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tenantgen.render.engine.schema_compile import SHARED_KEYWORDS, compile_schema
+from tenantgen.fast.schema_compile import SHARED_KEYWORDS, compile_schema
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 # Without "format": Helm's validator may assert formats that the Python checks leave alone.
