@@ -489,7 +489,7 @@ def test_a_run_cut_short_after_its_commit_leaves_no_stale_cluster_record(
     # A Ctrl-C held through the commit is delivered after it, before the run records what its
     # clusters were rendered from: the record of the old inputs must not survive, or undoing the
     # edit would make the next run reuse the edited output.
-    from tenantgen.cli.commands import render as render_command
+    from tenantgen.pipeline import output as render_pipeline
 
     out = tmp_path / "out"
     render(tree, out)
@@ -500,7 +500,7 @@ def test_a_run_cut_short_after_its_commit_leaves_no_stale_cluster_record(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(render_command, "_record_clusters", interrupted)
+        patch.setattr(render_pipeline, "record_clusters", interrupted)
         result = run_cli(["render", str(tree), "-o", str(out)])
     assert result.exit_code == 130
     (tree / CLUSTER / "tenants" / "payments.yaml").write_bytes(original)

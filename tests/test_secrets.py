@@ -22,7 +22,7 @@ from tenantgen.cli.errors import run_guarded
 from tenantgen.credentials import find_credentials, looks_like, redact
 from tenantgen.errors import TenantgenError
 from tenantgen.findings import Finding
-from tenantgen.pipeline.render import ReleaseFailure
+from tenantgen.render.output_files import ReleaseFailure
 from tenantgen.validate.schema import schema_problems
 from tenantgen.yamlio.reader import YamlProblem, dump, load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, render_good_copy, run_cli, run_cli_process

@@ -1,7 +1,7 @@
 """``explain``: one tenant's effective spec with the origin of every value, and what it renders to.
 
-Pure: the command gathers the validation, the plan and (optionally) the rendered files; this module
-turns them into an ``Explanation`` and formats it as text or JSON.
+Pure: ``pipeline.explain`` gathers the validation, the plan and (optionally) the rendered files; this
+module turns them into an ``Explanation`` and formats it as text or JSON.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from tenantgen.author.scaffold_values import order_like_schema, spec_field
+from tenantgen.errors import TenantgenError
 from tenantgen.findings import Finding, JsonPath
+from tenantgen.load.documents import ClusterDocs
 from tenantgen.merge.fleet import ClusterModel, TenantModel
 from tenantgen.merge.layers import leaves
 from tenantgen.plan.planner import ClusterPlan
+from tenantgen.plan.selection import Selection
 from tenantgen.render.output_set import OutputFile
 from tenantgen.report.findings import console_for
+from tenantgen.validate.tree_check import Validation
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
 MAX_VALUE_WIDTH = 60
@@ -266,3 +270,54 @@ def format_json(explanation: Explanation, stream: TextIO) -> None:
 
 
 EXPLAIN_FORMATTERS = {"text": format_text, "json": format_json}
+
+
+def clusters_holding(validation: Validation, tenant: str, cluster: str | None) -> list[ClusterDocs]:
+    """The clusters that hold ``tenant`` (those matching ``cluster``, a glob, when given)."""
+    tree = validation.tree
+    holding = [docs for docs in tree.clusters if tenant in _tenant_names(docs)]
+    if not holding:
+        raise TenantgenError(unknown_tenant_message(tenant, (
+            name for docs in tree.clusters for name in _tenant_names(docs))))
+    if cluster is None:
+        return holding
+    selection = Selection(cluster=cluster)
+    chosen = [docs for docs in holding if selection.cluster_selected(docs.rel)]
+    if not chosen:
+        raise TenantgenError(f"tenant {tenant!r} is not in a cluster matching --cluster "
+                             f"{cluster!r}; it is in: {', '.join(docs.rel for docs in holding)}")
+    return chosen
+
+
+def _tenant_names(docs: ClusterDocs) -> list[str]:
+    """The cluster's tenants, those whose file could not be read included: that tenant exists, and its
+    file's findings are what the user needs to see."""
+    return [*docs.tenants, *(name for kind, name in docs.unreadable if kind == "Tenant")]
+
+
+def tenant_section(tenant: str, docs: ClusterDocs, validation: Validation) -> ClusterSection:
+    """What ``explain`` says of ``tenant`` in one cluster, before its releases: spec, origins, findings."""
+    doc = docs.tenants.get(tenant)
+    tenant_file = doc.display_path if doc is not None else docs.unreadable[("Tenant", tenant)]
+    model: ClusterModel | None = next((c for c in validation.fleet.clusters if c.rel == docs.rel), None)
+    tenant_model = model.tenants.get(tenant) if model else None
+    files = {tenant_file, *(p.display_path for p in docs.argo_projects.values()
+                            if p.spec.get("tenant") == tenant)}
+    section = ClusterSection(docs.rel, tenant_file, None,
+                             findings=[f for f in validation.findings if _concerns(f, tenant, files)])
+    if doc is None:
+        section.notes.append("the tenant file cannot be read (see the findings below); its effective spec "
+                             "cannot be computed until they are fixed")
+        return section
+    if model is None or tenant_model is None:
+        section.notes.append("the effective spec cannot be computed until the schema findings of this tenant, "
+                             "its cluster or its tier are fixed")
+        return section
+    section.spec = effective_spec(tenant_model)
+    section.values = provenance(tenant_model)
+    section.computed = computed_values(model, tenant_model)
+    return section
+
+
+def _concerns(finding: Finding, tenant: str, files: set[str]) -> bool:
+    return finding.file in files or f"tenant {tenant!r}" in finding.message

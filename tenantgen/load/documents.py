@@ -98,6 +98,11 @@ class ClusterDocs:
         return docs
 
 
+def tree_name_of(display_root: str) -> str:
+    """The tree's name: the last part of how it is shown ("tiers"); part of every source path in OUT."""
+    return display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
+
+
 @dataclass(eq=False)
 class TreeDocs:
     """Everything read from one tree, before any merging."""
@@ -109,6 +114,10 @@ class TreeDocs:
     accounts: dict[tuple[str, str], Document] = field(default_factory=dict)
     clusters: list[ClusterDocs] = field(default_factory=list)
     files_read: int | None = None  # set by the loader: every file read, usable or not
+
+    @property
+    def name(self) -> str:
+        return tree_name_of(self.display_root)
 
     def file_count(self) -> int:
         if self.files_read is not None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from tenantgen.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,12 @@ class Selection:
         if entry.get("release") is None:
             return True  # cluster files are rewritten whole by any run that selects the cluster
         return self.tenant_selected(entry.get("tenant"))
+
+
+def require_a_tenant(selection: Selection, tenants: Iterable[str]) -> None:
+    """A ``--tenant`` that matches none of ``tenants`` (those of the selected clusters) is a mistake (a
+    typo, the wrong cluster), not a request to render nothing and report success."""
+    if selection.tenant is None or any(selection.tenant_selected(name) for name in tenants):
+        return
+    where = "the selected clusters" if selection.tier is not None or selection.cluster is not None else "the tree"
+    raise UsageError(f"--tenant {selection.tenant!r} matches no tenant of {where}")

@@ -17,6 +17,13 @@ from tenantgen.yamlio.reader import YamlProblem, load_all
 TEMPLATE = "helmfile.yaml.j2"
 
 
+def template_files(templates_dir: Path) -> list[Path]:
+    """The helmfile template and every file it may include, import or extend: the loader serves the
+    whole folder, so an edit anywhere in it counts."""
+    found = sorted(path for path in templates_dir.rglob("*") if path.is_file()) if templates_dir.is_dir() else []
+    return found or [templates_dir / TEMPLATE]
+
+
 def release_entry(release: Release, to_root: str) -> dict[str, Any]:
     """``to_root``: the path from the helmfile's folder to OUT (charts are copied to OUT/charts/, and
     referred to relatively, so that OUT can move)."""

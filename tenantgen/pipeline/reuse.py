@@ -1,0 +1,119 @@
+"""Incremental renders, put together: which clusters' output can be reused, and what to record of
+each cluster for the next run (see ``fast.reuse`` for the rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tenantgen.fast.parse_cache import tree_key
+from tenantgen.fast.reuse import (
+    ClusterRecord,
+    TreeScan,
+    document_digests_match,
+    forget_clusters,
+    intact_check,
+    read_memo,
+    read_signatures,
+    scan_tree,
+    shared_inputs,
+    write_memo,
+    write_signatures,
+)
+from tenantgen.load.tree import kind_at
+from tenantgen.plan.charts import ChartCatalog
+from tenantgen.plan.planner import ClusterPlan
+from tenantgen.render.output_set import OutputSet
+from tenantgen.validate.tree_check import Validation
+
+if TYPE_CHECKING:  # (the pipeline's own modules import this one)
+    from tenantgen.pipeline.render import RenderOptions, RenderResult
+    from tenantgen.pipeline.validate import Reading
+
+
+@dataclass
+class Reuse:
+    """The tree as scanned, each cluster's input digest, and the clusters whose output is reused."""
+
+    scan: TreeScan | None = None
+    digests: dict[str, str | None] = field(default_factory=dict)
+    reused: dict[str, ClusterRecord] = field(default_factory=dict)
+
+
+def scan_for_reuse(options: RenderOptions, tree_name: str, catalog: ChartCatalog, shared_parts: Mapping[str, object],
+                   templates: list[Path], dirty: Callable[[], None], reading: Reading) -> Reuse:
+    """Read the tree and decide which clusters can be reused.
+
+    ``dirty`` is called as soon as some cluster is known to need rendering. With a cold parse cache,
+    each file goes to ``reading``'s helpers as it is read, to be parsed while the scan goes on.
+    """
+    if not options.tree.is_dir():
+        dirty()
+        return Reuse()  # validation reports it
+    signatures = (options.cache_dir / "parse" / f"{tree_key(options.tree)}.files"
+                  if options.cache_dir is not None else None)
+    known = read_signatures(signatures) if signatures is not None else {}
+    cache, helpers = reading.cache, reading.pool
+    records = read_memo(options.reuse_from) if options.reuse_from is not None else {}
+    whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
+    # Whether OUT still holds every file of each recorded cluster (a stat per file) is the slow part
+    # of a re-render: a large output is checked by a helper process while this one reads the tree.
+    # (Not when the parse cache is cold: tenantgen changed, or it is a first run; the helpers parse.)
+    intact = intact_check(options.reuse_from, records if whole_clusters and not cache.cold() else {}, helpers)
+    scan = scan_tree(options.tree, known,
+                     (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
+    if signatures is not None and scan.signatures != known:
+        write_signatures(signatures, scan.signatures)
+    shared = shared_inputs({**shared_parts, "tree": tree_name}, catalog, templates)
+    digests = {rel: scan.cluster_digest(shared, rel) for rel in scan.clusters()}
+    same = {rel: records[rel] for rel, digest in digests.items()
+            if whole_clusters and digest is not None and rel in records and records[rel].inputs == digest
+            and options.selection.cluster_selected(rel)}
+    if len(same) < len(digests):
+        dirty()  # the engine loads while the check of OUT ends
+    whole = intact(same)
+    reused = {rel: record for rel, record in same.items() if rel in whole}
+    if len(reused) < len(same):
+        dirty()
+    return Reuse(scan, digests, reused)
+
+
+def records_of(reuse: Reuse, validation: Validation, selected: list[ClusterPlan], files: OutputSet,
+               objects: Mapping[str, int]) -> dict[str, ClusterRecord]:
+    """What to record for the next run: the reused clusters' records, and one for each cluster
+    rendered whole from the files scanned (none edited meanwhile)."""
+    if reuse.scan is None:
+        return {}
+    counts: dict[str, int] = {}
+    for file in files.values():
+        counts[file.cluster] = counts.get(file.cluster, 0) + 1
+    memo = dict(reuse.reused)
+    for cp in selected:
+        digest = reuse.digests.get(cp.rel)
+        if digest is not None and document_digests_match(reuse.scan, validation.tree, cp.cluster.docs):
+            memo[cp.rel] = ClusterRecord(digest, len(cp.cluster.tenants), len(cp.releases), objects.get(cp.rel, 0),
+                                         counts.get(cp.rel, 0), tuple(sorted({r.chart.key for r in cp.releases})))
+    return memo
+
+
+def touched(result: RenderResult) -> set[str]:
+    """The clusters whose files this run writes."""
+    return {file.cluster for file in result.files.values()}
+
+
+def forget_touched(out: Path, result: RenderResult) -> None:
+    """Drop the records of the clusters about to be written (recorded again once they are)."""
+    forget_clusters(out, touched(result))
+
+
+def record_clusters(out: Path, result: RenderResult) -> None:
+    """Remember what each cluster was rendered from: the next run reuses what did not change."""
+    changed = touched(result)
+    records = {rel: record for rel, record in read_memo(out).items() if rel not in changed}
+    records.update(result.memo)
+    if result.validation is not None:
+        existing = {cluster.rel for cluster in result.validation.tree.clusters} | set(result.kept)
+        records = {rel: record for rel, record in records.items() if rel in existing}
+    write_memo(out, records)
