@@ -18,7 +18,7 @@ from tenantgen import __version__
 from tenantgen.cli.commands.render import run_render
 from tenantgen.cli.errors import run_guarded
 from tenantgen.fast.render_cache import default_cache_dir
-from tenantgen.pipeline.render import RenderOptions
+from tenantgen.pipeline.results import RenderOptions
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.selection import Selection
 from tenantgen.render.engine.pool import DEFAULT_TIMEOUT

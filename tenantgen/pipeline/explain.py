@@ -8,7 +8,8 @@ from pathlib import Path
 
 from tenantgen.author.explain import Explanation, clusters_holding, release_lines, tenant_section
 from tenantgen.fast.render_cache import default_cache_dir
-from tenantgen.pipeline.render import RenderOptions, RenderResult, render_validation
+from tenantgen.pipeline.render import render_validation
+from tenantgen.pipeline.results import RenderOptions, RenderResult
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.charts import ChartCatalog
 from tenantgen.plan.planner import ClusterPlan, plan_cluster

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.fast.helpers import collector_paused, keep_until_exit
-from tenantgen.pipeline.render import Progress, RenderOptions, RenderResult, render_tree
+from tenantgen.pipeline.render import render_tree
+from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult
 from tenantgen.pipeline.reuse import forget_touched, record_clusters
 from tenantgen.write.output import (
     Difference,

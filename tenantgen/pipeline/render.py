@@ -10,77 +10,30 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
-from pathlib import Path
 from typing import Any
 
 from tenantgen.assets import templates_dir
 from tenantgen.errors import UsageError
 from tenantgen.fast.helpers import collector_paused
 from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
-from tenantgen.fast.reuse import ClusterRecord
-from tenantgen.findings import Finding, sort_findings
+from tenantgen.findings import sort_findings
 from tenantgen.load.documents import tree_name_of
+from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult, Stage
 from tenantgen.pipeline.reuse import Reuse, records_of, scan_for_reuse
 from tenantgen.pipeline.validate import Reading, read_and_validate
 from tenantgen.plan.charts import ChartCatalog, ChartRef
 from tenantgen.plan.planner import ClusterPlan, Plan, Release, plan_fleet
-from tenantgen.plan.selection import Selection, require_a_tenant
+from tenantgen.plan.selection import require_a_tenant
 from tenantgen.render.engine import RenderJob, values_digest, values_json
 from tenantgen.render.engine.binary import BinaryEngine
-from tenantgen.render.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
+from tenantgen.render.engine.pool import WorkerPool, default_workers
 from tenantgen.render.engine.worker import ReleaseOutput, WorkerConfig
 from tenantgen.render.helmfile import render_helmfile, template_files
 from tenantgen.render.output_files import ReleaseFailure, chart_files, cluster_files, release_files
 from tenantgen.render.output_set import OutputFile
 from tenantgen.validate.tree_check import Validation
 
-
-@dataclass(frozen=True)
-class RenderOptions:
-    tree: Path
-    engine: str = "embedded"
-    helm_binary: str = "helm"
-    crd_dirs: tuple[Path, ...] = ()
-    chart_dirs: tuple[Path, ...] = ()
-    templates_dir: Path | None = None
-    validate_output: bool = True
-    jobs: int = 0  # 0: one per core
-    timeout: float = DEFAULT_TIMEOUT
-    selection: Selection = Selection()
-    cache_dir: Path | None = None  # None: no cache
-    # The output directory whose unchanged clusters may be reused (see ``fast.reuse``); None: render
-    # every selected cluster.
-    reuse_from: Path | None = None
-
-
-@dataclass
-class RenderResult:
-    files: dict[str, OutputFile] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    failures: list[ReleaseFailure] = field(default_factory=list)
-    clusters: int = 0
-    tenants: int = 0
-    releases: int = 0
-    rendered: int = 0  # releases the engine rendered (the rest came from the cache)
-    objects: int = 0
-    seconds: float = 0.0
-    validation: Validation | None = None
-    plan: Plan | None = None  # every cluster's releases, rendered or not (None: the tree had findings)
-    # Reused clusters (-> how many files tenantgen wrote for each): their files in OUT stay as they are.
-    kept: dict[str, int] = field(default_factory=dict)
-    memo: dict[str, ClusterRecord] = field(default_factory=dict)  # what to record for the next run
-    notes: list[str] = field(default_factory=list)  # worth knowing, not wrong: cluster config replacing the tier's
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings and not self.failures
-
-
-Progress = Callable[[int, int], None]  # (done, total)
-# [(path in OUT, bytes)]: the files of a release, as soon as they are known
-Stage = Callable[[list[tuple[str, bytes]]], None]
 SAVE_EVERY = 500  # fresh renders written to the cache in one go
 
 

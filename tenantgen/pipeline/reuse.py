@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tenantgen.fast.parse_cache import tree_key
 from tenantgen.fast.reuse import (
@@ -23,14 +22,12 @@ from tenantgen.fast.reuse import (
     write_signatures,
 )
 from tenantgen.load.tree import kind_at
+from tenantgen.pipeline.results import RenderOptions, RenderResult
+from tenantgen.pipeline.validate import Reading
 from tenantgen.plan.charts import ChartCatalog
 from tenantgen.plan.planner import ClusterPlan
 from tenantgen.render.output_set import OutputSet
 from tenantgen.validate.tree_check import Validation
-
-if TYPE_CHECKING:  # (the pipeline's own modules import this one)
-    from tenantgen.pipeline.render import RenderOptions, RenderResult
-    from tenantgen.pipeline.validate import Reading
 
 
 @dataclass

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TextIO
 
 from tenantgen.errors import UsageError
-from tenantgen.pipeline.render import RenderOptions, RenderResult, render_tree
+from tenantgen.pipeline.render import render_tree
+from tenantgen.pipeline.results import RenderOptions, RenderResult
 from tenantgen.render.output_set import OutputFile
 from tenantgen.report.diff import DIFF_REPORTERS, DiffReport
 from tenantgen.review import git

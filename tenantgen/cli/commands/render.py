@@ -11,7 +11,7 @@ from typing import TextIO
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tenantgen.pipeline.output import Checked, Written, render_check, render_into
-from tenantgen.pipeline.render import RenderOptions, RenderResult
+from tenantgen.pipeline.results import RenderOptions, RenderResult
 from tenantgen.report.findings import console_for, report_text
 
 MIN_RELEASES_FOR_PROGRESS = 50
