@@ -272,20 +272,21 @@ def _render_then_edit(tree: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def third_replace_fails(failure: Callable[[str, str], BaseException]) -> Iterator[None]:
-    """The writer's third rename raises ``failure(src, dst)``: after the journal is committed, in the
-    middle of applying it."""
+def first_move_after_journal_fails(failure: Callable[[str, str], BaseException]) -> Iterator[None]:
+    """The writer's first rename after its journal's raises ``failure(src, dst)``: after the journal is
+    committed, in the middle of applying it. (Counted from the journal: renames of cache files before
+    it come and go with the clock, e.g. a file's signature is recorded once it is two seconds old.)"""
     from tenantgen.write import output
 
     real_replace = os.replace
-    calls = 0
+    committed = False
 
     def replace(src: str, dst: str) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
+        nonlocal committed
+        if committed:
             raise failure(src, dst)
         real_replace(src, dst)
+        committed = os.path.basename(dst) == "journal.json"
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(output.os, "replace", replace)
@@ -294,7 +295,7 @@ def third_replace_fails(failure: Callable[[str, str], BaseException]) -> Iterato
 
 def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path) -> None:
     out, expected_dir = _render_then_edit(tree_copy, tmp_path)
-    with third_replace_fails(lambda src, dst: KeyboardInterrupt()):
+    with first_move_after_journal_fails(lambda src, dst: KeyboardInterrupt()):
         result = run_cli(["render", str(tree_copy), "-o", str(out)])
     assert result.exit_code == 130
     assert (out / ".tenantgen" / "journal.json").exists()
@@ -356,7 +357,7 @@ def test_a_full_disk_while_committing_is_finished_by_the_next_run(tree_copy: Pat
     from tenantgen.write import output
 
     out, expected = _render_then_edit(tree_copy, tmp_path)
-    with third_replace_fails(lambda src, dst: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)):
+    with first_move_after_journal_fails(lambda src, dst: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)):
         result = run_cli(["render", str(tree_copy), "-o", str(out)])
     assert result.exit_code == 1
     assert f"writing into the output directory {out} stopped part way: No space left on device" in result.stderr
