@@ -16,7 +16,6 @@ from typing import Any, Union
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TREE = REPO_ROOT / "tiers"
-SHARED_CRDS = REPO_ROOT.parent / "shared" / "crds"
 
 Tree = Mapping[str, Union[str, bytes, "Tree"]]
 

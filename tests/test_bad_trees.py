@@ -166,11 +166,11 @@ def _strings(document: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("case", RENDERED)
-def test_injected_strings_come_out_inert(case: str, tmp_path: Path, good_out: Path) -> None:
+def test_injected_strings_come_out_inert(case: str, tmp_path: Path, good_out: Path,
+                                         upstream_crds: Path) -> None:
     payloads = _case(case)["payloads"]
     build_case(case, tmp_path)
-    result = run_cli_process(["render", "tree", "-o", "out", "--crds", str(REPO_ROOT.parent / "shared" / "crds")],
-                             tmp_path)
+    result = run_cli_process(["render", "tree", "-o", "out", "--crds", str(upstream_crds)], tmp_path)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 

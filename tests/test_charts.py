@@ -22,7 +22,6 @@ from tenantgen.yamlio.reader import load_rendered
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHARTS = REPO_ROOT / "charts"
-CRD_DIR = REPO_ROOT.parent / "shared" / "crds"
 KUBE_VERSION = "1.31.0"
 PREFIX = "platform.example.com"
 POOL_KEY = f"{PREFIX}/node-pool"
@@ -81,8 +80,8 @@ def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def validator() -> ManifestValidator:
-    return ManifestValidator.create([CRD_DIR], KUBE_VERSION)
+def validator(upstream_crds: Path) -> ManifestValidator:
+    return ManifestValidator.create([upstream_crds], KUBE_VERSION)
 
 
 # --- every chart, every value set -------------------------------------------------------------
@@ -730,12 +729,13 @@ def test_validator_truncates_long_values(validator: ManifestValidator) -> None:
     assert len(problem.message) < 300
 
 
-def test_validator_reports_unknown_kind_and_where_it_looked(validator: ManifestValidator) -> None:
+def test_validator_reports_unknown_kind_and_where_it_looked(validator: ManifestValidator,
+                                                            upstream_crds: Path) -> None:
     problems = validator.check({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})
     assert len(problems) == 1
     assert problems[0].path == "$"
     assert "unknown kind Widget" in problems[0].message
-    assert str(CRD_DIR) in problems[0].message and "1.31" in problems[0].message
+    assert str(upstream_crds) in problems[0].message and "1.31" in problems[0].message
     # A look-alike of a core group is not mistaken for it.
     (look_alike,) = validator.check(
         {"apiVersion": "apps.example.com/v1", "kind": "Deployment", "metadata": {}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from tenantgen.render.manifest_check import ManifestValidator
 from tenantgen.yamlio.reader import load_all
-from tests.helpers import REPO_ROOT, SHARED_CRDS
+from tests.helpers import REPO_ROOT
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
 OBJECTS = [doc for path in sorted(GOLDEN.rglob("manifests/*/*.yaml")) for doc in load_all(path.read_bytes())]
@@ -21,8 +22,8 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allo
 
 
 @pytest.fixture(scope="module")
-def validator() -> ManifestValidator:
-    return ManifestValidator.create([SHARED_CRDS], "1.31.0")
+def validator(upstream_crds: Path) -> ManifestValidator:
+    return ManifestValidator.create([upstream_crds], "1.31.0")
 
 
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

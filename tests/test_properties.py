@@ -28,7 +28,7 @@ from tenantgen.render.engine.worker import WorkerConfig
 from tenantgen.render.helmfile import TEMPLATE
 from tenantgen.validate.schema import strip_nulls, validator_for
 from tenantgen.yamlio.reader import MAX_INT, dump, load_all
-from tests.helpers import REPO_ROOT, SHARED_CRDS
+from tests.helpers import REPO_ROOT
 
 BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
 ALPHA = "dev/dev-aws/dev-euw1/tenants/alpha.yaml"
@@ -145,9 +145,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pool() -> Iterator[WorkerPool]:
+def pool(upstream_crds: Path) -> Iterator[WorkerPool]:
     """One worker for the whole module: renders cost milliseconds once the engine has started."""
-    config = WorkerConfig("embedded", "helm", (str(SHARED_CRDS),), True)
+    config = WorkerConfig("embedded", "helm", (str(upstream_crds),), True)
     with WorkerPool(config, 1, timeout=60) as workers:
         yield workers
 

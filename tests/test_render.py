@@ -14,7 +14,7 @@ import pytest
 
 from tenantgen.render.manifest_check import ManifestValidator
 from tenantgen.yamlio.reader import load_all
-from tests.helpers import EXAMPLE_TREE, REPO_ROOT, SHARED_CRDS, read_tree, run_cli, tenant_chart_variant
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli, tenant_chart_variant
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
 UPDATE = os.environ.get("TENANTGEN_UPDATE_GOLDEN") == "1"
@@ -33,9 +33,9 @@ def cluster_files(out: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def example_out(tmp_path_factory: pytest.TempPathFactory, shared_crds: Path) -> Path:
+def example_out(tmp_path_factory: pytest.TempPathFactory, upstream_crds: Path) -> Path:
     out = tmp_path_factory.mktemp("render") / "out"
-    render(EXAMPLE_TREE, out, "--crds", str(shared_crds))
+    render(EXAMPLE_TREE, out, "--crds", str(upstream_crds))
     return out
 
 
@@ -85,8 +85,9 @@ def test_helmfile_orders_releases_with_needs(example_out: Path) -> None:
     assert names.index("apps-nodepool") < names.index("payments-tenant") < names.index("payments-argocd")
 
 
-def test_every_rendered_object_passes_crd_and_core_schemas(example_out: Path, shared_crds: Path) -> None:
-    validators = {version: ManifestValidator.create([shared_crds], version) for version in ("v1.31.0", "v1.32.0")}
+def test_every_rendered_object_passes_crd_and_core_schemas(example_out: Path, upstream_crds: Path) -> None:
+    validators = {version: ManifestValidator.create([upstream_crds], version)
+                  for version in ("v1.31.0", "v1.32.0")}
     checked = 0
     for path in sorted(example_out.glob("*/*/*/manifests/*/*.yaml")):
         kube = "v1.32.0" if path.is_relative_to(example_out / "playground") else "v1.31.0"
@@ -304,7 +305,7 @@ def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path) -
     assert not list((out / ".tenantgen").glob("staging-*"))
 
 
-def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_path: Path,
+def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_path: Path, upstream_crds: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from tenantgen.write import output
 
@@ -320,13 +321,13 @@ def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_pa
         real_replace(src, dst)
 
     monkeypatch.setattr(output.os, "replace", dying_replace)
-    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(out), "--crds", str(SHARED_CRDS)])
+    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(out), "--crds", str(upstream_crds)])
     assert result.exit_code == 130
     monkeypatch.setattr(output.os, "replace", real_replace)
     assert moved == ["charts", "playground", "prod"]  # one rename per folder, not one per file
     assert (out / ".tenantgen" / "journal.json").exists() and (out / "playground").is_dir()
     assert not (out / "prod").exists()
-    render(EXAMPLE_TREE, out, "--crds", str(SHARED_CRDS))  # the next run finishes the commit first
+    render(EXAMPLE_TREE, out, "--crds", str(upstream_crds))  # the next run finishes the commit first
     assert cluster_files(out) == cluster_files(example_out)
 
 
@@ -459,9 +460,9 @@ def stand_in_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_helm_binary_engine_gives_the_same_output(example_out: Path, tmp_path: Path, stand_in_helm: Path,
-                                                  shared_crds: Path) -> None:
+                                                  upstream_crds: Path) -> None:
     out = tmp_path / "out"
-    render(EXAMPLE_TREE, out, "--engine", "helm", "--crds", str(shared_crds))
+    render(EXAMPLE_TREE, out, "--engine", "helm", "--crds", str(upstream_crds))
     assert cluster_files(out) == cluster_files(example_out)
 
 

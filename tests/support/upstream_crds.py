@@ -1,0 +1,35 @@
+"""Where the tests find the upstream CRDs (Capsule, Argo CD, Flux, Karpenter, Gatekeeper, Kyverno).
+
+They are not part of the repository, so one setting says where they are: ``TENANTGEN_TEST_CRDS``, by
+default ``../shared/crds`` beside the clone; a relative path is taken from the repository root. Tests
+that need them ask for the ``upstream_crds`` fixture (tests/conftest.py), which skips them when the
+folder is missing, unless ``TENANTGEN_REQUIRE_CRDS`` is set: CI has the folder and must run them all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.helpers import REPO_ROOT
+
+CRDS_SETTING = "TENANTGEN_TEST_CRDS"
+REQUIRE_SETTING = "TENANTGEN_REQUIRE_CRDS"
+DEFAULT_CRDS = "../shared/crds"
+
+
+def upstream_crds_dir() -> Path:
+    """The folder ``TENANTGEN_TEST_CRDS`` names (``../shared/crds`` when unset), whether or not it exists."""
+    setting = os.environ.get(CRDS_SETTING) or DEFAULT_CRDS
+    return (REPO_ROOT / Path(setting).expanduser()).resolve()
+
+
+def crds_required() -> bool:
+    """Whether a missing CRD folder fails the run instead of skipping the tests that need it."""
+    return os.environ.get(REQUIRE_SETTING, "") not in ("", "0")
+
+
+def missing_crds_reason(folder: Path) -> str:
+    """One line for the test report: where the tests looked, and how to point them elsewhere."""
+    return (f"upstream CRDs not found at {folder}: set {CRDS_SETTING} to a folder of CRDs "
+            f"({DEFAULT_CRDS} beside the clone)")
