@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from tenantgen.report.findings import console_for
-from tenantgen.review.diff import DiffResult, ObjectChange
+from tenantgen.review.changes import ObjectChange
+from tenantgen.review.diff import DiffResult
 from tenantgen.review.guard import Violation
 
 GITHUB_COMMENT_LIMIT = 65_536

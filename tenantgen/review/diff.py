@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tenantgen.render.output_set import OutputFile, OutputSet, sha256
-from tenantgen.review.diff_summary import SubjectChange, summarize
+from tenantgen.review.changes import ObjectChange, SubjectChange
+from tenantgen.review.diff_summary import summarize
 from tenantgen.review.redaction import Redactor, is_secret
 from tenantgen.yamlio.reader import YamlProblem, dump, load_all
 
@@ -33,21 +34,6 @@ class Unit:
     title: str  # what a reviewer calls it: "Tenant payments", "values/payments-tenant.yaml"
     text: str  # redacted, ready to diff
     shared_file: bool = False  # the file holds other units too
-
-
-@dataclass(frozen=True)
-class ObjectChange:
-    key: str
-    cluster: str
-    tenant: str | None
-    title: str
-    path: str
-    status: str  # "added", "removed" or "changed"
-    diff: tuple[str, ...]  # unified diff lines, without line ends
-
-    def to_json(self) -> dict[str, Any]:
-        return {"cluster": self.cluster, "tenant": self.tenant, "object": self.title, "path": self.path,
-                "status": self.status, "diff": "\n".join(self.diff)}
 
 
 @dataclass
