@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 from tenantgen.author.scaffold_values import order_like_schema, spec_field
-from tenantgen.findings import Finding, JsonPath
+from tenantgen.findings import Finding
+from tenantgen.json_path import JsonPath
 from tenantgen.merge.fleet import ClusterModel, TenantModel
 from tenantgen.merge.layers import leaves
 from tenantgen.plan.planner import ClusterPlan
