@@ -22,7 +22,7 @@ from tenantgen.pipeline.render import RenderOptions
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.selection import Selection
 from tenantgen.render.engine.pool import DEFAULT_TIMEOUT
-from tenantgen.report.findings import FINDINGS_REPORTERS
+from tenantgen.report import FINDINGS_REPORTERS, FindingsReport
 from tenantgen.review.codeowners import DEFAULT_PLATFORM_TEAM, DEFAULT_TEAM_FORMAT
 
 app = typer.Typer(
@@ -35,7 +35,14 @@ app = typer.Typer(
 )
 
 
+# The --format choices, for typer to list and check: the names of each report's reporters (a test
+# keeps them in step); the command picks its reporter by that name.
 class FindingsFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class ExplainFormat(str, Enum):
     text = "text"
     json = "json"
 
@@ -69,7 +76,8 @@ def validate(
 
     def run() -> int:
         result = validate_tree(tree, cache_dir=default_cache_dir() if cache else None)
-        FINDINGS_REPORTERS[output_format.value](result.findings, result.tree.file_count(), sys.stdout)
+        report = FindingsReport(result.findings, result.tree.file_count())
+        FINDINGS_REPORTERS.pick(output_format.value)(report, sys.stdout)
         return 0 if result.ok else 1
 
     raise typer.Exit(run_guarded(run))
@@ -147,8 +155,8 @@ def explain(
     tree: TreeArg = Path("tiers"),
     cluster: Annotated[str | None, typer.Option(
         "--cluster", help="Only the tenant of this cluster: its name or <tier>/<account>/<cluster> (glob).")] = None,
-    output_format: Annotated[FindingsFormat, typer.Option("--format", help="text for people, json for machines.")] = (
-        FindingsFormat.text),
+    output_format: Annotated[ExplainFormat, typer.Option("--format", help="text for people, json for machines.")] = (
+        ExplainFormat.text),
     render_objects: Annotated[bool, typer.Option(
         "--render/--no-render", help="Render the tenant's releases to list the objects they make.")] = True,
     charts: ChartsOption = [],  # noqa: B006

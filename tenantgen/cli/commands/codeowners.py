@@ -9,7 +9,7 @@ from typing import TextIO
 
 from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.pipeline.validate import validate_tree
-from tenantgen.report.findings import console_for, report_text
+from tenantgen.report import FINDINGS_REPORTERS, FindingsReport, console_for
 from tenantgen.review import git
 from tenantgen.review.codeowners import render_codeowners
 
@@ -28,7 +28,7 @@ def run_codeowners(tree: Path, out: Path | None, platform_team: str, team_format
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     validation = validate_tree(tree)
     if not validation.ok:
-        report_text(validation.findings, validation.tree.file_count(), stderr)
+        FINDINGS_REPORTERS.pick("text")(FindingsReport(validation.findings, validation.tree.file_count()), stderr)
         console_for(stderr).print("[bold red]codeowners needs a valid tree[/]; nothing was written")
         return 1
     text = render_codeowners(validation, default_prefix(tree) if prefix is None else prefix, platform_team,

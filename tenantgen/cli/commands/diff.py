@@ -13,7 +13,7 @@ from typing import TextIO
 from tenantgen.errors import UsageError
 from tenantgen.pipeline.render import RenderOptions, RenderResult, render_tree
 from tenantgen.render.output_set import OutputFile
-from tenantgen.report.diff import DIFF_REPORTERS, DiffReport
+from tenantgen.report import DIFF_REPORTERS, DiffReport
 from tenantgen.review import git
 from tenantgen.review.diff import DiffResult, compare
 from tenantgen.review.guard import GuardInput, Violation, changed_files, check_guard
@@ -39,8 +39,7 @@ def _check(options: DiffOptions) -> None:
                          "(compare with an output directory)")
     if options.guard and options.base is None:
         raise UsageError("--guard compares the tree's files with a git ref: use it with --base")
-    if options.output_format not in DIFF_REPORTERS:
-        raise UsageError(f"--format {options.output_format!r}: choose one of {', '.join(DIFF_REPORTERS)}")
+    DIFF_REPORTERS.pick(options.output_format)  # an unknown format is refused before anything is rendered
 
 
 def display_name(tree: Path) -> str:
@@ -63,7 +62,7 @@ def run_diff(options: DiffOptions, stdout: TextIO | None = None, stderr: TextIO 
         report = DiffReport(display_name(tree), f"the output directory {options.against.as_posix()}",
                             "the working tree", result, None, problems)
     try:
-        DIFF_REPORTERS[options.output_format](report, stdout)
+        DIFF_REPORTERS.pick(options.output_format)(report, stdout)
         stdout.flush()
     except BrokenPipeError:
         _reader_gone(stdout)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TextIO
 
 from tenantgen.author.explain import (
-    EXPLAIN_FORMATTERS,
     ClusterSection,
     Explanation,
     computed_values,
@@ -27,6 +26,7 @@ from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.charts import ChartCatalog
 from tenantgen.plan.planner import plan_cluster
 from tenantgen.plan.selection import Selection
+from tenantgen.report import EXPLAIN_REPORTERS
 from tenantgen.validate.tree_check import Validation
 
 
@@ -69,7 +69,7 @@ def run_explain(options: ExplainOptions, stdout: TextIO | None = None) -> int:
         if result is not None and not section.rendered:
             section.notes.append(_not_rendered(result, options.tree))
     explanation = Explanation(options.tenant, sections)
-    EXPLAIN_FORMATTERS[options.output_format](explanation, stdout)
+    EXPLAIN_REPORTERS.pick(options.output_format)(explanation, stdout)
     rendered_ok = result is None or result.ok
     return 0 if explanation.ok and rendered_ok else 1
 

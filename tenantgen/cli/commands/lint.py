@@ -8,7 +8,7 @@ from typing import TextIO
 
 from tenantgen.author.lint import lint_charts
 from tenantgen.plan.charts import ChartCatalog
-from tenantgen.report.findings import console_for
+from tenantgen.report import console_for
 
 
 def run_lint(chart_dirs: tuple[Path, ...], engine: str, stdout: TextIO | None = None) -> int:

@@ -13,7 +13,7 @@ from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.fast.helpers import collector_paused, keep_until_exit
 from tenantgen.fast.reuse import forget_clusters, read_memo, write_memo
 from tenantgen.pipeline.render import RenderOptions, RenderResult, Stage, render_tree
-from tenantgen.report.findings import console_for, report_text
+from tenantgen.report import FINDINGS_REPORTERS, FindingsReport, console_for
 from tenantgen.write.output import EarlyStaging, check_output, unlisted_note, write_output
 
 MIN_RELEASES_FOR_PROGRESS = 50
@@ -110,7 +110,8 @@ def _render_with_progress(options: RenderOptions, stderr: TextIO, stage: Stage |
 
 def report_failures(result: RenderResult, stream: TextIO) -> None:
     if result.findings:
-        report_text(result.findings, result.validation.tree.file_count() if result.validation else 0, stream)
+        checked = result.validation.tree.file_count() if result.validation else 0
+        FINDINGS_REPORTERS.pick("text")(FindingsReport(result.findings, checked), stream)
     console = console_for(stream)
     for failure in result.failures:
         console.print(failure.format(), markup=False)
