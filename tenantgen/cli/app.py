@@ -23,7 +23,6 @@ from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.selection import Selection
 from tenantgen.render.engine.pool import DEFAULT_TIMEOUT
 from tenantgen.report import FINDINGS_REPORTERS, FindingsReport
-from tenantgen.review.codeowners import DEFAULT_PLATFORM_TEAM, DEFAULT_TEAM_FORMAT
 
 app = typer.Typer(
     name="tenantgen",
@@ -240,6 +239,12 @@ def diff(
     render_options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache)
     options = DiffOptions(render_options, base, against, output_format.value, exit_code, guard)
     raise typer.Exit(run_guarded(lambda: run_diff(options)))
+
+
+# Placeholders that show the shape of an owner. Kept here rather than in review/: importing that
+# package for two strings would load the diff and the guard at the start of every render.
+DEFAULT_PLATFORM_TEAM = "@example-org/platform"
+DEFAULT_TEAM_FORMAT = "@example-org/{group}"
 
 
 @app.command()

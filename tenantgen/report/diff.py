@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from tenantgen.report.reporters import Reporters, console_for
 
 if TYPE_CHECKING:  # types only: every command loads report/, and only diff needs review/ itself
-    from tenantgen.review.changes import ObjectChange
-    from tenantgen.review.diff import DiffResult
-    from tenantgen.review.guard import Violation
+    from tenantgen.review import DiffResult, ObjectChange, Violation
 
 GITHUB_COMMENT_LIMIT = 65_536
 # First line of every markdown report: CI finds its previous comment by it and edits it in place.

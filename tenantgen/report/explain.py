@@ -15,7 +15,7 @@ from rich.console import Console
 from tenantgen.report.reporters import Reporters, console_for
 
 if TYPE_CHECKING:  # types only: every command loads report/, and only explain needs author/ itself
-    from tenantgen.author.explain import ClusterSection, Explanation, ObjectLine, ValueLine
+    from tenantgen.author import ClusterSection, Explanation, ObjectLine, ValueLine
 
 MAX_VALUE_WIDTH = 60
 

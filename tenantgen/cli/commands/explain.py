@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from tenantgen.author.explain import (
+from tenantgen.author import (
     ClusterSection,
     Explanation,
     computed_values,

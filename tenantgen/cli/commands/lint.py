@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from tenantgen.author.lint import lint_charts
+from tenantgen.author import lint_charts
 from tenantgen.plan.charts import ChartCatalog
 from tenantgen.report import console_for
 
