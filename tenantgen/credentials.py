@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-JsonPath = tuple[str | int, ...]  # as in findings (which imports this module)
+from tenantgen.json_path import JsonPath
 
 REDACTED = "<redacted>"
 

@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tenantgen.credentials import redact
+from tenantgen.json_path import JsonPath
 
-JsonPath = tuple[str | int, ...]
 MAX_FIELD = 200
 MAX_MESSAGE = 1000
 

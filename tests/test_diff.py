@@ -17,7 +17,7 @@ import pytest
 from tenantgen.render.output_set import OutputFile
 from tenantgen.report.diff import GITHUB_COMMENT_LIMIT, DiffReport, markdown, report_text
 from tenantgen.review.diff import compare
-from tenantgen.review.redaction import Redactor
+from tenantgen.review.redaction import SecretRedactor
 from tests.helpers import CliResult, read_tree, run_cli
 from tests.trees import ALPHA, APPS_POOL, BETA, POOL_YAML, POOLS, PROJECTS, TENANTS, build_tree, tenant_yaml
 
@@ -239,16 +239,16 @@ def test_text_is_coloured_on_a_terminal() -> None:
 
 
 def test_redactor_tokens_show_changes_but_not_values() -> None:
-    redactor = Redactor()
+    redactor = SecretRedactor()
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
               "data": {"a": "c2VjcmV0", "b": "c2VjcmV0"}, "stringData": "not-a-map"}
-    redacted = redactor.redact(secret)
+    redacted = redactor.hide_secret_values(secret)
     assert redacted["data"]["a"] == redacted["data"]["b"] != redactor.token("other")
     assert redacted["stringData"].startswith("<redacted sha256:") and "c2VjcmV0" not in json.dumps(redacted)
-    listed = redactor.redact({"apiVersion": "v1", "kind": "List", "items": [secret]})
+    listed = redactor.hide_secret_values({"apiVersion": "v1", "kind": "List", "items": [secret]})
     assert "c2VjcmV0" not in json.dumps(listed)
-    assert Redactor().token("x") != redactor.token("x")  # a fresh key per run
-    unparsable = redactor.redact_unparsed(b"kind: Secret\ndata: {a: [unclosed\n")
+    assert SecretRedactor().token("x") != redactor.token("x")  # a fresh key per run
+    unparsable = redactor.hide_unparsable_secret(b"kind: Secret\ndata: {a: [unclosed\n")
     assert unparsable is not None and "unclosed" not in unparsable
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen.cli.commands.diff import read_files
+from tenantgen.pipeline.review import read_files
 from tenantgen.render.output_set import OutputFile
 from tenantgen.review.guard import (
     GuardInput,

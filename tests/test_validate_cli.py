@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tenantgen.cli import app as cli
+from tenantgen.errors import UsageError
+from tenantgen.report import DIFF_REPORTERS, EXPLAIN_REPORTERS, FINDINGS_REPORTERS
 from tests.helpers import EXAMPLE_TREE, run_cli, run_cli_process
 from tests.trees import (
     ACCOUNT,
@@ -168,3 +171,11 @@ def test_no_traceback_on_hostile_input(tmp_path: Path) -> None:
     assert "internal error" not in result.stderr
     reported = {line.split(":", 1)[0].removeprefix(root.as_posix() + "/") for line in result.stdout.splitlines()}
     assert reported >= set(HOSTILE)
+
+
+def test_every_format_option_offers_exactly_its_reporters() -> None:
+    assert tuple(choice.value for choice in cli.FindingsFormat) == FINDINGS_REPORTERS.names()
+    assert tuple(choice.value for choice in cli.ExplainFormat) == EXPLAIN_REPORTERS.names()
+    assert tuple(choice.value for choice in cli.DiffFormat) == DIFF_REPORTERS.names()
+    with pytest.raises(UsageError, match=r"^--format 'xml': choose one of text, markdown, json$"):
+        DIFF_REPORTERS.pick("xml")

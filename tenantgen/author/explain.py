@@ -1,7 +1,7 @@
 """``explain``: one tenant's effective spec with the origin of every value, and what it renders to.
 
 Pure: ``pipeline.explain`` gathers the validation, the plan and (optionally) the rendered files; this
-module turns them into an ``Explanation`` and formats it as text or JSON.
+module turns them into an ``Explanation`` (``report.explain`` shows it as text or JSON).
 """
 
 from __future__ import annotations
@@ -9,24 +9,23 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, TextIO
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from tenantgen.author.scaffold_values import order_like_schema, spec_field
 from tenantgen.errors import TenantgenError
-from tenantgen.findings import Finding, JsonPath
+from tenantgen.findings import Finding
+from tenantgen.json_path import JsonPath
 from tenantgen.load.documents import ClusterDocs
 from tenantgen.merge.fleet import ClusterModel, TenantModel
 from tenantgen.merge.layers import leaves
 from tenantgen.plan.planner import ClusterPlan
 from tenantgen.plan.selection import Selection
 from tenantgen.render.output_set import OutputFile
-from tenantgen.report.findings import console_for
 from tenantgen.validate.tree_check import Validation
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
-MAX_VALUE_WIDTH = 60
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -171,105 +170,6 @@ def _objects(files: Mapping[str, OutputFile], prefix: str) -> list[ObjectLine]:
         objects.append(ObjectLine(str(body.get("kind", "?")), str(meta.get("name", "?")),
                                   str(meta.get("namespace", "")), path))
     return objects
-
-
-# -- formatting ------------------------------------------------------------------------------------
-
-
-def _shown(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _table(rows: Sequence[tuple[str, ...]], widths: Sequence[int]) -> list[str]:
-    return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-
-
-def _value_rows(values: Sequence[ValueLine]) -> list[str]:
-    rows = [(v.path, _shown(v.value), v.layer, v.where) for v in values]
-    widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
-    widths[1] = min(widths[1], MAX_VALUE_WIDTH)
-    return _table(rows, widths)
-
-
-def format_text(explanation: Explanation, stream: TextIO) -> None:
-    console = console_for(stream)
-    count = len(explanation.sections)
-    for number, section in enumerate(explanation.sections, 1):
-        if number > 1:
-            console.print()
-        suffix = f" ({number} of {count})" if count > 1 else ""
-        console.print(f"[bold]== tenant {explanation.tenant} in {section.cluster}{suffix} ==[/]")
-        console.print(f"file: {section.file}", markup=False)
-        if section.spec is not None:
-            console.print("\n[bold]effective spec[/] (value, set by, at)")
-            for row in _value_rows(section.values):
-                console.print(row, markup=False)
-        if section.computed:
-            console.print("\n[bold]computed by tenantgen[/]")
-            for row in _value_rows(section.computed):
-                console.print(row, markup=False)
-        _print_releases(console, section)
-        for note in section.notes:
-            console.print(f"\nnote: {note}", markup=False)
-        if section.findings:
-            console.print(f"\n[bold red]{len(section.findings)} finding(s)[/] about this tenant")
-            for finding in section.findings:
-                console.print("  " + finding.format(), markup=False)
-
-
-def _print_releases(console: Any, section: ClusterSection) -> None:
-    if not section.releases:
-        return
-    console.print(f"\n[bold]releases[/] ({len(section.releases)})")
-    rows = [(r.name, f"{r.chart} {r.version}", f"from {r.source}") for r in section.releases]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for release, row in zip(section.releases, _table(rows, widths)):
-        console.print(row, markup=False)
-        if release.error:
-            console.print(f"    render failed: {release.error}", markup=False)
-        if release.objects is None:
-            continue
-        names = [_object_name(obj) for obj in release.objects]
-        width = max((len(name) for name in names), default=0)
-        for name, obj in zip(names, release.objects):
-            console.print(f"    {name.ljust(width)}  {obj.path}", markup=False)
-
-
-def _object_name(obj: ObjectLine) -> str:
-    where = f" (namespace {obj.namespace})" if obj.namespace else ""
-    return f"{obj.kind}/{obj.name}{where}"
-
-
-def to_json(explanation: Explanation) -> dict[str, Any]:
-    return {
-        "tenant": explanation.tenant,
-        "clusters": [
-            {
-                "cluster": section.cluster,
-                "file": section.file,
-                "spec": section.spec,
-                "values": [asdict(value) for value in section.values],
-                "computed": [asdict(value) for value in section.computed],
-                "rendered": section.rendered,
-                "releases": [
-                    {"name": r.name, "chart": r.chart, "version": r.version, "namespace": r.namespace,
-                     "source": r.source, "error": r.error,
-                     "objects": None if r.objects is None else [asdict(obj) for obj in r.objects]}
-                    for r in section.releases
-                ],
-                "notes": section.notes,
-                "findings": [finding.to_json() for finding in section.findings],
-            }
-            for section in explanation.sections
-        ],
-    }
-
-
-def format_json(explanation: Explanation, stream: TextIO) -> None:
-    stream.write(json.dumps(to_json(explanation), indent=2, ensure_ascii=False) + "\n")
-
-
-EXPLAIN_FORMATTERS = {"text": format_text, "json": format_json}
 
 
 def clusters_holding(validation: Validation, tenant: str, cluster: str | None) -> list[ClusterDocs]:

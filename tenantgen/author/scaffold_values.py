@@ -19,7 +19,7 @@ from typing import Any
 
 from tenantgen.assets import schemas_dir
 from tenantgen.errors import UsageError
-from tenantgen.findings import JsonPath
+from tenantgen.json_path import JsonPath
 from tenantgen.validate.schema import SCHEMA_FILE_OF_KIND
 from tenantgen.yamlio.reader import YamlProblem, load_all
 

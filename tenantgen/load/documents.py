@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenantgen.findings import Finding, JsonPath
+from tenantgen.findings import Finding
+from tenantgen.json_path import JsonPath
 from tenantgen.yamlio.reader import PositionIndex
 
 # kind -> the folder of a cluster it lives in (None: a fixed file name instead of a folder).

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from tenantgen.findings import JsonPath
+from tenantgen.json_path import JsonPath
 from tenantgen.load.documents import Document
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenantgen.author.explain import Explanation, clusters_holding, release_lines, tenant_section
+from tenantgen.author import Explanation, clusters_holding, release_lines, tenant_section
 from tenantgen.fast.render_cache import default_cache_dir
 from tenantgen.pipeline.render import render_validation
 from tenantgen.pipeline.results import RenderOptions, RenderResult

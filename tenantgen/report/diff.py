@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from tenantgen.report.findings import console_for
-from tenantgen.review.diff import DiffResult, ObjectChange
-from tenantgen.review.guard import Violation
+from tenantgen.report.reporters import Reporters, console_for
+
+if TYPE_CHECKING:  # types only: every command loads report/, and only diff needs review/ itself
+    from tenantgen.review import DiffResult, ObjectChange, Violation
 
 GITHUB_COMMENT_LIMIT = 65_536
 # First line of every markdown report: CI finds its previous comment by it and edits it in place.
@@ -24,6 +25,8 @@ _RESERVE = 600
 
 @dataclass
 class DiffReport:
+    """What a diff reporter shows: which sides were compared, what changed, the guard's verdict, problems."""
+
     tree: str  # the tree as the user named it
     base: str  # "origin/main (3f2a1b0c9d8e)" or "the output directory out"
     head: str  # "the working tree"
@@ -34,9 +37,6 @@ class DiffReport:
     @property
     def failed(self) -> bool:
         return bool(self.problems) or bool(self.guard)
-
-
-DiffReporter = Callable[[DiffReport, TextIO], None]
 
 
 def _totals(result: DiffResult) -> str:
@@ -223,4 +223,5 @@ def report_markdown(report: DiffReport, stream: TextIO) -> None:
     stream.write(markdown(report))
 
 
-DIFF_REPORTERS: dict[str, DiffReporter] = {"text": report_text, "markdown": report_markdown, "json": report_json}
+DIFF_REPORTERS: Reporters[DiffReport] = Reporters(
+    {"text": report_text, "markdown": report_markdown, "json": report_json})

@@ -1,43 +1,43 @@
-"""Reporters: findings and summaries as text for people or JSON for machines, picked by name."""
+"""Reporters of findings (``validate``, and any command that stops on them): text for people, JSON for CI."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol, TextIO
-
-from rich.console import Console
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 from tenantgen.findings import Finding
+from tenantgen.report.reporters import Reporters, console_for
 
 
-class FindingsReporter(Protocol):
-    def __call__(self, findings: Sequence[Finding], checked: int, stream: TextIO) -> None: ...
+@dataclass(frozen=True)
+class FindingsReport:
+    """What a findings reporter shows: the findings, and how many files were checked to find them."""
+
+    findings: Sequence[Finding]
+    checked: int
 
 
-def console_for(stream: TextIO) -> Console:
-    # Colour only on a terminal; CI logs and tests get plain text at a fixed width.
-    return Console(file=stream, highlight=False, soft_wrap=True, width=200 if not stream.isatty() else None)
-
-
-def report_text(findings: Sequence[Finding], checked: int, stream: TextIO) -> None:
+def report_text(report: FindingsReport, stream: TextIO) -> None:
     console = console_for(stream)
+    findings = report.findings
     for finding in findings:
         console.print(finding.format(), markup=False)
     files = len({finding.file for finding in findings})
     if findings:
-        console.print(f"[bold red]{len(findings)} finding(s)[/] in {files} file(s); {checked} file(s) checked")
+        console.print(f"[bold red]{len(findings)} finding(s)[/] in {files} file(s); {report.checked} file(s) checked")
     else:
-        console.print(f"[bold green]valid[/]: {checked} file(s) checked, no findings")
+        console.print(f"[bold green]valid[/]: {report.checked} file(s) checked, no findings")
 
 
-def report_json(findings: Sequence[Finding], checked: int, stream: TextIO) -> None:
+def report_json(report: FindingsReport, stream: TextIO) -> None:
     payload: dict[str, Any] = {
-        "valid": not findings,
-        "files_checked": checked,
-        "findings": [finding.to_json() for finding in findings],
+        "valid": not report.findings,
+        "files_checked": report.checked,
+        "findings": [finding.to_json() for finding in report.findings],
     }
     stream.write(json.dumps(payload, indent=2) + "\n")
 
 
-FINDINGS_REPORTERS: dict[str, FindingsReporter] = {"text": report_text, "json": report_json}
+FINDINGS_REPORTERS: Reporters[FindingsReport] = Reporters({"text": report_text, "json": report_json})

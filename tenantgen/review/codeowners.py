@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from tenantgen.errors import UsageError
 from tenantgen.validate.tree_check import Validation
 
-DEFAULT_TEAM_FORMAT = "@example-org/{group}"
-DEFAULT_PLATFORM_TEAM = "@example-org/platform"
 _OWNER = re.compile(r"^@[^\s]+$|^[^\s@]+@[^\s@]+\.[^\s@]+$")  # @user, @org/team or an e-mail address
 _SPECIAL = re.compile(r"([\s#!\[\]*?\\])")
 
@@ -60,8 +58,7 @@ def owner_lines(validation: Validation, prefix: str, team_format: str) -> list[O
     return sorted(lines, key=lambda line: line.path)
 
 
-def render_codeowners(validation: Validation, prefix: str, platform_team: str,
-                      team_format: str = DEFAULT_TEAM_FORMAT) -> str:
+def render_codeowners(validation: Validation, prefix: str, platform_team: str, team_format: str) -> str:
     if not _OWNER.match(platform_team):
         raise UsageError(f"--platform-team {platform_team!r} is not a CODEOWNERS owner (@org/team, @user or "
                          "an e-mail address)")

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tenantgen.render.output_set import OutputFile, OutputSet, sha256
-from tenantgen.review.diff_summary import SubjectChange, summarize
-from tenantgen.review.redaction import Redactor, is_secret
+from tenantgen.review.changes import ObjectChange, SubjectChange
+from tenantgen.review.diff_summary import summarize
+from tenantgen.review.redaction import SecretRedactor, is_secret
 from tenantgen.yamlio.reader import YamlProblem, dump, load_all
 
 CONTEXT_LINES = 3
@@ -33,21 +34,6 @@ class Unit:
     title: str  # what a reviewer calls it: "Tenant payments", "values/payments-tenant.yaml"
     text: str  # redacted, ready to diff
     shared_file: bool = False  # the file holds other units too
-
-
-@dataclass(frozen=True)
-class ObjectChange:
-    key: str
-    cluster: str
-    tenant: str | None
-    title: str
-    path: str
-    status: str  # "added", "removed" or "changed"
-    diff: tuple[str, ...]  # unified diff lines, without line ends
-
-    def to_json(self) -> dict[str, Any]:
-        return {"cluster": self.cluster, "tenant": self.tenant, "object": self.title, "path": self.path,
-                "status": self.status, "diff": "\n".join(self.diff)}
 
 
 @dataclass
@@ -72,9 +58,9 @@ class DiffResult:
         }
 
 
-def compare(base: OutputSet, head: OutputSet, redactor: Redactor | None = None) -> DiffResult:
+def compare(base: OutputSet, head: OutputSet, redactor: SecretRedactor | None = None) -> DiffResult:
     """What changed from ``base`` to ``head``: a per-tenant summary, then every object that differs."""
-    redactor = redactor or Redactor()
+    redactor = redactor or SecretRedactor()
     memo: dict[tuple[str, OutputFile], list[Unit]] = {}  # a file both sides share is cut once
     base_units, head_units = cut_units(base, redactor, memo), cut_units(head, redactor, memo)
     objects = []
@@ -107,7 +93,7 @@ def _unified(old: Unit | None, new: Unit | None) -> list[str]:
         fromfile=name("a", old), tofile=name("b", new), n=CONTEXT_LINES, lineterm=""))
 
 
-def cut_units(files: OutputSet, redactor: Redactor,
+def cut_units(files: OutputSet, redactor: SecretRedactor,
               memo: dict[tuple[str, OutputFile], list[Unit]] | None = None) -> dict[str, Unit]:
     """Every unit of an output set by key; Secret data already redacted."""
     memo = {} if memo is None else memo
@@ -153,7 +139,7 @@ def _chunks(text: str) -> list[str]:
             if any(line.strip() and not line.lstrip().startswith("#") for line in chunk.splitlines())]
 
 
-def _object_units(path: str, file: OutputFile, redactor: Redactor) -> list[Unit] | None:
+def _object_units(path: str, file: OutputFile, redactor: SecretRedactor) -> list[Unit] | None:
     documents = _parse(file.data)
     if not documents or not all(isinstance(doc, dict) and isinstance(doc.get("metadata"), dict)
                                 and doc.get("kind") for doc in documents):
@@ -167,20 +153,20 @@ def _object_units(path: str, file: OutputFile, redactor: Redactor) -> list[Unit]
         group = str(doc.get("apiVersion", "")).rpartition("/")[0]  # the version may change; the object stays
         namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
         title = f"{doc['kind']} {namespace + '/' if namespace else ''}{name}"
-        text = chunks[number] if written and not is_secret(doc) else dump(redactor.redact(doc))
+        text = chunks[number] if written and not is_secret(doc) else dump(redactor.hide_secret_values(doc))
         units.append(Unit(f"{file.cluster}|{group}|{doc['kind']}|{namespace}|{name}", path, file.cluster,
                           file.tenant, title, text, len(documents) > 1))
     return units
 
 
-def _file_unit(path: str, file: OutputFile, redactor: Redactor) -> Unit:
+def _file_unit(path: str, file: OutputFile, redactor: SecretRedactor) -> Unit:
     documents = _parse(file.data)
     title = path.removeprefix(f"{file.cluster}/") if file.cluster else path
     if documents is None:
-        hidden = redactor.redact_unparsed(file.data)
+        hidden = redactor.hide_unparsable_secret(file.data)
         text = hidden if hidden is not None else file.data.decode("utf-8", "replace")
     elif any(is_secret(doc) for doc in documents):
-        text = "---\n".join(dump(redactor.redact(doc)) for doc in documents)
+        text = "---\n".join(dump(redactor.hide_secret_values(doc)) for doc in documents)
     else:
         text = file.data.decode("utf-8", "replace")
     return Unit(path, path, file.cluster, file.tenant, title, text)

@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tenantgen.render.output_set import OutputSet
+from tenantgen.review.changes import ObjectChange, SubjectChange
 from tenantgen.yamlio.reader import YamlProblem, load_all
-
-if TYPE_CHECKING:
-    from tenantgen.review.diff import ObjectChange
 
 MAX_VALUE_CHARS = 80
 # Labels for value paths (longest prefix wins); list labels are singular: one line per item.
@@ -44,33 +42,6 @@ LABELS: dict[tuple[str, ...], str] = {
 IGNORED_TENANT_KEYS = ("name", "hostnameRegex")
 IGNORED_PROJECT_KEYS = ("name", "tenant", "defaultNamespace")
 IGNORED_CONTEXT_KEYS = ("source", "tenantgenVersion")
-
-
-@dataclass(frozen=True)
-class SubjectChange:
-    scope: str  # "tenant", "cluster" or "fleet"
-    cluster: str  # "" for the fleet
-    name: str  # the tenant; "" for a cluster or the fleet
-    status: str  # "added", "removed" or "changed"
-    details: tuple[str, ...] = ()
-
-    def headline(self) -> str:
-        details = "; ".join(self.details)
-        if self.scope == "tenant":
-            if self.status == "added":
-                return f"new tenant {self.name} ({self.cluster})" + (f": {details}" if details else "")
-            if self.status == "removed":
-                return f"{self.name} ({self.cluster}): removed"
-            return f"{self.name} ({self.cluster}): {details}"
-        if self.scope == "cluster":
-            if self.status != "changed":
-                return f"cluster {self.cluster}: {self.status}"
-            return f"cluster {self.cluster}: {details}"
-        return f"fleet: {details}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, "cluster": self.cluster, "tenant": self.name or None, "status": self.status,
-                "changes": list(self.details), "summary": self.headline()}
 
 
 @dataclass

@@ -4,6 +4,7 @@ Every value under ``data`` and ``stringData`` of a ``kind: Secret`` object is re
 ``<redacted sha256:1a2b3c4d>``: a SHA-256 HMAC under a key drawn fresh for each run. Both sides of a
 comparison share the run's key, so an unchanged value shows the same token and a changed one a
 different token; a short unkeyed hash of a short password could be brute-forced from a PR comment.
+(Credential-looking text in messages is another matter: ``tenantgen.credentials.redact`` masks it.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ SECRET_FIELDS = ("data", "stringData")
 _SECRET_TEXT = re.compile(rb"kind\s*[:=]\s*[\"']?Secret\b|\"kind\"\s*:\s*\"Secret\"")
 
 
-class Redactor:
+class SecretRedactor:
+    """Hides the values of Secrets behind keyed tokens; one instance (one key) per comparison."""
+
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key if key is not None else os.urandom(32)
 
@@ -29,7 +32,7 @@ class Redactor:
         digest = hmac.new(self._key, text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
         return f"<redacted sha256:{digest[:8]}>"
 
-    def redact(self, obj: Any) -> Any:
+    def hide_secret_values(self, obj: Any) -> Any:
         """A copy of a Kubernetes object (or List) with Secret values replaced by tokens."""
         if not isinstance(obj, dict):
             return obj
@@ -44,10 +47,10 @@ class Redactor:
             return out
         items = obj.get("items")
         if isinstance(items, list):
-            return {**obj, "items": [self.redact(item) for item in items]}
+            return {**obj, "items": [self.hide_secret_values(item) for item in items]}
         return obj
 
-    def redact_unparsed(self, raw: bytes) -> str | None:
+    def hide_unparsable_secret(self, raw: bytes) -> str | None:
         """A stand-in for text that could not be parsed, when it may hold a Secret; None when it cannot."""
         if _SECRET_TEXT.search(raw):
             return f"# unparsable file that mentions a Secret; content hidden: {self.token(raw.hex())}\n"

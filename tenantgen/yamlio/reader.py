@@ -26,7 +26,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.representer import SafeRepresenter
 
-from tenantgen.findings import JsonPath
+from tenantgen.json_path import JsonPath
 from tenantgen.yamlio import emit as yamlemit
 from tenantgen.yamlio import fast as fastyaml
 

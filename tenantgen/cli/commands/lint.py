@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from tenantgen.author.lint import lint_charts
+from tenantgen.author import lint_charts
 from tenantgen.plan.charts import ChartCatalog
-from tenantgen.report.findings import console_for
+from tenantgen.report import console_for
 
 
 def run_lint(chart_dirs: tuple[Path, ...], engine: str, stdout: TextIO | None = None) -> int:

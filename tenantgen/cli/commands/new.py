@@ -13,10 +13,12 @@ from typing import Any, TextIO
 
 import typer
 
-from tenantgen.author.scaffold import (
+from tenantgen.author import (
     KIND_OF_COMMAND,
     Missing,
     Target,
+    ValueProblem,
+    coerce,
     derive,
     document_data,
     existing_file,
@@ -25,11 +27,11 @@ from tenantgen.author.scaffold import (
     missing_values,
     new_findings,
     render_document,
+    set_value,
 )
-from tenantgen.author.scaffold_values import ValueProblem, coerce, set_value
 from tenantgen.errors import TenantgenError
 from tenantgen.load.tree import load_tree
-from tenantgen.report.findings import console_for
+from tenantgen.report import console_for
 from tenantgen.validate.schema import schema_problems
 
 

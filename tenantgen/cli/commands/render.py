@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tenantgen.pipeline.output import Checked, Written, render_check, render_into
 from tenantgen.pipeline.results import RenderOptions, RenderResult
-from tenantgen.report.findings import console_for, report_text
+from tenantgen.report import FINDINGS_REPORTERS, FindingsReport, console_for
 
 MIN_RELEASES_FOR_PROGRESS = 50
 
@@ -92,7 +92,8 @@ class _Bar:
 
 def report_failures(result: RenderResult, stream: TextIO) -> None:
     if result.findings:
-        report_text(result.findings, result.validation.tree.file_count() if result.validation else 0, stream)
+        checked = result.validation.tree.file_count() if result.validation else 0
+        FINDINGS_REPORTERS.pick("text")(FindingsReport(result.findings, checked), stream)
     console = console_for(stream)
     for failure in result.failures:
         console.print(failure.format(), markup=False)
