@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tenantgen.load.documents import Document
+from tenantgen.load import Document
 from tenantgen.render.output_set import OutputSet
 from tenantgen.validate.source_repos import WILDCARDS, too_broad
 from tenantgen.validate.tree_check import Validation

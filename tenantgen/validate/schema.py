@@ -19,7 +19,7 @@ from referencing import Registry, Resource
 from tenantgen.assets import schemas_dir
 from tenantgen.credentials import REDACTED, redact, redact_value, secret_name
 from tenantgen.findings import Finding, JsonPath
-from tenantgen.load.documents import Document, contains_null
+from tenantgen.load import Document, contains_null
 
 SCHEMA_FILE_OF_KIND = {
     "Tier": "tier.schema.json",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tenantgen.errors import UsageError
+from tenantgen.load import tree_files
 from tenantgen.pipeline.render import RenderOptions, RenderResult, render_tree
 from tenantgen.render.output_set import OutputFile
 from tenantgen.report.diff import DIFF_REPORTERS, DiffReport
@@ -121,18 +122,13 @@ def _problems(side: str, result: RenderResult) -> list[str]:
 
 
 def read_files(root: Path) -> dict[str, bytes]:
-    """Every file of a tree (posix rel path -> bytes), minus hidden ones, as the loader sees the tree."""
+    """Every file of a tree (posix rel path -> bytes), walked as the loader walks it."""
     files: dict[str, bytes] = {}
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            path = Path(folder) / name
-            try:
-                files[path.relative_to(root).as_posix()] = path.read_bytes()
-            except OSError:
-                files[path.relative_to(root).as_posix()] = b"\0unreadable"
+    for entry in tree_files(root):
+        try:
+            files[entry.rel] = Path(entry.path).read_bytes()
+        except OSError:
+            files[entry.rel] = b"\0unreadable"
     return files
 
 

@@ -28,7 +28,7 @@ from tenantgen.author.scaffold import (
 )
 from tenantgen.author.scaffold_values import ValueProblem, coerce, set_value
 from tenantgen.errors import TenantgenError
-from tenantgen.load.tree import load_tree
+from tenantgen.load import load_tree
 from tenantgen.report.findings import console_for
 from tenantgen.validate.schema import schema_problems
 
