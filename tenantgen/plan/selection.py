@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tenantgen.load import cluster_parts
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -19,7 +21,7 @@ class Selection:
         return self.tier is None and self.cluster is None and self.tenant is None
 
     def cluster_selected(self, rel: str) -> bool:
-        tier, _, name = rel.split("/")[0], None, rel.rsplit("/", 1)[-1]
+        tier, _, name = cluster_parts(rel)
         if self.tier is not None and not fnmatch.fnmatchcase(tier, self.tier):
             return False
         if self.cluster is not None:
