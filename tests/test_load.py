@@ -388,6 +388,6 @@ def test_a_cluster_rel_splits_into_tier_account_and_name(cluster: str, parts: tu
     ("/srv/tiers", "/srv/tiers", "tiers"), ("/", "/", "tree"), (".", ".", "."),
 ])
 def test_the_tree_is_shown_as_given_and_named_by_its_last_part(root: str, shown: str, name: str) -> None:
-    from tenantgen.load import display_root_of, tree_name
+    from tenantgen.load import display_root_of, tree_name_of
 
-    assert (display_root_of(Path(root)), tree_name(display_root_of(Path(root)))) == (shown, name)
+    assert (display_root_of(Path(root)), tree_name_of(display_root_of(Path(root)))) == (shown, name)

@@ -11,7 +11,7 @@ from tenantgen.load.documents import (
     TreeDocs,
     contains_null,
 )
-from tenantgen.load.paths import cluster_of, cluster_parts, display_root_of, tier_config_of, tree_name
+from tenantgen.load.paths import cluster_of, cluster_parts, display_root_of, tier_config_of, tree_name_of
 from tenantgen.load.tree import DNS_LABEL, document_data, kind_at, load_tree
 from tenantgen.load.walk import Entry, TreeWalk, tree_files
 
@@ -34,5 +34,5 @@ __all__ = [
     "load_tree",
     "tier_config_of",
     "tree_files",
-    "tree_name",
+    "tree_name_of",
 ]

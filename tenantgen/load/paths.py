@@ -42,6 +42,6 @@ def display_root_of(root: Path) -> str:
     return root.as_posix().rstrip("/") or "/"
 
 
-def tree_name(display_root: str) -> str:
+def tree_name_of(display_root: str) -> str:
     """The tree's name in every ``source`` path of the output: the last part of how it is shown."""
     return display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
