@@ -6,7 +6,7 @@ allowed. Stages return findings instead of raising, so one run reports every bad
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -63,7 +63,3 @@ class Finding:
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     # Several checks can reach the same conclusion through different routes; report it once.
     return sorted(set(findings))
-
-
-def files_with_findings(findings: Sequence[Finding]) -> set[str]:
-    return {f.file for f in findings}

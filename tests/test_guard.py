@@ -374,3 +374,10 @@ def test_cli_role_for_a_foreign_group_fails(runs: Runs) -> None:
     assert runs.foreign_roles.exit_code == 1
     assert [(v["rule"], v["reason"].split(" (")[0]) for v in runs.foreign_roles.json()["guard"]["violations"]] == [
         ("b", "gives group beta-admins role deployer")]
+
+
+def test_a_file_under_a_tiers_config_is_the_platforms_even_where_a_tenant_file_would_be() -> None:
+    from tenantgen.review.guard import Place, classify
+
+    assert classify("dev/config/x/tenants/a.yaml").kind == "config"
+    assert classify("dev/dev-aws/dev-euw1/tenants/a.yaml") == Place("tenant", "dev/dev-aws/dev-euw1", "a")

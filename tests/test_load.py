@@ -357,3 +357,37 @@ def test_dropping_nulls_gives_the_same_data_whether_or_not_any_is_there(data: di
     assert document_data(kind, data) == _unset_nulls(data, NULL_DIRECTIVE_PARTS.get(kind))
     assert strip_nulls(data) == _without_nulls(data)
     assert (strip_nulls(data) is data) == (document_data(kind, data) is data) == ("None" not in repr(data))
+
+
+@pytest.mark.parametrize(("rel", "cluster", "tier_config"), [
+    ("prod/prod-aws/prod-euw1/tenants/search.yaml", "prod/prod-aws/prod-euw1", None),
+    ("prod/prod-aws/prod-euw1/cluster.yaml", "prod/prod-aws/prod-euw1", None),
+    ("prod/prod-aws/prod-euw1/config/sub/x.yaml", "prod/prod-aws/prod-euw1", None),
+    ("prod/config/quota.yaml", None, "prod/config"), ("prod/config/sub/deeper/x.yaml", None, "prod/config"),
+    ("prod/prod-aws/account.yaml", None, None), ("prod/tier.yaml", None, None), ("prod", None, None),
+])
+def test_the_cluster_a_file_belongs_to_is_known_from_its_path(rel: str, cluster: str | None,
+                                                               tier_config: str | None) -> None:
+    from tenantgen.load import cluster_of, tier_config_of
+
+    assert (cluster_of(rel), tier_config_of(rel)) == (cluster, tier_config)
+
+
+@pytest.mark.parametrize(("cluster", "parts"), [
+    ("prod/prod-aws/prod-euw1", ("prod", "prod-aws", "prod-euw1")),
+    ("prod", ("prod", "", "prod")), ("a/b/c/d", ("a", "b/c", "d")),  # (from a hand-edited index)
+])
+def test_a_cluster_rel_splits_into_tier_account_and_name(cluster: str, parts: tuple[str, str, str]) -> None:
+    from tenantgen.load import cluster_parts
+
+    assert cluster_parts(cluster) == parts
+
+
+@pytest.mark.parametrize(("root", "shown", "name"), [
+    ("tiers", "tiers", "tiers"), ("tiers/", "tiers", "tiers"), ("../x/tiers", "../x/tiers", "tiers"),
+    ("/srv/tiers", "/srv/tiers", "tiers"), ("/", "/", "tree"), (".", ".", "."),
+])
+def test_the_tree_is_shown_as_given_and_named_by_its_last_part(root: str, shown: str, name: str) -> None:
+    from tenantgen.load import display_root_of, tree_name_of
+
+    assert (display_root_of(Path(root)), tree_name_of(display_root_of(Path(root)))) == (shown, name)

@@ -29,8 +29,7 @@ from tenantgen.author.scaffold_values import (
 from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.findings import Finding
 from tenantgen.jinja_env import environment
-from tenantgen.load.documents import FILE_OF_KIND, FOLDER_OF_KIND, ClusterDocs, Document, TreeDocs
-from tenantgen.load.tree import DNS_LABEL
+from tenantgen.load import DNS_LABEL, FILE_OF_KIND, FOLDER_OF_KIND, ClusterDocs, Document, TreeDocs
 from tenantgen.merge.layers import Layer, merge_layers
 from tenantgen.validate.checks import get
 from tenantgen.validate.schema import SCHEMA_FILE_OF_KIND

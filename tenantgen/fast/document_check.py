@@ -21,8 +21,7 @@ from tenantgen.credentials import any_credential
 from tenantgen.fast.helpers import HelperPool
 from tenantgen.fast.schema_compile import compile_schema
 from tenantgen.findings import Finding
-from tenantgen.load.documents import Document, contains_null
-from tenantgen.load.tree import document_data
+from tenantgen.load import Document, contains_null, document_data
 from tenantgen.validate.checks import check_credentials
 from tenantgen.validate.schema import (
     SCHEMA_FILE_OF_KIND,

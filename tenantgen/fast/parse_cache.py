@@ -12,7 +12,7 @@ fingerprint (see ``fingerprint``; a tenantgen, library or schema change starts o
 the payload, then the payload (``marshal``). A file that does not check out is ignored. Entries a run
 did not use are dropped when the file is written back.
 
-A cold run (most files unknown) parses in parallel: the tree scan (``incremental.scan_tree``) hands
+A cold run (most files unknown) parses in parallel: the tree scan (``fast.reuse.scan_tree``) hands
 each file to ``offer`` as it reads it, and the unknown ones go to spawn-started helper processes
 while the scan goes on; the loader takes each result when it comes to that file (``send_rest``).
 """

@@ -70,12 +70,6 @@ class KeyMaker:
         return hashlib.sha256(self._shared + text.encode()).hexdigest()
 
 
-def release_key(parts: Mapping[str, Any]) -> str:
-    """The key of one release from all its parts (the slow, general form of ``KeyMaker``)."""
-    text = json.dumps({"code": code_fingerprint(), **parts}, sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def files_digest(folders: Sequence[Path]) -> str:
     digest = hashlib.sha256()
     for folder in folders:

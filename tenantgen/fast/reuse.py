@@ -31,7 +31,16 @@ from pathlib import Path
 from tenantgen.errors import TenantgenError
 from tenantgen.fast.fingerprint import code_fingerprint
 from tenantgen.fast.helpers import HelperPool
-from tenantgen.load.documents import ClusterDocs, Document, TreeDocs
+from tenantgen.load import (
+    ClusterDocs,
+    Document,
+    Entry,
+    TreeDocs,
+    TreeWalk,
+    cluster_of,
+    cluster_parts,
+    tier_config_of,
+)
 from tenantgen.plan.charts import ChartCatalog
 from tenantgen.write.output import STATE_DIR, intact_clusters, intact_clusters_of
 from tenantgen.yamlio.reader import MAX_FILE_BYTES
@@ -132,7 +141,7 @@ class TreeScan:
 
     digests: dict[str, bytes] = field(default_factory=dict)  # rel (posix) -> sha256
     raws: dict[str, bytes] = field(default_factory=dict)  # rel -> bytes, YAML files read this time
-    links: list[str] = field(default_factory=list)  # rel of every symbolic link
+    links: list[str] = field(default_factory=list)  # rel of every symbolic link, followed or refused
     # rel -> (size, mtime, ctime, inode, sha256) of files old enough for their digest to be reused
     signatures: dict[str, Signature] = field(default_factory=dict)
     _by_cluster: dict[str, list[str]] = field(default_factory=dict)
@@ -142,14 +151,15 @@ class TreeScan:
         return sorted(key for key in self._by_cluster if not key.endswith("/config"))
 
     def cluster_digest(self, shared: bytes, rel: str) -> str | None:
-        """Everything the cluster ``rel`` ("<tier>/<account>/<cluster>") is made from, or None when
-        that cannot be told from its files alone (a symbolic link could point anywhere)."""
-        tier, account, _ = rel.split("/")
+        """Everything the cluster ``rel`` ("<tier>/<account>/<cluster>") is made from, or None when a
+        symbolic link is among its files or on the way to them: what it is made from is then partly
+        somewhere else in the tree, and such a cluster is always rendered (links are rare)."""
+        tier, account, _ = cluster_parts(rel)
         own = [f"{tier}/tier.yaml", f"{tier}/tier.yml", f"{tier}/{account}/account.yaml",
                f"{tier}/{account}/account.yml"]
         folders = (f"{rel}/", f"{tier}/config/")
-        if any(link in own or link == rel or link.startswith(folders) or link == f"{tier}/config"
-               for link in self.links):
+        if any(link in own or link in (rel, f"{tier}/config") or link.startswith(folders)
+               or rel.startswith(f"{link}/") for link in self.links):
             return None
         paths = [path for path in own if path in self.digests]
         paths += self._by_cluster.get(rel, []) + self._by_cluster.get(f"{tier}/config", [])
@@ -163,7 +173,7 @@ OnRead = Callable[[str, bytes, bytes], None]  # (path in the tree, digest, bytes
 
 
 def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read: OnRead | None = None) -> TreeScan:
-    """Hash every file under ``root`` (hidden ones skipped, as the loader skips them).
+    """Hash every file of the tree at ``root``, walked as the loader walks it (``load.TreeWalk``).
 
     A file whose size, modification and change times and inode are those in ``known`` keeps the
     digest recorded there without being read (as git does). Only files last changed more than
@@ -173,7 +183,11 @@ def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read:
     """
     scan = TreeScan()
     cutoff = time.time_ns() - RACY_SECONDS * 10**9
-    _scan_folder(scan, os.fspath(root), "", known or {}, cutoff, on_read)
+    for entry in TreeWalk(root).walk():
+        if entry.is_link:
+            scan.links.append(entry.rel)  # followed or not, the cluster it is in is never reused
+        if entry.followed and not entry.is_dir:
+            _scan_file(scan, entry, known or {}, cutoff, on_read)
     return scan
 
 
@@ -224,51 +238,38 @@ def _read_up_to_limit(handle: int, size: int) -> bytes:
     return raw
 
 
-def _scan_folder(scan: TreeScan, folder: str, prefix: str, known: Mapping[str, Signature], cutoff: int,
-                 on_read: OnRead | None) -> None:
+def _scan_file(scan: TreeScan, entry: Entry, known: Mapping[str, Signature], cutoff: int,
+               on_read: OnRead | None) -> None:
+    rel = entry.rel
     try:
-        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        stat = os.stat(entry.path)
     except OSError:
         return  # the loader reports what it cannot read
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        rel = prefix + entry.name
-        if entry.is_symlink():
-            scan.links.append(rel)  # not followed: a cluster with a link is never reused
-            continue
-        if entry.is_dir():
-            _scan_folder(scan, entry.path, rel + "/", known, cutoff, on_read)
-            continue
+    before = known.get(rel)
+    if before is not None and before[:4] == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
+        digest = before[4]
+    else:
         try:
-            stat = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        before = known.get(rel)
-        if before is not None and before[:4] == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino):
-            digest = before[4]
-        else:
+            handle = os.open(entry.path, os.O_RDONLY)
             try:
-                handle = os.open(entry.path, os.O_RDONLY)
-                try:
-                    raw = _read_up_to_limit(handle, stat.st_size)
-                finally:
-                    os.close(handle)
-            except OSError:
-                continue
-            digest = hashlib.sha256(raw).digest()
-            if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
-                scan.raws[rel] = raw
-                if on_read is not None:
-                    on_read(rel, digest, raw)
-        scan.digests[rel] = digest
-        if stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
-            scan.signatures[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)
-        parts = rel.split("/")
-        if len(parts) >= 3 and parts[1] == "config":
-            scan._by_cluster.setdefault(f"{parts[0]}/config", []).append(rel)
-        elif len(parts) >= 4:
-            scan._by_cluster.setdefault("/".join(parts[:3]), []).append(rel)
+                raw = _read_up_to_limit(handle, stat.st_size)
+            finally:
+                os.close(handle)
+        except OSError:
+            return
+        digest = hashlib.sha256(raw).digest()
+        if len(raw) <= MAX_FILE_BYTES and entry.name.endswith((".yaml", ".yml")):
+            scan.raws[rel] = raw
+            if on_read is not None:
+                on_read(rel, digest, raw)
+    scan.digests[rel] = digest
+    if stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
+        scan.signatures[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest)
+    cluster = cluster_of(rel)
+    if cluster is not None:
+        scan._by_cluster.setdefault(cluster, []).append(rel)
+    elif (config := tier_config_of(rel)) is not None:
+        scan._by_cluster.setdefault(config, []).append(rel)
 
 
 def document_digests_match(scan: TreeScan, tree: TreeDocs, cluster: ClusterDocs) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from tenantgen.findings import Finding
 from tenantgen.json_path import JsonPath
+from tenantgen.load.paths import tree_name_of
 from tenantgen.yamlio.reader import PositionIndex
 
 # kind -> the folder of a cluster it lives in (None: a fixed file name instead of a folder).
@@ -97,11 +98,6 @@ class ClusterDocs:
         for group in (self.tenants, self.argo_projects, self.node_pools):
             docs.extend(group[name] for name in sorted(group))
         return docs
-
-
-def tree_name_of(display_root: str) -> str:
-    """The tree's name: the last part of how it is shown ("tiers"); part of every source path in OUT."""
-    return display_root.rstrip("/").rsplit("/", 1)[-1] or "tree"
 
 
 @dataclass(eq=False)

@@ -30,6 +30,8 @@ from tenantgen.load.documents import (
     TreeDocs,
     contains_null,
 )
+from tenantgen.load.paths import TIER_CONFIG_FOLDER, display_root_of
+from tenantgen.load.walk import TreeWalk
 from tenantgen.yamlio.reader import MAX_FILE_BYTES, YamlProblem, load_all
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -58,7 +60,7 @@ class Loader:
     raws: Mapping[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._real_root = self.root.resolve()
+        self._walk = TreeWalk(self.root)
         self._prefix = os.fspath(self.root) + "/" if os.sep == "/" else None
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -76,27 +78,18 @@ class Loader:
         self.findings.append(Finding(self.shown(path), line, col, "", message, code))
 
     def entries(self, folder: Path) -> Iterator[Path]:
-        """The folder's entries in a stable order, minus hidden files and escaping symlinks."""
+        """The folder's entries as the tree's walk lists them; the links it refuses are reported."""
         try:
-            names = sorted(os.listdir(folder))
+            listed = self._walk.entries(self.rel(folder) if folder != self.root else "")
         except OSError as exc:
             self.report(folder, f"cannot read folder: {exc.strerror}", "io")
             return
-        for name in names:
-            if name.startswith("."):
-                continue
-            path = folder / name
-            if path.is_symlink() and not self._inside_tree(path):
-                self.report(path, "symbolic link points outside the tree; only links within it are followed",
-                            "symlink")
+        for entry in listed:
+            path = folder / entry.name
+            if entry.refused is not None:
+                self.report(path, entry.refused, "symlink")
                 continue
             yield path
-
-    def _inside_tree(self, path: Path) -> bool:
-        try:
-            return path.resolve().is_relative_to(self._real_root)
-        except (OSError, RuntimeError):  # a link loop
-            return False
 
     def check_folder_name(self, path: Path, what: str) -> bool:
         if DNS_LABEL.match(path.name):
@@ -225,7 +218,7 @@ class Loader:
             if doc:
                 tree.tiers[tier] = doc
         for entry in self.entries(tier_dir):
-            if entry.is_dir() and entry.name == "config":
+            if entry.is_dir() and entry.name == TIER_CONFIG_FOLDER:
                 tree.tier_config[tier] = self.config_folder(entry)
             elif entry.is_dir():
                 if self.check_folder_name(entry, "account"):
@@ -298,7 +291,7 @@ class Loader:
         stem = FILE_OF_KIND[kind].removesuffix(".yaml")
         for suffix in YAML_SUFFIXES:
             candidate = folder / f"{stem}{suffix}"
-            if candidate.is_file() and (not candidate.is_symlink() or self._inside_tree(candidate)):
+            if candidate.is_file() and self._walk.follows(self.rel(candidate)):
                 return candidate
         return None
 
@@ -353,12 +346,8 @@ def load_tree(root: Path, display_root: str | None = None, parse: Callable[[byte
         raise UsageError(f"tree {str(root)!r} does not exist")
     if not root.is_dir():
         raise UsageError(f"tree {str(root)!r} is not a folder")
-    loader = Loader(root, display_root if display_root is not None else _display(root), parse=parse,
+    loader = Loader(root, display_root if display_root is not None else display_root_of(root), parse=parse,
                     skip_cluster=skip_cluster, raws=raws or {})
     tree = loader.load()
     return tree, loader.findings
 
-
-def _display(root: Path) -> str:
-    text = root.as_posix().rstrip("/")
-    return text or "/"

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenantgen.load.documents import ClusterDocs, ConfigFile, Document, TreeDocs
+from tenantgen.load import ClusterDocs, ConfigFile, Document, TreeDocs
 from tenantgen.merge.layers import Layer, Merged, merge_layers, merge_onto
 
 DEFAULT_CLUSTER_ROLES = ("admin", "capsule-namespace-deleter")

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from tenantgen.json_path import JsonPath
-from tenantgen.load.documents import Document
+from tenantgen.load import Document
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from tenantgen.errors import UsageError
 from tenantgen.fast.helpers import collector_paused
 from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
 from tenantgen.findings import sort_findings
-from tenantgen.load.documents import tree_name_of
+from tenantgen.load import display_root_of, tree_name_of
 from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult, Stage
 from tenantgen.pipeline.reuse import Reuse, records_of, scan_for_reuse
 from tenantgen.pipeline.validate import Reading, read_and_validate
@@ -45,7 +45,7 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
     reading = Reading.create(options.cache_dir, options.tree)
     with _worker_pool(options) as pool, reading.pool:
         catalog = ChartCatalog.discover(options.chart_dirs)
-        tree_name = tree_name_of(display_root if display_root is not None else options.tree.as_posix())
+        tree_name = tree_name_of(display_root if display_root is not None else display_root_of(options.tree))
         # As soon as something may need rendering, the engine loads in its own process while the
         # tree is checked here, not after.
         reuse = scan_for_reuse(options, tree_name, catalog, _output_options(options),

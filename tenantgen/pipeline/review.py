@@ -8,12 +8,12 @@ them and choose the exit code.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tenantgen.errors import UsageError
+from tenantgen.load import display_root_of, tree_files
 from tenantgen.pipeline.render import render_tree
 from tenantgen.pipeline.results import RenderOptions, RenderResult
 from tenantgen.pipeline.validate import validate_tree
@@ -55,14 +55,9 @@ def diff_tree(options: RenderOptions, base: str | None = None, against: Path | N
     assert against is not None
     base_files, notes = read_output_dir(against)
     result = compare(base_files, head.files) if head.ok else DiffResult()
-    report = DiffReport(display_name(options.tree), f"the output directory {against.as_posix()}", WORKING_TREE, result,
+    report = DiffReport(display_root_of(options.tree), f"the output directory {against.as_posix()}", WORKING_TREE, result,
                         None, problems)
     return DiffOutcome(report, notes)
-
-
-def display_name(tree: Path) -> str:
-    # As the loader shows the tree: the base render must carry the same name into `source` annotations.
-    return tree.as_posix().rstrip("/") or "/"
 
 
 def _against_ref(options: RenderOptions, ref: str, head: RenderResult, problems: list[str],
@@ -74,7 +69,7 @@ def _against_ref(options: RenderOptions, ref: str, head: RenderResult, problems:
     with tempfile.TemporaryDirectory(prefix="tenantgen-diff-") as tmp:
         base_tree = Path(tmp) / "tree"
         git.export_folder(repo, revision, folder, base_tree)
-        base = render_tree(replace(options, tree=base_tree), display_root=display_name(tree))
+        base = render_tree(replace(options, tree=base_tree), display_root=display_root_of(tree))
         problems.extend(_problems(f"{ref} ({revision.short})", base))
         violations = None
         if guard:
@@ -82,7 +77,7 @@ def _against_ref(options: RenderOptions, ref: str, head: RenderResult, problems:
             violations = _guard_violations(base.validation, head.validation, read_files(base_tree),
                                            read_files(tree), head)
     result = compare(base.files, head.files) if head.ok and base.ok else DiffResult()
-    return DiffReport(display_name(tree), f"{ref} ({revision.short})", WORKING_TREE, result, violations, problems)
+    return DiffReport(display_root_of(tree), f"{ref} ({revision.short})", WORKING_TREE, result, violations, problems)
 
 
 def _guard_violations(base: Validation, head: Validation, base_files: dict[str, bytes],
@@ -106,19 +101,15 @@ def _problems(side: str, result: RenderResult) -> list[str]:
 
 
 def read_files(root: Path) -> dict[str, bytes]:
-    """Every file of a tree (posix rel path -> bytes), minus hidden ones, as the loader sees the tree."""
+    """Every file of a tree (posix rel path -> bytes), walked as the loader walks it."""
     files: dict[str, bytes] = {}
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            path = Path(folder) / name
-            try:
-                files[path.relative_to(root).as_posix()] = path.read_bytes()
-            except OSError:
-                files[path.relative_to(root).as_posix()] = b"\0unreadable"
+    for entry in tree_files(root):
+        try:
+            files[entry.rel] = Path(entry.path).read_bytes()
+        except OSError:
+            files[entry.rel] = b"\0unreadable"
     return files
+
 
 
 def read_output_dir(out: Path) -> tuple[dict[str, OutputFile], tuple[str, ...]]:

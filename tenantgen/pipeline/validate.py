@@ -14,7 +14,7 @@ from tenantgen.fast.document_check import CachedDocumentCheck
 from tenantgen.fast.helpers import HelperPool, collector_paused
 from tenantgen.fast.parse_cache import ParseCache
 from tenantgen.fast.reuse import TreeScan, scan_tree
-from tenantgen.load.tree import kind_at, load_tree
+from tenantgen.load import cluster_of, kind_at, load_tree
 from tenantgen.validate.tree_check import Validation, validate_loaded
 
 
@@ -56,7 +56,8 @@ def read_and_validate(root: Path, display_root: str | None, reading: Reading, sc
         if scan is not None:
             cache.touch(scan.digests.values())
             for rel, raw in scan.raws.items():
-                if not skip("/".join(rel.split("/")[:3])):
+                cluster = cluster_of(rel)
+                if cluster is None or not skip(cluster):
                     cache.offer(scan.digests[rel], raw, pool, kind_at(rel))  # (offered already: skipped)
             cache.send_rest(pool)  # (the loader takes the helpers' results as it reaches each file)
         cache.when_parsed(reading.loaded)

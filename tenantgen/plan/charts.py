@@ -15,7 +15,7 @@ from pathlib import Path
 from tenantgen.assets import charts_dir
 from tenantgen.errors import UsageError
 from tenantgen.findings import Finding
-from tenantgen.load.documents import Document
+from tenantgen.load import Document
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
 CHART_NAMES = ("tenant", "tenant-post-install", "argocd-project", "karpenter-nodepool")

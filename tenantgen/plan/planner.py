@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tenantgen import __version__
-from tenantgen.load.documents import Document
+from tenantgen.load import Document
 from tenantgen.merge.fleet import DEFAULT_CLUSTER_ROLES, ClusterModel, Fleet, TenantModel
 from tenantgen.plan.charts import ChartRef
 from tenantgen.validate.checks import claimed_hostnames, get

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantgen.errors import UsageError
+from tenantgen.load import cluster_parts
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Selection:
         return self.tier is None and self.cluster is None and self.tenant is None
 
     def cluster_selected(self, rel: str) -> bool:
-        tier, _, name = rel.split("/")[0], None, rel.rsplit("/", 1)[-1]
+        tier, _, name = cluster_parts(rel)
         if self.tier is not None and not fnmatch.fnmatchcase(tier, self.tier):
             return False
         if self.cluster is not None:

@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tenantgen.load.documents import Document
+from tenantgen.load import Document, cluster_of, cluster_parts
 from tenantgen.render.output_set import OutputSet
 from tenantgen.validate.source_repos import WILDCARDS, too_broad
 from tenantgen.validate.tree_check import Validation
@@ -64,8 +64,9 @@ class Place:
 
 def classify(rel: str) -> Place:
     parts = rel.split("/")
-    if len(parts) == 5 and parts[3] in TENANT_FOLDERS and parts[4].endswith((".yaml", ".yml")):
-        return Place(TENANT_FOLDERS[parts[3]], "/".join(parts[:3]), parts[4].rsplit(".", 1)[0])
+    cluster = cluster_of(rel)
+    if cluster is not None and len(parts) == 5 and parts[3] in TENANT_FOLDERS and parts[4].endswith((".yaml", ".yml")):
+        return Place(TENANT_FOLDERS[parts[3]], cluster, parts[4].rsplit(".", 1)[0])
     stem, _, suffix = parts[-1].rpartition(".")
     if PLATFORM_FILES.get(stem) == len(parts) and suffix in ("yaml", "yml"):
         return Place(stem)
@@ -258,11 +259,11 @@ class _Checker:
             if inside is not None and any(inside == f or inside.startswith(f + ".") for f in allowed):
                 continue
             yield Violation("g", self.path(rel), f"changes {inside or field}, which is not a self-service field "
-                                                 f"of tier {place.cluster.split('/')[0]} (a tenant may change: "
+                                                 f"of tier {cluster_parts(place.cluster)[0]} (a tenant may change: "
                                                  f"{', '.join(allowed)})")
 
     def allowed_fields(self, place: Place) -> tuple[str, ...]:
-        tier = place.cluster.split("/")[0]
+        tier = cluster_parts(place.cluster)[0]
         doc: Document | None = self.data.base.tree.tiers.get(tier) or self.data.head.tree.tiers.get(tier)
         service = (doc.spec.get("selfService") if doc else None) or {}
         key, default = (("tenantFields", DEFAULT_TENANT_FIELDS) if place.kind == "tenant"

@@ -34,17 +34,6 @@ def has_allowed_suffix(hostname: str, suffixes: Iterable[str]) -> bool:
     return False
 
 
-def overlaps(a: str, b: str) -> bool:
-    """Whether some request hostname would be matched by both ``a`` and ``b``."""
-    if is_wildcard(a) and is_wildcard(b):
-        return parent(a) == parent(b)
-    if is_wildcard(a):
-        return not is_wildcard(b) and parent(b) == parent(a)
-    if is_wildcard(b):
-        return parent(a) == parent(b)
-    return a == b
-
-
 def find_overlaps(claims: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str, str]]:
     """Pairs of (owner, hostname, other owner, other hostname) whose hostnames overlap.
 

@@ -20,7 +20,7 @@ from tenantgen.assets import schemas_dir
 from tenantgen.credentials import REDACTED, redact, redact_value, secret_name
 from tenantgen.findings import Finding
 from tenantgen.json_path import JsonPath
-from tenantgen.load.documents import Document, contains_null
+from tenantgen.load import Document, contains_null
 
 SCHEMA_FILE_OF_KIND = {
     "Tier": "tier.schema.json",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tenantgen.findings import Finding, sort_findings
-from tenantgen.load.documents import Document, TreeDocs
+from tenantgen.load import Document, TreeDocs
 from tenantgen.merge.fleet import Fleet, build_fleet
 from tenantgen.validate.checks import (
     check_config_credentials,

@@ -214,13 +214,6 @@ class _Plan:
     taken_over: list[str] = field(default_factory=list)  # not in the index, on disk with the very bytes (unchanged)
 
 
-def plan_changes(out: Path, files: OutputSet, selection: Selection,
-                 keep: Collection[str] = ()) -> tuple[list[str], int, list[str]]:
-    """(paths to write, count unchanged, paths to remove)."""
-    plan = _plan(out, read_index(out), files, selection, keep, _Targets(out))
-    return plan.write, len(plan.unchanged), plan.remove
-
-
 def _plan(out: Path, index: Mapping[str, Mapping[str, Any]], files: OutputSet, selection: Selection,
           keep: Collection[str], targets: _Targets, staged: Mapping[str, Staged] | None = None) -> _Plan:
     """``staged``: files staged early, whose digest is not computed again for the very same bytes."""

@@ -30,7 +30,7 @@ from tenantgen.author import (
     set_value,
 )
 from tenantgen.errors import TenantgenError
-from tenantgen.load.tree import load_tree
+from tenantgen.load import load_tree
 from tenantgen.report import console_for
 from tenantgen.validate.schema import schema_problems
 

@@ -57,9 +57,6 @@ class Engine(Protocol):
         ...
 
 
-ENGINE_NAMES = ("embedded", "helm")
-
-
 def create_engine(name: str, helm_binary: str = "helm") -> Engine:
     if name == "helm":
         from tenantgen.render.engine.binary import BinaryEngine
