@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from tenantgen.errors import TenantgenError, UsageError
+from tenantgen.files import write_atomic
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.report.findings import console_for, report_text
 from tenantgen.review import git
@@ -36,13 +36,10 @@ def run_codeowners(tree: Path, out: Path | None, platform_team: str, team_format
     if out is None:
         stdout.write(text)
         return 0
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
+        write_atomic(out, text.encode())
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise TenantgenError(f"cannot write {out}: {exc.strerror}") from None
     lines = text.count("\n") - 3
     console_for(stdout).print(f"wrote {out.as_posix()}: {lines} tenant line(s) after the platform team's *",
