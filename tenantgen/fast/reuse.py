@@ -32,10 +32,11 @@ from tenantgen.errors import TenantgenError
 from tenantgen.fast.cache_file import read_cache_file, write_cache_file
 from tenantgen.fast.fingerprint import code_fingerprint
 from tenantgen.fast.helpers import HelperPool
+from tenantgen.fast.intact import intact_clusters, intact_clusters_of
 from tenantgen.files import write_atomic
 from tenantgen.load.documents import ClusterDocs, Document, TreeDocs
 from tenantgen.plan.charts import ChartCatalog
-from tenantgen.write.output import STATE_DIR, intact_clusters, intact_clusters_of
+from tenantgen.write import STATE_DIR
 from tenantgen.yamlio.reader import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.json"

@@ -1,7 +1,7 @@
 """The render pipeline in one place: validate -> plan -> render (cached, parallel) -> output set.
 
-Nothing here writes to OUT: the result is an in-memory output set that ``output`` writes or checks
-and ``diff`` compares. Any finding or failed release fails the whole run.
+Nothing here writes to OUT: the result is an in-memory output set that the write stage writes or
+checks and ``diff`` compares. Any finding or failed release fails the whole run.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from tenantgen.review import git
 from tenantgen.review.diff import DiffResult, compare
 from tenantgen.review.guard import GuardInput, Violation, changed_files, check_guard
 from tenantgen.validate.tree_check import Validation
-from tenantgen.write.output import STATE_DIR, read_index, safe_target
+from tenantgen.write import STATE_DIR, read_index, safe_target
 
 MAX_PROBLEM_LINES = 50
 

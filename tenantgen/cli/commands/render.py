@@ -10,11 +10,12 @@ from typing import TextIO
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tenantgen.errors import TenantgenError, UsageError
+from tenantgen.fast.early_staging import EarlyStaging
 from tenantgen.fast.helpers import collector_paused, keep_until_exit
 from tenantgen.fast.reuse import forget_clusters, read_memo, write_memo
 from tenantgen.pipeline.render import RenderOptions, RenderResult, Stage, render_tree
 from tenantgen.report.findings import console_for, report_text
-from tenantgen.write.output import EarlyStaging, check_output, unlisted_note, write_output
+from tenantgen.write import check_output, unlisted_note, write_output
 
 MIN_RELEASES_FOR_PROGRESS = 50
 
