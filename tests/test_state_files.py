@@ -63,3 +63,14 @@ def test_a_cache_file_that_does_not_check_out_is_not_believed(tmp_path: Path,
     write_cache_file(path, MAGIC, b"payload")
     path.write_bytes(damage(path.read_bytes()))
     assert read_cache_file(path, MAGIC) is None
+
+
+def test_recovery_removes_what_a_killed_run_left_of_its_state_files(tmp_path: Path) -> None:
+    from tenantgen.write import STATE_DIR, recover
+
+    state = tmp_path / "out" / STATE_DIR
+    state.mkdir(parents=True)
+    (state / "index.json").write_text("{}")
+    (state / "index.json.4242.tmp").write_text("{")  # a run killed while writing its index
+    recover(tmp_path / "out")
+    assert [entry.name for entry in state.iterdir()] == ["index.json"]

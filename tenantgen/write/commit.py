@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,5 +226,8 @@ def recover(out: Path) -> None:
     if state.is_dir():
         for leftover in state.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in state.glob("*.tmp"):  # a state file's, from a run killed while writing it
+            with suppress(OSError):
+                leftover.unlink(missing_ok=True)
     else:
         state.mkdir(parents=True, exist_ok=True)
