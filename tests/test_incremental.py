@@ -20,7 +20,8 @@ from tenantgen.fast.render_cache import DB_NAME, TABLE, KeyMaker
 from tenantgen.fast.reuse import MEMO_FILE
 from tenantgen.render.engine import RenderJob, values_digest, values_json
 from tenantgen.render.engine.worker import ReleaseRenderer, WorkerConfig
-from tenantgen.write.output import STATE_DIR, _shard_name
+from tenantgen.write import STATE_DIR
+from tenantgen.write.index import _shard_name
 from tenantgen.yamlio.reader import MAX_FILE_BYTES
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
 
@@ -257,7 +258,7 @@ def test_a_changed_chart_renders_its_releases_again(tree: Path, tmp_path: Path) 
 
 def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path, out_check: str,
                                                       edited_reference: dict[str, bytes]) -> None:
-    from tenantgen.write.output import read_index
+    from tenantgen.write import read_index
 
     out = tmp_path / "out"
     render(tree, out)
@@ -312,7 +313,7 @@ def test_a_hand_edited_output_file_is_restored(tree: Path, tmp_path: Path, out_c
 
 def test_a_corrupted_index_shard_is_not_believed(tree: Path, tmp_path: Path, out_check: str,
                                                  reference: dict[str, bytes]) -> None:
-    from tenantgen.write.output import read_index
+    from tenantgen.write import read_index
 
     out = tmp_path / "out"
     render(tree, out)
@@ -338,7 +339,7 @@ def test_an_unreadable_cluster_record_means_a_full_render(tree: Path, tmp_path: 
     unchanged = re.search(r"0 file\(s\) written, (\d+) unchanged", summary)
     assert unchanged and int(unchanged.group(1)) == len(reference), summary
     assert output(out) == reference
-    from tenantgen.write.output import read_index
+    from tenantgen.write import read_index
 
     assert set(read_index(out)) == set(reference)  # listed again, every cluster's (none was reused)
 
@@ -407,7 +408,7 @@ def test_a_tenant_selection_does_not_leave_a_stale_cluster_record(tree: Path, tm
 def test_an_index_from_before_shards_is_read_and_replaced(tree: Path, tmp_path: Path) -> None:
     import json
 
-    from tenantgen.write.output import read_index
+    from tenantgen.write import read_index
 
     out = tmp_path / "out"
     render(tree, out)

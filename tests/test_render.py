@@ -277,7 +277,7 @@ def first_move_after_journal_fails(failure: Callable[[str, str], BaseException])
     """The writer's first rename after its journal's raises ``failure(src, dst)``: after the journal is
     committed, in the middle of applying it. (Counted from the journal: renames of cache files before
     it come and go with the clock, e.g. a file's signature is recorded once it is two seconds old.)"""
-    from tenantgen.write import output
+    from tenantgen.write import commit
 
     real_replace = os.replace
     committed = False
@@ -290,7 +290,7 @@ def first_move_after_journal_fails(failure: Callable[[str, str], BaseException])
         committed = os.path.basename(dst) == "journal.json"
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(output.os, "replace", replace)
+        patch.setattr(commit.os, "replace", replace)
         yield
 
 
@@ -307,7 +307,7 @@ def test_interrupted_commit_is_rolled_forward(tree_copy: Path, tmp_path: Path) -
 
 def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_path: Path, upstream_crds: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantgen.write import output
+    from tenantgen.write import commit
 
     out = tmp_path / "out"
     moved: list[str] = []
@@ -320,10 +320,10 @@ def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_pa
                 raise KeyboardInterrupt
         real_replace(src, dst)
 
-    monkeypatch.setattr(output.os, "replace", dying_replace)
+    monkeypatch.setattr(commit.os, "replace", dying_replace)
     result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(out), "--crds", str(upstream_crds)])
     assert result.exit_code == 130
-    monkeypatch.setattr(output.os, "replace", real_replace)
+    monkeypatch.setattr(commit.os, "replace", real_replace)
     assert moved == ["charts", "playground", "prod"]  # one rename per folder, not one per file
     assert (out / ".tenantgen" / "journal.json").exists() and (out / "playground").is_dir()
     assert not (out / "prod").exists()
@@ -337,14 +337,14 @@ def _no_space(*args: object) -> None:
 
 def test_a_full_disk_leaves_the_output_as_it_was(tree_copy: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantgen.write import output
+    from tenantgen.write import staging
 
     out = tmp_path / "out"
     render(tree_copy, out)
     before = read_tree(out)
     tenant_file = tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml"
     tenant_file.write_text(tenant_file.read_text().replace("quota: ", "quota: 1 #"))
-    monkeypatch.setattr(output, "_write_file", _no_space)  # every file, staged early or late
+    monkeypatch.setattr(staging, "_write_file", _no_space)  # every file, staged early or late
     result = run_cli(["render", str(tree_copy), "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: cannot write into the output directory {out}: No space left on device "
@@ -355,7 +355,7 @@ def test_a_full_disk_leaves_the_output_as_it_was(tree_copy: Path, tmp_path: Path
 
 
 def test_a_full_disk_while_committing_is_finished_by_the_next_run(tree_copy: Path, tmp_path: Path) -> None:
-    from tenantgen.write import output
+    from tenantgen.write import recover
 
     out, expected = _render_then_edit(tree_copy, tmp_path)
     with first_move_after_journal_fails(lambda src, dst: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), src, None, dst)):
@@ -365,7 +365,7 @@ def test_a_full_disk_while_committing_is_finished_by_the_next_run(tree_copy: Pat
     assert "the next tenantgen render into it finishes what this one started" in result.stderr
     assert cluster_files(out) != cluster_files(expected)
     # The staged files stayed for the roll-forward: it alone (no render) completes the output.
-    output.recover(out)
+    recover(out)
     assert cluster_files(out) == cluster_files(expected)
     assert not (out / ".tenantgen" / "journal.json").exists()
 
@@ -482,9 +482,10 @@ def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_path: Path) -> None:
+    from tenantgen.fast.early_staging import EarlyStaging
     from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write.output import EarlyStaging, write_output
+    from tenantgen.write import write_output
 
     out = tmp_path / "out"
     with EarlyStaging(out) as early:
@@ -502,7 +503,7 @@ def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, r
     from tenantgen.errors import TenantgenError
     from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write.output import write_output
+    from tenantgen.write import write_output
 
     out, outside = tmp_path / "out", tmp_path / "outside"
     out.mkdir()
@@ -519,7 +520,7 @@ def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -
     from tenantgen.errors import TenantgenError
     from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write.output import write_output
+    from tenantgen.write import write_output
 
     out, secret = tmp_path / "out", tmp_path / "secret.txt"
     secret.write_text("keep me\n")
@@ -537,7 +538,7 @@ def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
     from tenantgen.errors import TenantgenError
     from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write.output import write_output
+    from tenantgen.write import write_output
 
     out = tmp_path / "out"
     with pytest.raises(TenantgenError, match="not a plain path inside the output directory"):
@@ -549,7 +550,7 @@ def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
 def test_a_first_render_writes_into_folders_that_do_not_exist_yet(tmp_path: Path) -> None:
     from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write.output import write_output
+    from tenantgen.write import write_output
 
     out = tmp_path / "out"
     files = {"a/b/c/x.yaml": OutputFile(b"x", "a"), "a/b/y.yaml": OutputFile(b"y", "a"), "top.yaml": OutputFile(b"t", "")}

@@ -7,10 +7,10 @@ data the cache remembers which kinds a document passed the schema of, so only ne
 are checked again. A file that fails to parse is never cached, and one that fails its checks has no
 verdict cached: their findings are always computed afresh.
 
-One file per tree (``<cache>/parse/<hash of the tree's path>.bin``): a header with the code
-fingerprint (see ``fingerprint``; a tenantgen, library or schema change starts over) and a SHA-256 of
-the payload, then the payload (``marshal``). A file that does not check out is ignored. Entries a run
-did not use are dropped when the file is written back.
+One file per tree (``<cache>/parse/<hash of the tree's path>.bin``), in the format of every cache
+file (see ``cache_file``: the code fingerprint, a checksum, then the payload, here ``marshal``). A
+file that does not check out is ignored. Entries a run did not use are dropped when the file is
+written back.
 
 A cold run (most files unknown) parses in parallel: the tree scan (``fast.reuse.scan_tree``) hands
 each file to ``offer`` as it reads it, and the unknown ones go to spawn-started helper processes
@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from tenantgen.credentials import text_may_hold_credential
+from tenantgen.fast.cache_file import read_cache_file, write_cache_file
 from tenantgen.fast.document_check import clean_as
-from tenantgen.fast.fingerprint import code_fingerprint
 from tenantgen.fast.helpers import HelperPool
 from tenantgen.yamlio.reader import YamlProblem, load_all
 
@@ -181,13 +180,8 @@ class ParseCache:
         if not self._changed and not unused:
             return
         entries = {digest: self._entries[digest] for digest in self._used if digest in self._entries}
-        payload = marshal.dumps(entries)
-        header = MAGIC + code_fingerprint().encode() + b"\n" + hashlib.sha256(payload).digest()
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_name(f"{self._path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(header + payload)
-            os.replace(tmp, self._path)
+            write_cache_file(self._path, MAGIC, marshal.dumps(entries))
         except OSError:
             pass  # a cache that cannot be written is only slower next time
 
@@ -211,16 +205,9 @@ def parse_chunk(items: Iterable[tuple[bytes, bytes, str | None]]) -> list[tuple[
 
 
 def _read(path: Path) -> dict[bytes, tuple[bytes, tuple[str, ...]]]:
-    try:
-        data = path.read_bytes()
-    except OSError:
+    payload = read_cache_file(path, MAGIC)
+    if payload is None:
         return {}
-    header = MAGIC + code_fingerprint().encode() + b"\n"
-    if not data.startswith(header) or len(data) < len(header) + 32:
-        return {}
-    checksum, payload = data[len(header):len(header) + 32], data[len(header) + 32:]
-    if hashlib.sha256(payload).digest() != checksum:
-        return {}  # truncated or altered: not believed
     try:
         entries = marshal.loads(payload)
     except (ValueError, EOFError, TypeError):

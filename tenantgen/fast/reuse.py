@@ -29,8 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tenantgen.errors import TenantgenError
+from tenantgen.fast.cache_file import read_cache_file, write_cache_file
 from tenantgen.fast.fingerprint import code_fingerprint
 from tenantgen.fast.helpers import HelperPool
+from tenantgen.fast.intact import intact_clusters, intact_clusters_of
+from tenantgen.files import write_atomic
 from tenantgen.load import (
     ClusterDocs,
     Document,
@@ -42,7 +45,7 @@ from tenantgen.load import (
     tier_config_of,
 )
 from tenantgen.plan.charts import ChartCatalog
-from tenantgen.write.output import STATE_DIR, intact_clusters, intact_clusters_of
+from tenantgen.write import STATE_DIR
 from tenantgen.yamlio.reader import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.json"
@@ -81,21 +84,11 @@ def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> bool:
     payload = {"version": MEMO_VERSION,
                "clusters": {rel: {**asdict(record), "charts": list(record.charts)}
                             for rel, record in sorted(records.items())}}
-    text = json.dumps(payload, indent=1) + "\n"
-    tmp = state / f"{MEMO_FILE}.tmp"
     try:
-        if (state / MEMO_FILE).read_text(encoding="utf-8") == text:
-            return True  # a run that changed nothing leaves every file alone
-    except OSError:
-        pass
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, state / MEMO_FILE)
+        # A run that changed nothing leaves every file alone.
+        write_atomic(state / MEMO_FILE, (json.dumps(payload, indent=1) + "\n").encode(), unless_same=True)
         return True
     except OSError:
-        # (The clean-up may fail too, as in ``write_signatures``.)
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
         return False
 
 
@@ -192,13 +185,8 @@ def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read:
 
 
 def read_signatures(path: Path) -> dict[str, Signature]:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    header = SIGNATURES_MAGIC + code_fingerprint().encode() + b"\n"
-    body = data[len(header) + 32:]
-    if not data.startswith(header) or hashlib.sha256(body).digest() != data[len(header):len(header) + 32]:
+    body = read_cache_file(path, SIGNATURES_MAGIC)
+    if body is None:
         return {}
     try:
         signatures = marshal.loads(body)
@@ -211,18 +199,10 @@ def read_signatures(path: Path) -> dict[str, Signature]:
 
 
 def write_signatures(path: Path, signatures: Mapping[str, Signature]) -> None:
-    body = marshal.dumps(dict(signatures))
-    header = SIGNATURES_MAGIC + code_fingerprint().encode() + b"\n"
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(header + hashlib.sha256(body).digest() + body)
-        os.replace(tmp, path)
+        write_cache_file(path, SIGNATURES_MAGIC, marshal.dumps(dict(signatures)))
     except OSError:
-        # A cache that cannot be written only makes the next run slower. Even the clean-up may fail:
-        # with a file where the cache folder should be, there is no folder to look for ``tmp`` in.
-        with suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        pass  # a cache that cannot be written only makes the next run slower
 
 
 def _read_up_to_limit(handle: int, size: int) -> bytes:

@@ -10,18 +10,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tenantgen.errors import TenantgenError, UsageError
+from tenantgen.fast.early_staging import EarlyStaging
 from tenantgen.fast.helpers import collector_paused, keep_until_exit
 from tenantgen.pipeline.render import render_tree
 from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult
 from tenantgen.pipeline.reuse import forget_touched, record_clusters
-from tenantgen.write.output import (
-    Difference,
-    EarlyStaging,
-    WriteStats,
-    check_output,
-    unlisted_note,
-    write_output,
-)
+from tenantgen.write import Difference, WriteStats, check_output, unlisted_note, write_output
 
 
 @dataclass

@@ -30,7 +30,7 @@ from tenantgen.review import (
     render_codeowners,
 )
 from tenantgen.validate.tree_check import Validation
-from tenantgen.write.output import STATE_DIR, read_index, safe_target
+from tenantgen.write import STATE_DIR, read_index, safe_target
 
 MAX_PROBLEM_LINES = 50
 WORKING_TREE = "the working tree"
