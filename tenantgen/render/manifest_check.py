@@ -24,10 +24,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match, relevance
 from referencing import Registry, Resource
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from tenantgen.fast.schema_compile import Predicate, compile_schema, shared_keywords_only
+from tenantgen.yamlio.reader import YamlProblem, load_all_trusted
 
 __all__ = ["ManifestValidator", "ObjectProblem"]
 
@@ -245,7 +244,6 @@ def _definitions_shared(schema_dir_name: str) -> bool:
 @functools.cache
 def _load_crds(crd_dirs: tuple[Path, ...]) -> Mapping[tuple[str, str], Mapping[str, _CrdVersion]]:
     """Index CRD versions by (group, kind); the first definition found wins (files are read sorted)."""
-    yaml = YAML(typ="safe")  # the C loader when available: CRD files are large (kyverno: 20k lines)
     crds: dict[tuple[str, str], dict[str, _CrdVersion]] = {}
     for directory in crd_dirs:
         if not directory.is_dir():
@@ -254,9 +252,9 @@ def _load_crds(crd_dirs: tuple[Path, ...]) -> Mapping[tuple[str, str], Mapping[s
         files = sorted(p for p in directory.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
         for file in files:
             try:
-                docs = list(yaml.load_all(file.read_text(encoding="utf-8")))
-            except YAMLError as exc:
-                raise ValueError(f"{file}: not valid YAML: {exc}") from exc
+                docs = load_all_trusted(file.read_text(encoding="utf-8"))  # large: kyverno's has 20k lines
+            except YamlProblem as problem:
+                raise ValueError(f"{file}: not valid YAML: {problem}") from problem
             for doc in docs:
                 if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                     continue
