@@ -21,7 +21,7 @@ from tenantgen.fast.render_cache import default_cache_dir
 from tenantgen.pipeline.render import RenderOptions
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.selection import Selection
-from tenantgen.render.engine.pool import DEFAULT_TIMEOUT
+from tenantgen.render import DEFAULT_TIMEOUT
 from tenantgen.report.findings import FINDINGS_REPORTERS
 from tenantgen.review.codeowners import DEFAULT_PLATFORM_TEAM, DEFAULT_TEAM_FORMAT
 

@@ -31,6 +31,7 @@ from tenantgen.fast.reuse import (
     shared_inputs,
     write_signatures,
 )
+from tenantgen.fast.schema_compile import compile_exact
 from tenantgen.findings import Finding, sort_findings
 from tenantgen.load.documents import TreeDocs
 from tenantgen.load.tree import kind_at
@@ -38,12 +39,20 @@ from tenantgen.pipeline.validate import Reading, read_and_validate
 from tenantgen.plan.charts import ChartCatalog, ChartRef
 from tenantgen.plan.planner import ClusterPlan, Plan, Release, plan_fleet
 from tenantgen.plan.selection import Selection
-from tenantgen.render.engine import RenderJob, values_digest, values_json
-from tenantgen.render.engine.binary import BinaryEngine
-from tenantgen.render.engine.pool import DEFAULT_TIMEOUT, WorkerPool, default_workers
-from tenantgen.render.engine.worker import ReleaseOutput, WorkerConfig
-from tenantgen.render.helmfile import TEMPLATE, render_helmfile
-from tenantgen.render.output_set import OutputFile
+from tenantgen.render import (
+    DEFAULT_TIMEOUT,
+    HELMFILE_TEMPLATE,
+    BinaryEngine,
+    OutputFile,
+    ReleaseOutput,
+    RenderJob,
+    WorkerConfig,
+    WorkerPool,
+    default_workers,
+    render_helmfile,
+    values_digest,
+    values_json,
+)
 from tenantgen.validate.tree_check import Validation
 from tenantgen.yamlio.reader import dump
 
@@ -127,7 +136,7 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
         if not folder.is_dir():
             raise UsageError(f"--crds {str(folder)!r} is not a folder")
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
-                          options.validate_output)
+                          options.validate_output, schema_compiler=compile_exact)
     reading = Reading.create(options.cache_dir, options.tree)
     with WorkerPool(config, options.jobs or default_workers(), options.timeout) as pool, reading.pool:
         catalog = ChartCatalog.discover(options.chart_dirs)
@@ -324,7 +333,7 @@ def _templates(options: RenderOptions) -> list[Path]:
     whole folder, so an edit anywhere in it counts."""
     folder = options.templates_dir or templates_dir()
     found = sorted(path for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else []
-    return found or [folder / TEMPLATE]
+    return found or [folder / HELMFILE_TEMPLATE]
 
 
 def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]], progress: Progress,
