@@ -17,7 +17,7 @@ import helm_python
 import pytest
 from ruamel.yaml import YAML
 
-from tenantgen.render.manifest_check import ManifestValidator, ObjectProblem
+from tenantgen.render import ManifestValidator, ObjectProblem
 from tenantgen.yamlio.reader import load_rendered
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

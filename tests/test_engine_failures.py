@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen.render.engine import RenderJob
-from tenantgen.render.engine.pool import BATCH, RESULTS_PER_MESSAGE, WorkerPool
-from tenantgen.render.engine.worker import WorkerConfig
+from tenantgen.render import RenderJob, WorkerConfig, WorkerPool
+from tenantgen.render.workers.pool import BATCH
+from tenantgen.render.workers.process import RESULTS_PER_MESSAGE
 from tests.helpers import (
     REPO_ROOT,
     CliResult,

@@ -9,7 +9,7 @@ from pathlib import Path
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.charts import ChartCatalog
 from tenantgen.plan.planner import plan_fleet
-from tenantgen.render.engine import RenderJob, values_json
+from tenantgen.render import RenderJob, values_json
 from tenantgen.render.engine.embedded import EmbeddedEngine
 from tests.helpers import EXAMPLE_TREE
 

@@ -18,8 +18,8 @@ from ruamel.yaml import YAML
 
 from tenantgen.fast.render_cache import DB_NAME, TABLE, KeyMaker
 from tenantgen.fast.reuse import MEMO_FILE
-from tenantgen.render.engine import RenderJob, values_digest, values_json
-from tenantgen.render.engine.worker import ReleaseRenderer, WorkerConfig
+from tenantgen.render import RenderJob, WorkerConfig, values_digest, values_json
+from tenantgen.render.workers.release import ReleaseRenderer
 from tenantgen.write import STATE_DIR
 from tenantgen.write.index import _shard_name
 from tenantgen.yamlio.reader import MAX_FILE_BYTES

@@ -1,4 +1,5 @@
-"""Output validation: the compiled quick check never changes a verdict jsonschema would give."""
+"""Output validation: the compiled quick check (the compiler the pipeline hands in) never changes a
+verdict jsonschema would give."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenantgen.render.manifest_check import ManifestValidator
+from tenantgen.fast.schema_compile import compile_exact
+from tenantgen.render import ManifestValidator
 from tenantgen.yamlio.reader import load_all
 from tests.helpers import REPO_ROOT
 
@@ -23,6 +25,12 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allo
 
 @pytest.fixture(scope="module")
 def validator(upstream_crds: Path) -> ManifestValidator:
+    return ManifestValidator.create([upstream_crds], "1.31.0", compile_exact)
+
+
+@pytest.fixture(scope="module")
+def plain_validator(upstream_crds: Path) -> ManifestValidator:
+    """What jsonschema alone says: no compiler handed in."""
     return ManifestValidator.create([upstream_crds], "1.31.0")
 
 
@@ -37,24 +45,6 @@ def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-class _NoQuickChecks(dict[Any, Any]):
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __getitem__(self, key: Any) -> None:
-        return None
-
-
-def _full_check(validator: ManifestValidator, obj: dict[str, Any]) -> list[Any]:
-    """What jsonschema alone says about ``obj``."""
-    quick = validator._quick
-    validator._quick = _NoQuickChecks()
-    try:
-        return validator.check(obj)
-    finally:
-        validator._quick = quick
-
-
 def test_every_kind_of_the_example_gets_a_quick_check(validator: ManifestValidator) -> None:
     kinds = {(obj["apiVersion"], obj["kind"]) for obj in OBJECTS}
     for api_version, kind in kinds:
@@ -65,7 +55,8 @@ def test_every_kind_of_the_example_gets_a_quick_check(validator: ManifestValidat
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, len(OBJECTS) - 1), st.data(), scalars, st.booleans())
 def test_quick_and_full_checks_agree_on_mutated_objects(
-        validator: ManifestValidator, number: int, data: st.DataObject, value: Any, add: bool) -> None:
+        validator: ManifestValidator, plain_validator: ManifestValidator, number: int, data: st.DataObject, value: Any,
+        add: bool) -> None:
     obj = copy.deepcopy(OBJECTS[number])
     path = data.draw(st.sampled_from(_paths(obj)[1:]))
     parent = obj
@@ -75,7 +66,7 @@ def test_quick_and_full_checks_agree_on_mutated_objects(
         parent[f"{path[-1]}x"] = value  # an unknown field next to a known one
     else:
         parent[path[-1]] = value
-    assert validator.check(obj) == _full_check(validator, obj)
+    assert validator.check(obj) == plain_validator.check(obj)
 
 
 def test_a_valid_object_passes_and_a_broken_one_is_worded(validator: ManifestValidator) -> None:
@@ -84,3 +75,8 @@ def test_a_valid_object_passes_and_a_broken_one_is_worded(validator: ManifestVal
     broken = copy.deepcopy(namespace) | {"spec": {"finalizers": "kubernetes"}}
     problems = validator.check(broken)
     assert [(p.path, p.message) for p in problems] == [("$.spec.finalizers", "expected array or null, got 'kubernetes'")]
+
+
+def test_without_a_compiler_there_is_no_quick_check(plain_validator: ManifestValidator) -> None:
+    schema = plain_validator._validator("v1", "Namespace")
+    assert schema is not None and plain_validator._quick_check("v1", "Namespace", schema) is None

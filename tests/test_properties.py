@@ -22,10 +22,7 @@ from tenantgen.jinja_env import environment
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan.charts import ChartCatalog
 from tenantgen.plan.planner import plan_fleet
-from tenantgen.render.engine import RenderJob
-from tenantgen.render.engine.pool import WorkerPool
-from tenantgen.render.engine.worker import WorkerConfig
-from tenantgen.render.helmfile import TEMPLATE
+from tenantgen.render import HELMFILE_TEMPLATE, RenderJob, WorkerConfig, WorkerPool
 from tenantgen.validate.schema import strip_nulls, validator_for
 from tenantgen.yamlio.reader import MAX_INT, dump, load_all
 from tests.helpers import REPO_ROOT
@@ -318,7 +315,7 @@ def test_the_bundled_helmfile_template_writes_valid_yaml_for_any_strings(
     context = {"version": "1", "source": "tree/t/a/c",
                "cluster": {"name": cluster_name, "tier": "t", "account": "a", "kubeVersion": "v1.31.0"},
                "releases": releases}
-    text = environment().get_template(TEMPLATE).render(context)
+    text = environment().get_template(HELMFILE_TEMPLATE).render(context)
     loaded = load_all(text.encode())[0]
     assert loaded["helmDefaults"]["kubeContext"] == cluster_name
     assert [(r["name"], r["namespace"], r["chart"], r["labels"], r.get("needs", []), r["values"])

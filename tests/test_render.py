@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantgen.render.manifest_check import ManifestValidator
+from tenantgen.render import ManifestValidator
 from tenantgen.yamlio.reader import load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli, tenant_chart_variant
 

@@ -23,9 +23,8 @@ from typing import Any
 
 import pytest
 
-from tenantgen.render.engine import pool as pool_module
-from tenantgen.render.engine.pool import WorkerPool
-from tenantgen.render.engine.worker import WorkerConfig
+from tenantgen.render import WorkerConfig, WorkerPool
+from tenantgen.render.workers import process as process_module
 from tenantgen.signals import Terminated, terminate_as_exception
 from tests.helpers import REPO_ROOT, read_tree, render_good_copy, tenant_chart_variant
 from tests.support.isolation import marked_env, marked_processes
@@ -137,7 +136,7 @@ def test_a_signal_held_while_a_worker_starts_stops_that_worker(monkeypatch: pyte
         signal.raise_signal(signal.SIGTERM)  # held back until the start is over, then handled at once
         yield
 
-    monkeypatch.setattr(pool_module, "_go_environment", sigterm_during_start)
+    monkeypatch.setattr(process_module, "_go_environment", sigterm_during_start)
     pool = WorkerPool(WorkerConfig("embedded", "helm", (), False), 1)
     with pytest.raises(Terminated), terminate_as_exception(), pool:
         pool.prestart(1)

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from tenantgen.render.engine import EngineError, RenderJob, values_json
+from tenantgen.fast.schema_compile import compile_exact
+from tenantgen.render import EngineError, RenderJob, values_json
 from tenantgen.render.engine.embedded import EmbeddedEngine
 from tenantgen.render.engine.values_check import ValuesCheck
 
@@ -33,7 +34,7 @@ def values_of(path: Path) -> dict[str, Any]:
 def chart_check(chart: Path) -> ValuesCheck:
     loaded = helm_python.Chart.load(chart)
     try:
-        check = ValuesCheck.build(loaded.schema, loaded.values, bool(loaded.dependencies))
+        check = ValuesCheck.build(loaded.schema, loaded.values, bool(loaded.dependencies), compile_exact)
     finally:
         loaded.close()
     assert check is not None, f"{chart.name}: the bundled charts' schemas are all checked in Python"
@@ -79,7 +80,7 @@ def test_python_says_pass_only_when_helm_does(path: Path) -> None:
 
 @pytest.mark.parametrize("path", VALUE_SETS, ids=lambda path: path.stem)
 def test_rendering_without_the_schema_changes_nothing(path: Path) -> None:
-    engine = EmbeddedEngine()
+    engine = EmbeddedEngine(compile_exact)
     job = RenderJob("release-x", "tenantgen-system", str(path.parent.parent), values_of(path), "v1.31.0")
     lean = engine._lean_chart(job.chart_dir)
     assert lean is not None
@@ -159,6 +160,19 @@ def test_compiled_schemas_agree_with_jsonschema(path: Path) -> None:
     assert len(cases) > 100
     for case in cases:
         assert compiled(case) == reference.is_valid(case), case
+
+
+@pytest.mark.parametrize("path", VALUE_SETS, ids=lambda path: path.stem)
+def test_a_values_check_without_a_compiler_gives_the_same_verdicts(path: Path) -> None:
+    compiled = chart_check(path.parent.parent)
+    loaded = helm_python.Chart.load(path.parent.parent)
+    try:
+        plain = ValuesCheck.build(loaded.schema, loaded.values, bool(loaded.dependencies))
+    finally:
+        loaded.close()
+    assert plain is not None
+    cases = _mutations(values_of(path))
+    assert [plain.merged_if_valid(case) for case in cases] == [compiled.merged_if_valid(case) for case in cases]
 
 
 _json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from([0.0, 1.0, 2.5, -1.5]),
@@ -332,7 +346,7 @@ def _lean_test_chart(root: Path, reads_files: bool) -> Path:
 @pytest.mark.parametrize("reads_files", [False, True], ids=["templates-only", "reads-files"])
 def test_the_lean_chart_renders_what_the_chart_renders(tmp_path: Path, reads_files: bool) -> None:
     chart = _lean_test_chart(tmp_path, reads_files)
-    engine = EmbeddedEngine()
+    engine = EmbeddedEngine(compile_exact)
     lean = engine._lean_chart(str(chart))
     assert lean is not None
     loaded = helm_python.Chart.load_archive(lean[0])

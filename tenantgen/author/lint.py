@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tenantgen.plan.charts import ChartRef
-from tenantgen.render.engine.binary import BinaryEngine
+from tenantgen.render import BinaryEngine
 
 SEVERITY = {0: "UNKNOWN", 1: "INFO", 2: "WARNING", 3: "ERROR"}
 

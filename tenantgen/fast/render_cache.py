@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tenantgen.fast.fingerprint import code_fingerprint
-from tenantgen.render.engine.worker import ReleaseOutput
+from tenantgen.render import ReleaseOutput
 
 DB_NAME = "renders-v3.sqlite3"
 LEGACY_DB_NAMES = ("renders.sqlite3",)  # earlier formats, never pruned: removed when this one opens

@@ -94,6 +94,15 @@ def compile_schema(schema: Any, documents: Mapping[str, Any] | None = None,
     return predicate
 
 
+def compile_exact(schema: Any, documents: Mapping[str, Any] | None = None) -> Predicate | None:
+    """A predicate that gives jsonschema's verdict (draft 2020-12, ``format`` an annotation only), or
+    None: only a schema whose keywords, and those of ``documents``, are all ``SHARED_KEYWORDS`` is
+    compiled. The compiler the pipeline hands the render stage (see ``render.schema_compiler``)."""
+    if not shared_keywords_only(schema) or not all(shared_keywords_only(doc) for doc in (documents or {}).values()):
+        return None
+    return compile_schema(schema, documents)
+
+
 def _as_draft7(node: Any) -> Any:
     """``node`` (a copy) as draft 7 reads what draft 2020-12 means.
 

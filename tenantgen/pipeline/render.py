@@ -17,6 +17,7 @@ from tenantgen.assets import templates_dir
 from tenantgen.errors import UsageError
 from tenantgen.fast.helpers import collector_paused
 from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
+from tenantgen.fast.schema_compile import compile_exact
 from tenantgen.findings import sort_findings
 from tenantgen.load import display_root_of, tree_name_of
 from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult, Stage
@@ -25,10 +26,16 @@ from tenantgen.pipeline.validate import Reading, read_and_validate
 from tenantgen.plan.charts import ChartCatalog, ChartRef
 from tenantgen.plan.planner import ClusterPlan, Plan, Release, plan_fleet
 from tenantgen.plan.selection import require_a_tenant
-from tenantgen.render.engine import RenderJob, values_digest, values_json
-from tenantgen.render.engine.binary import BinaryEngine
-from tenantgen.render.engine.pool import WorkerPool, default_workers
-from tenantgen.render.engine.worker import ReleaseOutput, WorkerConfig
+from tenantgen.render import (
+    BinaryEngine,
+    ReleaseOutput,
+    RenderJob,
+    WorkerConfig,
+    WorkerPool,
+    default_workers,
+    values_digest,
+    values_json,
+)
 from tenantgen.render.helmfile import render_helmfile, template_files
 from tenantgen.render.output_files import ReleaseFailure, chart_files, cluster_files, release_files
 from tenantgen.render.output_set import OutputFile
@@ -235,7 +242,7 @@ def _worker_pool(options: RenderOptions) -> WorkerPool:
         if not folder.is_dir():
             raise UsageError(f"--crds {str(folder)!r} is not a folder")
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
-                          options.validate_output)
+                          options.validate_output, schema_compiler=compile_exact)
     return WorkerPool(config, options.jobs or default_workers(), options.timeout)
 
 

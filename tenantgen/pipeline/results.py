@@ -10,7 +10,7 @@ from tenantgen.fast.reuse import ClusterRecord
 from tenantgen.findings import Finding
 from tenantgen.plan.planner import Plan
 from tenantgen.plan.selection import Selection
-from tenantgen.render.engine.pool import DEFAULT_TIMEOUT
+from tenantgen.render import DEFAULT_TIMEOUT
 from tenantgen.render.output_files import ReleaseFailure
 from tenantgen.render.output_set import OutputFile
 from tenantgen.validate.tree_check import Validation

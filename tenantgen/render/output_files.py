@@ -14,7 +14,7 @@ from pathlib import Path
 from tenantgen.credentials import redact
 from tenantgen.plan.charts import ChartRef
 from tenantgen.plan.planner import ClusterPlan, Release
-from tenantgen.render.engine.worker import ReleaseOutput
+from tenantgen.render.workers import ReleaseOutput
 from tenantgen.render.helmfile import render_helmfile
 from tenantgen.render.output_set import OutputFile
 from tenantgen.yamlio.reader import dump

@@ -1,67 +1,30 @@
 """The Helm engine, behind one narrow interface.
 
-``Engine.render(job)`` takes one release and returns Helm's output per template file. Two
-implementations: the embedded Helm SDK (default) and a ``helm`` binary on PATH. Renders always run in
-worker processes (``pool``), never in the CLI's own process: the embedded engine can hang on fork,
-cannot be interrupted and can abort its whole process.
+``Engine.render(job)`` takes one release and returns Helm's output per template file; ``objects``
+splits that output into one file per Kubernetes object, the same whichever engine rendered it. Two
+engines: the embedded Helm SDK (default) and a ``helm`` binary on PATH. Renders always run in worker
+processes (``render.workers``), never in the CLI's own process: the embedded engine can hang on fork,
+cannot be interrupted and can abort its whole process. So this face leaves the embedded engine out:
+``create_engine`` loads it in the worker that asks for it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from tenantgen.render.engine.binary import BinaryEngine
+from tenantgen.render.engine.create import ENGINE_NAMES, create_engine
+from tenantgen.render.engine.interface import Engine, EngineError, RenderJob, values_digest, values_json
+from tenantgen.render.engine.objects import RenderedObject, object_text, split_objects
 
-
-class EngineError(Exception):
-    """Helm refused or failed to render a release; the message says where (template:line:col)."""
-
-
-@dataclass(frozen=True)
-class RenderJob:
-    release: str
-    namespace: str
-    chart_dir: str
-    values: dict[str, Any]
-    kube_version: str  # "v1.31.0"
-
-
-# Built once: ``json.dumps`` with options builds an encoder on every call.
-_VALUES_ENCODER = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def values_json(values: Mapping[str, Any]) -> str:
-    """A release's values as the engine takes them (JSON is YAML), in their order.
-
-    The same text is hashed for the render cache's key (``values_digest``): a worker encodes each
-    release's values once, for both."""
-    return _VALUES_ENCODER(values)
-
-
-def values_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class Engine(Protocol):
-    name: str
-
-    def version(self) -> str:
-        """Identifies the engine's output: part of every render cache key."""
-        ...
-
-    def render(self, job: RenderJob, values: str) -> dict[str, str]:
-        """``{"<chart>/templates/<file>": text}`` for every template that produced output;
-        ``values``: ``values_json(job.values)``."""
-        ...
-
-
-def create_engine(name: str, helm_binary: str = "helm") -> Engine:
-    if name == "helm":
-        from tenantgen.render.engine.binary import BinaryEngine
-
-        return BinaryEngine(helm_binary)
-    from tenantgen.render.engine.embedded import EmbeddedEngine
-
-    return EmbeddedEngine()
+__all__ = [
+    "ENGINE_NAMES",
+    "BinaryEngine",
+    "Engine",
+    "EngineError",
+    "RenderJob",
+    "RenderedObject",
+    "create_engine",
+    "object_text",
+    "split_objects",
+    "values_digest",
+    "values_json",
+]

@@ -9,7 +9,7 @@ import tempfile
 from functools import cached_property
 
 from tenantgen.errors import UsageError
-from tenantgen.render.engine import EngineError, RenderJob
+from tenantgen.render.engine.interface import EngineError, RenderJob
 
 _SOURCE = re.compile(r"^# Source: (.+)$", re.MULTILINE)
 MAX_MESSAGE = 2000

@@ -23,8 +23,9 @@ from typing import Any
 import helm_python
 from helm_python import _native
 
-from tenantgen.render.engine import EngineError, RenderJob, values_json
+from tenantgen.render.engine.interface import EngineError, RenderJob, values_json
 from tenantgen.render.engine.values_check import ValuesCheck
+from tenantgen.render.schema_compiler import SchemaCompiler
 
 MAX_MESSAGE = 2000  # a self-including template produces a 100 KB message
 SCHEMA_FILE = "values.schema.json"
@@ -42,7 +43,8 @@ def _short(message: str) -> str:
 class EmbeddedEngine:
     name = "embedded"
 
-    def __init__(self) -> None:
+    def __init__(self, schema_compiler: SchemaCompiler | None = None) -> None:
+        self._schema_compiler = schema_compiler  # for the values check (see ``values_check``)
         self._archives: dict[str, bytes] = {}
         # chart_dir -> (the chart without values.schema.json, the check that allows using it)
         self._lean: dict[str, tuple[bytes, ValuesCheck] | None] = {}
@@ -83,7 +85,8 @@ class EmbeddedEngine:
             chart = _load(lambda: helm_python.Chart.load(chart_dir), chart_dir)
             try:
                 check = ValuesCheck.build(chart.schema, chart.values,
-                                          bool(chart.dependencies) or (Path(chart_dir) / "charts").exists())
+                                          bool(chart.dependencies) or (Path(chart_dir) / "charts").exists(),
+                                          self._schema_compiler)
             finally:
                 chart.close()
             if check is not None and (Path(chart_dir) / SCHEMA_FILE).is_file():

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tenantgen.render.engine import EngineError
+from tenantgen.render.engine.interface import EngineError
 from tenantgen.yamlio.reader import YamlProblem, load_rendered
 
 # Helm's own document separator (releaseutil.SplitManifests): a line that starts with "---".

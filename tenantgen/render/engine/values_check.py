@@ -29,11 +29,19 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tenantgen.fast.schema_compile import SHARED_KEYWORDS, compile_schema
+from tenantgen.render.schema_compiler import SchemaCompiler
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-# Without "format": Helm's validator may assert formats that the Python checks leave alone.
-KEYWORDS = SHARED_KEYWORDS - {"format"}
+# The keywords a schema checked here may use: well known ones that Helm's validator (Go), jsonschema
+# and a compiled check (``schema_compiler``) all apply alike, so every chart checked here gets the
+# fast check. Not "format": Helm's validator may assert formats that the Python checks leave alone.
+KEYWORDS = frozenset({
+    "$schema", "$id", "$defs", "$ref", "$comment", "title", "description", "examples", "default", "deprecated",
+    "readOnly", "writeOnly", "type", "properties", "required", "additionalProperties", "patternProperties",
+    "propertyNames", "minProperties", "maxProperties", "items", "minItems", "maxItems", "uniqueItems", "enum",
+    "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "multipleOf", "allOf", "anyOf", "oneOf", "not",
+})
 # Keywords whose value is a map of names to schemas (the names are not keywords).
 _SCHEMA_MAPS = {"$defs", "properties", "patternProperties"}
 _NOT_SCHEMAS = {"enum", "const", "examples", "default", "required"}
@@ -45,15 +53,18 @@ SAFE_INT = 2**53
 
 
 class ValuesCheck:
-    def __init__(self, validator: Draft202012Validator, defaults: dict[str, Any]) -> None:
+    def __init__(self, validator: Draft202012Validator, defaults: dict[str, Any],
+                 compiler: SchemaCompiler | None = None) -> None:
         self._validator = validator
         self._defaults = defaults
-        # The same verdicts, ten times faster, for the keywords it knows (else jsonschema's).
-        self._valid = compile_schema(validator.schema) or validator.is_valid
+        # The same verdicts, ten times faster, where the compiler can give them (else jsonschema's).
+        self._valid = (compiler(validator.schema) if compiler is not None else None) or validator.is_valid
 
     @classmethod
-    def build(cls, schema: Any, defaults: Any, has_subcharts: bool) -> ValuesCheck | None:
-        """A check for a chart, or None when only Helm can judge its values."""
+    def build(cls, schema: Any, defaults: Any, has_subcharts: bool,
+              compiler: SchemaCompiler | None = None) -> ValuesCheck | None:
+        """A check for a chart, or None when only Helm can judge its values. ``compiler``: a speed
+        path for the check of each release's values (see ``schema_compiler``)."""
         if has_subcharts or not isinstance(schema, dict) or not isinstance(defaults, dict):
             return None
         if schema.get("$schema", DRAFT_2020_12) != DRAFT_2020_12 or not _plain_schema(schema):
@@ -64,7 +75,7 @@ class ValuesCheck:
             Draft202012Validator.check_schema(schema)
         except SchemaError:
             return None
-        return cls(Draft202012Validator(schema), defaults)
+        return cls(Draft202012Validator(schema), defaults, compiler)
 
     def merged_if_valid(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
         """The values merged over the chart's defaults, as Helm would merge them, when Helm's check

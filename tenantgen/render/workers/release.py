@@ -1,6 +1,6 @@
-"""What a worker process does with one release: render, split into objects, validate them.
+"""What a worker process does with one release: render, split into objects, check them.
 
-Runs in spawn-started processes only (see ``pool``); the engine is created once per process.
+Runs in spawn-started processes only (see ``process``); the engine is created once per process.
 """
 
 from __future__ import annotations
@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tenantgen.render.engine import Engine, EngineError, RenderJob, create_engine, values_digest, values_json
-from tenantgen.render.engine.objects import object_text, split_objects
+from tenantgen.render.engine import (
+    Engine,
+    EngineError,
+    RenderJob,
+    create_engine,
+    object_text,
+    split_objects,
+    values_digest,
+    values_json,
+)
+from tenantgen.render.schema_compiler import SchemaCompiler
 from tenantgen.yamlio.reader import dump
 
-if TYPE_CHECKING:  # imported where it is used: the CLI's process imports this module for its types only
-    from tenantgen.render.manifest_check import ManifestValidator
+if TYPE_CHECKING:  # imported where it is used: the CLI's process imports this module for its records only
+    from tenantgen.render.checks import ManifestValidator
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,8 @@ class WorkerConfig:
     helm_binary: str
     crd_dirs: tuple[str, ...]
     validate: bool
+    # The speed path for the values and object checks (see ``schema_compiler``); None: jsonschema's.
+    schema_compiler: SchemaCompiler | None = None
 
 
 @dataclass(frozen=True)
@@ -39,15 +50,16 @@ class ReleaseOutput:
 class ReleaseRenderer:
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
-        self.engine: Engine = create_engine(config.engine, config.helm_binary)
+        self.engine: Engine = create_engine(config.engine, config.helm_binary, config.schema_compiler)
         self._validators: dict[str, ManifestValidator] = {}
 
     def validator(self, kube_version: str) -> ManifestValidator:
         if kube_version not in self._validators:
-            from tenantgen.render.manifest_check import ManifestValidator
+            # Loaded in the worker that checks objects, not at start-up of the CLI (see above).
+            from tenantgen.render.checks import ManifestValidator
 
             dirs: Sequence[Path] = [Path(folder) for folder in self.config.crd_dirs]
-            self._validators[kube_version] = ManifestValidator.create(dirs, kube_version)
+            self._validators[kube_version] = ManifestValidator.create(dirs, kube_version, self.config.schema_compiler)
         return self._validators[kube_version]
 
     def __call__(self, job: RenderJob) -> ReleaseOutput:

@@ -1,0 +1,8 @@
+"""The object checks: each rendered Kubernetes object against its kind's schema, offline (``manifest``),
+with the schemas of core kinds and of the user's CRDs (``schemas``)."""
+
+from __future__ import annotations
+
+from tenantgen.render.checks.manifest import ManifestValidator, ObjectProblem
+
+__all__ = ["ManifestValidator", "ObjectProblem"]
