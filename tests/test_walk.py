@@ -7,10 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tenantgen.cli.commands.diff import read_files
 from tenantgen.fast.reuse import scan_tree
 from tenantgen.load import TreeWalk, tree_files
 from tenantgen.load.walk import LINK_LOOP, LINK_OUTSIDE
+from tenantgen.pipeline.review import read_files
 from tests.trees import CLUSTER_DIR, TENANTS, build_tree, lines, shown, tenant_yaml
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from tenantgen.credentials import redact
 from tenantgen.plan.charts import ChartRef
 from tenantgen.plan.planner import ClusterPlan, Release
-from tenantgen.render.workers import ReleaseOutput
 from tenantgen.render.helmfile import render_helmfile
 from tenantgen.render.output_set import OutputFile
+from tenantgen.render.workers import ReleaseOutput
 from tenantgen.yamlio.reader import dump
 
 

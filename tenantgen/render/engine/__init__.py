@@ -11,12 +11,11 @@ cannot be interrupted and can abort its whole process. So this face leaves the e
 from __future__ import annotations
 
 from tenantgen.render.engine.binary import BinaryEngine
-from tenantgen.render.engine.create import ENGINE_NAMES, create_engine
+from tenantgen.render.engine.create import create_engine
 from tenantgen.render.engine.interface import Engine, EngineError, RenderJob, values_digest, values_json
 from tenantgen.render.engine.objects import RenderedObject, object_text, split_objects
 
 __all__ = [
-    "ENGINE_NAMES",
     "BinaryEngine",
     "Engine",
     "EngineError",

@@ -6,8 +6,6 @@ from tenantgen.render.engine.binary import BinaryEngine
 from tenantgen.render.engine.interface import Engine
 from tenantgen.render.schema_compiler import SchemaCompiler
 
-ENGINE_NAMES = ("embedded", "helm")
-
 
 def create_engine(name: str, helm_binary: str = "helm", schema_compiler: SchemaCompiler | None = None) -> Engine:
     """``schema_compiler``: the embedded engine's speed path for checking values (see ``values_check``)."""
