@@ -47,12 +47,15 @@ def test_unless_same_leaves_a_file_with_those_bytes_untouched(tmp_path: Path) ->
     assert path.read_bytes() == b"other"
 
 
-def test_a_cache_file_reads_back_its_payload(tmp_path: Path) -> None:
+TABLE = {b"digest": (b"documents", ("Tenant",)), "rel": (1, 2, 3, 4, b"sha")}
+
+
+def test_a_cache_file_reads_back_its_table(tmp_path: Path) -> None:
     path = tmp_path / "cache" / "folder made on the way" / "x.bin"
-    write_cache_file(path, MAGIC, b"payload")
-    assert read_cache_file(path, MAGIC) == b"payload"
-    assert read_cache_file(path, b"tenantgen-other-cache 1\n") is None  # another kind of cache
-    assert read_cache_file(tmp_path / "missing.bin", MAGIC) is None
+    write_cache_file(path, MAGIC, TABLE)
+    assert read_cache_file(path, MAGIC) == TABLE
+    assert read_cache_file(path, b"tenantgen-other-cache 1\n") == {}  # another kind of cache
+    assert read_cache_file(tmp_path / "missing.bin", MAGIC) == {}
 
 
 @pytest.mark.parametrize("damage", [lambda data: data[:-1], lambda data: data[:-1] + b"?",
@@ -60,9 +63,22 @@ def test_a_cache_file_reads_back_its_payload(tmp_path: Path) -> None:
 def test_a_cache_file_that_does_not_check_out_is_not_believed(tmp_path: Path,
                                                              damage: Callable[[bytes], bytes]) -> None:
     path = tmp_path / "x.bin"
-    write_cache_file(path, MAGIC, b"payload")
+    write_cache_file(path, MAGIC, TABLE)
     path.write_bytes(damage(path.read_bytes()))
-    assert read_cache_file(path, MAGIC) is None
+    assert read_cache_file(path, MAGIC) == {}
+
+
+def test_a_cache_file_whose_payload_is_no_table_is_not_believed(tmp_path: Path) -> None:
+    import hashlib
+    import marshal
+
+    from tenantgen.fast.fingerprint import code_fingerprint
+
+    path = tmp_path / "x.bin"
+    for payload in (marshal.dumps([1, 2]), b"\xffnot marshal"):
+        header = MAGIC + code_fingerprint().encode() + b"\n"
+        path.write_bytes(header + hashlib.sha256(payload).digest() + payload)
+        assert read_cache_file(path, MAGIC) == {}
 
 
 def test_recovery_removes_what_a_killed_run_left_of_its_state_files(tmp_path: Path) -> None:

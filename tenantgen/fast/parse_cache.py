@@ -181,7 +181,7 @@ class ParseCache:
             return
         entries = {digest: self._entries[digest] for digest in self._used if digest in self._entries}
         try:
-            write_cache_file(self._path, MAGIC, marshal.dumps(entries))
+            write_cache_file(self._path, MAGIC, entries)
         except OSError:
             pass  # a cache that cannot be written is only slower next time
 
@@ -205,15 +205,6 @@ def parse_chunk(items: Iterable[tuple[bytes, bytes, str | None]]) -> list[tuple[
 
 
 def _read(path: Path) -> dict[bytes, tuple[bytes, tuple[str, ...]]]:
-    payload = read_cache_file(path, MAGIC)
-    if payload is None:
-        return {}
-    try:
-        entries = marshal.loads(payload)
-    except (ValueError, EOFError, TypeError):
-        return {}
-    if not isinstance(entries, dict):
-        return {}
-    return {digest: entry for digest, entry in entries.items()
+    return {digest: entry for digest, entry in read_cache_file(path, MAGIC).items()
             if isinstance(digest, bytes) and isinstance(entry, tuple) and len(entry) == 2
             and isinstance(entry[0], bytes) and isinstance(entry[1], tuple)}

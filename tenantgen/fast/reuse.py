@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import marshal
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -185,22 +184,13 @@ def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read:
 
 
 def read_signatures(path: Path) -> dict[str, Signature]:
-    body = read_cache_file(path, SIGNATURES_MAGIC)
-    if body is None:
-        return {}
-    try:
-        signatures = marshal.loads(body)
-    except (ValueError, EOFError, TypeError):
-        return {}
-    if not isinstance(signatures, dict):
-        return {}
-    return {rel: value for rel, value in signatures.items()
+    return {rel: value for rel, value in read_cache_file(path, SIGNATURES_MAGIC).items()
             if isinstance(rel, str) and isinstance(value, tuple) and len(value) == 5 and isinstance(value[4], bytes)}
 
 
 def write_signatures(path: Path, signatures: Mapping[str, Signature]) -> None:
     try:
-        write_cache_file(path, SIGNATURES_MAGIC, marshal.dumps(dict(signatures)))
+        write_cache_file(path, SIGNATURES_MAGIC, dict(signatures))
     except OSError:
         pass  # a cache that cannot be written only makes the next run slower
 
