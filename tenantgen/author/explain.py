@@ -18,13 +18,11 @@ from tenantgen.errors import TenantgenError
 from tenantgen.findings import Finding
 from tenantgen.json_path import JsonPath
 from tenantgen.load.documents import ClusterDocs
-from tenantgen.merge.fleet import ClusterModel, TenantModel
-from tenantgen.merge.layers import leaves
-from tenantgen.plan.planner import ClusterPlan
-from tenantgen.plan.selection import Selection
+from tenantgen.merge import ClusterModel, TenantModel, leaves
+from tenantgen.plan import ClusterPlan, Selection
 from tenantgen.render.output_set import OutputFile
-from tenantgen.validate.tree_check import Validation
-from tenantgen.yamlio.reader import YamlProblem, load_all
+from tenantgen.validate import Validation
+from tenantgen.yamlio import YamlProblem, load_all
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenantgen.plan.charts import ChartRef
+from tenantgen.plan import ChartRef
 from tenantgen.render import BinaryEngine
 
 SEVERITY = {0: "UNKNOWN", 1: "INFO", 2: "WARNING", 3: "ERROR"}

@@ -30,11 +30,9 @@ from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.findings import Finding
 from tenantgen.jinja_env import environment
 from tenantgen.load import DNS_LABEL, FILE_OF_KIND, FOLDER_OF_KIND, ClusterDocs, Document, TreeDocs
-from tenantgen.merge.layers import Layer, merge_layers
-from tenantgen.validate.checks import get
-from tenantgen.validate.schema import SCHEMA_FILE_OF_KIND
-from tenantgen.validate.tree_check import validate_loaded
-from tenantgen.yamlio.reader import YamlProblem, load_all
+from tenantgen.merge import Layer, merge_layers
+from tenantgen.validate import SCHEMA_FILE_OF_KIND, get, validate_loaded
+from tenantgen.yamlio import YamlProblem, load_all
 
 KIND_OF_COMMAND = {"tenant": "Tenant", "argo-project": "ArgoProject", "node-pool": "NodePool", "cluster": "Cluster"}
 SCHEMA_URL = "https://tenantgen.io/schemas/v1alpha1/"

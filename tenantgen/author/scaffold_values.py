@@ -20,8 +20,8 @@ from typing import Any
 from tenantgen.assets import schemas_dir
 from tenantgen.errors import UsageError
 from tenantgen.json_path import JsonPath
-from tenantgen.validate.schema import SCHEMA_FILE_OF_KIND
-from tenantgen.yamlio.reader import YamlProblem, load_all
+from tenantgen.validate import SCHEMA_FILE_OF_KIND
+from tenantgen.yamlio import YamlProblem, load_all
 
 Node = Mapping[str, Any]
 

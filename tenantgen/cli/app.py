@@ -20,7 +20,7 @@ from tenantgen.cli.errors import run_guarded
 from tenantgen.fast.render_cache import default_cache_dir
 from tenantgen.pipeline.results import RenderOptions
 from tenantgen.pipeline.validate import validate_tree
-from tenantgen.plan.selection import Selection
+from tenantgen.plan import Selection
 from tenantgen.render import DEFAULT_TIMEOUT
 from tenantgen.report import FINDINGS_REPORTERS, FindingsReport
 

@@ -22,9 +22,9 @@ from tenantgen.fast.helpers import HelperPool
 from tenantgen.fast.schema_compile import compile_schema
 from tenantgen.findings import Finding
 from tenantgen.load import Document, contains_null, document_data
-from tenantgen.validate.checks import check_credentials
-from tenantgen.validate.schema import (
+from tenantgen.validate import (
     SCHEMA_FILE_OF_KIND,
+    check_credentials,
     check_document,
     schema_documents,
     schema_of,

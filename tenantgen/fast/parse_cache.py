@@ -30,7 +30,7 @@ from tenantgen.credentials import text_may_hold_credential
 from tenantgen.fast.cache_file import read_cache_file, write_cache_file
 from tenantgen.fast.document_check import clean_as
 from tenantgen.fast.helpers import HelperPool
-from tenantgen.yamlio.reader import YamlProblem, load_all
+from tenantgen.yamlio import YamlProblem, load_all
 
 MAGIC = b"tenantgen-parse-cache 1\n"
 PREFETCH_MIN = 1000  # unknown files below which parsing in other processes is not worth starting them

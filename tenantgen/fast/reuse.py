@@ -43,9 +43,9 @@ from tenantgen.load import (
     cluster_parts,
     tier_config_of,
 )
-from tenantgen.plan.charts import ChartCatalog
+from tenantgen.plan import ChartCatalog
 from tenantgen.write import STATE_DIR
-from tenantgen.yamlio.reader import MAX_FILE_BYTES
+from tenantgen.yamlio import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.json"
 MEMO_VERSION = 1

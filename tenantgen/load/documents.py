@@ -9,7 +9,7 @@ from typing import Any
 from tenantgen.findings import Finding
 from tenantgen.json_path import JsonPath
 from tenantgen.load.paths import tree_name_of
-from tenantgen.yamlio.reader import PositionIndex
+from tenantgen.yamlio import PositionIndex
 
 # kind -> the folder of a cluster it lives in (None: a fixed file name instead of a folder).
 FOLDER_OF_KIND = {

@@ -32,7 +32,7 @@ from tenantgen.load.documents import (
 )
 from tenantgen.load.paths import TIER_CONFIG_FOLDER, display_root_of
 from tenantgen.load.walk import TreeWalk
-from tenantgen.yamlio.reader import MAX_FILE_BYTES, YamlProblem, load_all
+from tenantgen.yamlio import MAX_FILE_BYTES, YamlProblem, load_all
 
 YAML_SUFFIXES = (".yaml", ".yml")
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")

@@ -11,10 +11,8 @@ from tenantgen.fast.render_cache import default_cache_dir
 from tenantgen.pipeline.render import render_validation
 from tenantgen.pipeline.results import RenderOptions, RenderResult
 from tenantgen.pipeline.validate import validate_tree
-from tenantgen.plan.charts import ChartCatalog
-from tenantgen.plan.planner import ClusterPlan, plan_cluster
-from tenantgen.plan.selection import Selection
-from tenantgen.validate.tree_check import Validation
+from tenantgen.plan import ChartCatalog, ClusterPlan, Selection, plan_cluster
+from tenantgen.validate import Validation
 
 
 @dataclass(frozen=True)

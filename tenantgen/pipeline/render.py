@@ -23,9 +23,7 @@ from tenantgen.load import display_root_of, tree_name_of
 from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult, Stage
 from tenantgen.pipeline.reuse import Reuse, records_of, scan_for_reuse
 from tenantgen.pipeline.validate import Reading, read_and_validate
-from tenantgen.plan.charts import ChartCatalog, ChartRef
-from tenantgen.plan.planner import ClusterPlan, Plan, Release, plan_fleet
-from tenantgen.plan.selection import require_a_tenant
+from tenantgen.plan import ChartCatalog, ChartRef, ClusterPlan, Plan, Release, plan_fleet, require_a_tenant
 from tenantgen.render import (
     BinaryEngine,
     ReleaseOutput,
@@ -39,7 +37,7 @@ from tenantgen.render import (
 from tenantgen.render.helmfile import render_helmfile, template_files
 from tenantgen.render.output_files import ReleaseFailure, chart_files, cluster_files, release_files
 from tenantgen.render.output_set import OutputFile
-from tenantgen.validate.tree_check import Validation
+from tenantgen.validate import Validation
 
 SAVE_EVERY = 500  # fresh renders written to the cache in one go
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 from tenantgen.fast.reuse import ClusterRecord
 from tenantgen.findings import Finding
-from tenantgen.plan.planner import Plan
-from tenantgen.plan.selection import Selection
+from tenantgen.plan import Plan, Selection
 from tenantgen.render import DEFAULT_TIMEOUT
 from tenantgen.render.output_files import ReleaseFailure
 from tenantgen.render.output_set import OutputFile
-from tenantgen.validate.tree_check import Validation
+from tenantgen.validate import Validation
 
 
 @dataclass(frozen=True)

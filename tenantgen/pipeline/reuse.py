@@ -24,10 +24,9 @@ from tenantgen.fast.reuse import (
 from tenantgen.load.tree import kind_at
 from tenantgen.pipeline.results import RenderOptions, RenderResult
 from tenantgen.pipeline.validate import Reading
-from tenantgen.plan.charts import ChartCatalog
-from tenantgen.plan.planner import ClusterPlan
+from tenantgen.plan import ChartCatalog, ClusterPlan
 from tenantgen.render.output_set import OutputSet
-from tenantgen.validate.tree_check import Validation
+from tenantgen.validate import Validation
 
 
 @dataclass

@@ -29,7 +29,7 @@ from tenantgen.review import (
     git,
     render_codeowners,
 )
-from tenantgen.validate.tree_check import Validation
+from tenantgen.validate import Validation
 from tenantgen.write import STATE_DIR, read_index, safe_target
 
 MAX_PROBLEM_LINES = 50

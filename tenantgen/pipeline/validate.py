@@ -15,7 +15,7 @@ from tenantgen.fast.helpers import HelperPool, collector_paused
 from tenantgen.fast.parse_cache import ParseCache
 from tenantgen.fast.reuse import TreeScan, scan_tree
 from tenantgen.load import cluster_of, kind_at, load_tree
-from tenantgen.validate.tree_check import Validation, validate_loaded
+from tenantgen.validate import Validation, validate_loaded
 
 
 @dataclass

@@ -16,7 +16,7 @@ from tenantgen.assets import charts_dir
 from tenantgen.errors import UsageError
 from tenantgen.findings import Finding
 from tenantgen.load import Document
-from tenantgen.yamlio.reader import YamlProblem, load_all
+from tenantgen.yamlio import YamlProblem, load_all
 
 CHART_NAMES = ("tenant", "tenant-post-install", "argocd-project", "karpenter-nodepool")
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from tenantgen import __version__
 from tenantgen.load import Document
-from tenantgen.merge.fleet import DEFAULT_CLUSTER_ROLES, ClusterModel, Fleet, TenantModel
+from tenantgen.merge import DEFAULT_CLUSTER_ROLES, ClusterModel, Fleet, TenantModel
 from tenantgen.plan.charts import ChartRef
-from tenantgen.validate.checks import claimed_hostnames, get
+from tenantgen.validate import claimed_hostnames, get
 from tenantgen.validate.hostnames import hostname_regex
 
 DEFAULT_RELEASE_NAMESPACE = "tenantgen-system"

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from tenantgen.errors import UsageError
-from tenantgen.validate.tree_check import Validation
+from tenantgen.validate import Validation
 
 _OWNER = re.compile(r"^@[^\s]+$|^[^\s@]+@[^\s@]+\.[^\s@]+$")  # @user, @org/team or an e-mail address
 _SPECIAL = re.compile(r"([\s#!\[\]*?\\])")

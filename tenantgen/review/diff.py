@@ -19,7 +19,7 @@ from tenantgen.render.output_set import OutputFile, OutputSet, sha256
 from tenantgen.review.changes import ObjectChange, SubjectChange
 from tenantgen.review.diff_summary import summarize
 from tenantgen.review.redaction import SecretRedactor, is_secret
-from tenantgen.yamlio.reader import YamlProblem, dump, load_all
+from tenantgen.yamlio import YamlProblem, dump, load_all
 
 CONTEXT_LINES = 3
 OBJECT_FOLDERS = ("manifests", "config")

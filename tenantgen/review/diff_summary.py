@@ -14,7 +14,7 @@ from typing import Any
 
 from tenantgen.render.output_set import OutputSet
 from tenantgen.review.changes import ObjectChange, SubjectChange
-from tenantgen.yamlio.reader import YamlProblem, load_all
+from tenantgen.yamlio import YamlProblem, load_all
 
 MAX_VALUE_CHARS = 80
 # Labels for value paths (longest prefix wins); list labels are singular: one line per item.

@@ -17,9 +17,8 @@ from typing import Any
 
 from tenantgen.load import Document, cluster_of, cluster_parts
 from tenantgen.render.output_set import OutputSet
-from tenantgen.validate.source_repos import WILDCARDS, too_broad
-from tenantgen.validate.tree_check import Validation
-from tenantgen.yamlio.reader import YamlProblem, load_all
+from tenantgen.validate import WILDCARDS, Validation, too_broad
+from tenantgen.yamlio import YamlProblem, load_all
 
 DEFAULT_TENANT_FIELDS = ("readers", "contact", "costCenter", "ingress.hostnames", "namespaces.default",
                          "limitRange", "additionalMetadata")

@@ -14,7 +14,7 @@ from tenantgen.credentials import find_credentials
 from tenantgen.findings import Finding, format_json_path
 from tenantgen.json_path import JsonPath
 from tenantgen.load import ConfigFile, Document
-from tenantgen.merge.fleet import ClusterModel, Fleet, TenantModel, config_name
+from tenantgen.merge import ClusterModel, Fleet, TenantModel, config_name
 from tenantgen.validate.argo_policy import policy_problem
 from tenantgen.validate.hostnames import find_overlaps, has_allowed_suffix
 from tenantgen.validate.quantity import parse_quantity

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tenantgen.findings import Finding, sort_findings
 from tenantgen.load import Document, TreeDocs
-from tenantgen.merge.fleet import Fleet, build_fleet
+from tenantgen.merge import Fleet, build_fleet
 from tenantgen.validate.checks import (
     check_config_credentials,
     check_config_names,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tenantgen.author import lint_charts
-from tenantgen.plan.charts import ChartCatalog
+from tenantgen.plan import ChartCatalog
 from tenantgen.report import console_for
 
 

@@ -32,7 +32,7 @@ from tenantgen.author import (
 from tenantgen.errors import TenantgenError
 from tenantgen.load import load_tree
 from tenantgen.report import console_for
-from tenantgen.validate.schema import schema_problems
+from tenantgen.validate import schema_problems
 
 
 @dataclass(frozen=True)

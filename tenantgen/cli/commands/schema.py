@@ -8,7 +8,7 @@ from typing import TextIO
 
 from tenantgen.assets import schemas_dir
 from tenantgen.errors import TenantgenError, UsageError
-from tenantgen.validate.schema import schema_files
+from tenantgen.validate import schema_files
 
 COMMON_SCHEMA = "common.schema.json"
 
