@@ -9,15 +9,16 @@ Imports run that way only: ``workers`` uses ``engine`` and ``checks``, which use
 builds no speed machinery: a schema compiler (``SchemaCompiler``) may be handed in through
 ``WorkerConfig``.
 
-This face loads a name's module when the name is first used: a worker process imports this package
-before its own modules, and should not load the helmfile's Jinja2 and the planner with it (a tenth of
-a second and more for every worker started).
+This face loads a name's module when the name is first used (see ``tenantgen.faces``): a worker
+process imports this package before its own modules, and should not load the helmfile's Jinja2 and
+the planner with it (a tenth of a second and more for every worker started).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from tenantgen.faces import lazy_names
 
 if TYPE_CHECKING:
     from tenantgen.render.checks import ManifestValidator, ObjectProblem
@@ -77,11 +78,4 @@ __all__ = [
     "values_json",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, attribute = _HOMES[name]
-    value = getattr(import_module(module), attribute)
-    globals()[name] = value  # once: later uses find it without this function
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
