@@ -91,6 +91,9 @@ def test_a_tenant_deleted_in_another_clone_is_named_by_check_and_pruned(tmp_path
     assert listed(check, "extra") == stale
     assert f"{CLUSTER}/helmfile.yaml" in listed(check, "changed")
     assert read_tree(other / "out") == before  # --check never writes
+    if state == "committed":  # (once is enough) the diff against OUT shows the stale files as removed
+        diff = run_cli_process(["diff", "tiers", "--against", "out"], cwd=other, timeout=120)
+        assert diff.exit_code == 0 and f"search ({CLUSTER}): removed" in diff.stdout, diff.stdout + diff.stderr
 
     rendered(other)
     assert read_tree(other / "out") == expected
