@@ -578,3 +578,28 @@ def test_a_second_render_into_an_output_directory_being_written_is_refused(tree_
     finally:
         os.close(other)
     assert "2 file(s) written" in render(tree_copy, out)
+
+
+def test_a_selection_prunes_only_within_what_it_selects(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    cluster, other = "prod/prod-aws/prod-euw1", "prod/prod-aws/prod-euc1"
+    stale = {name: out / name for name in (
+        f"{cluster}/manifests/search-tenant/stale.yaml", f"{cluster}/manifests/payments-tenant/stale.yaml",
+        f"{cluster}/values/stale.yaml", f"{other}/manifests/stale/x.yaml", "charts/stale/Chart.yaml")}
+    for path in stale.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("stale\n")
+    check = run_cli(["render", str(tree_copy), "-o", str(out), "--check", "--cluster", "prod-euw1", "--tenant", "search"])
+    assert check.exit_code == 1
+    assert [line for line in check.stdout.splitlines() if line.startswith("extra: ")] == [
+        f"extra: {out.as_posix()}/{cluster}/manifests/search-tenant/stale.yaml"]
+    render(tree_copy, out, "--cluster", "prod-euw1", "--tenant", "search")  # only search's release files
+    assert {name for name, path in stale.items() if path.exists()} == set(stale) - {
+        f"{cluster}/manifests/search-tenant/stale.yaml"}
+    render(tree_copy, out, "--cluster", "prod-euw1")  # the whole cluster, not the others nor charts/
+    assert {name for name, path in stale.items() if path.exists()} == {
+        f"{other}/manifests/stale/x.yaml", "charts/stale/Chart.yaml"}
+    render(tree_copy, out)
+    assert not any(path.exists() for path in stale.values())
+    assert not (out / "charts" / "stale").exists() and not (out / other / "manifests" / "stale").exists()
