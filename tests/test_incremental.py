@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from tenantgen.fast.out_record import record_folder
 from tenantgen.fast.render_cache import DB_NAME, TABLE, KeyMaker
 from tenantgen.fast.reuse import MEMO_FILE
 from tenantgen.render import RenderJob, WorkerConfig, values_digest, values_json
 from tenantgen.render.workers.release import ReleaseRenderer
 from tenantgen.write import STATE_DIR
-from tenantgen.write.index import _shard_name
 from tenantgen.yamlio.reader import MAX_FILE_BYTES
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
 
@@ -48,6 +48,11 @@ def output(out: Path) -> dict[str, bytes]:
 
 def cache_dir() -> Path:
     return Path(os.environ["XDG_CACHE_HOME"]) / "tenantgen"
+
+
+def record_of(out: Path) -> Path:
+    """Where this machine keeps what it knows of ``out`` (never in OUT)."""
+    return record_folder(cache_dir(), out)
 
 
 def edit_payments(tree: Path) -> None:
@@ -258,11 +263,10 @@ def test_a_changed_chart_renders_its_releases_again(tree: Path, tmp_path: Path) 
 
 def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path, out_check: str,
                                                       edited_reference: dict[str, bytes]) -> None:
-    from tenantgen.write import read_index
-
     out = tmp_path / "out"
     render(tree, out)
     mtimes = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
+    records = {path: path.read_bytes() for path in record_of(out).iterdir()}
     edit_payments(tree)
     summary = render(tree, out)
     assert rendered(summary) == 2, summary  # payments-tenant and payments-post-install
@@ -271,16 +275,15 @@ def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path
     changed = {path.relative_to(out).as_posix() for path, mtime in mtimes.items()
                if path.exists() and path.stat().st_mtime_ns != mtime}
     base = CLUSTER.as_posix()
-    assert {path for path in changed if not path.startswith(f"{STATE_DIR}/")} == {
+    assert changed == {  # and nothing of tenantgen's own in OUT: what makes it fast is in the user cache
         f"{base}/values/payments-tenant.yaml", f"{base}/values/payments-post-install.yaml",
         f"{base}/manifests/payments-tenant/tenant-payments.yaml",
         f"{base}/manifests/payments-post-install/rolebinding-payments-readers.yaml",
     }
-    # tenantgen's own state: the index of that one cluster (and the list of them), the cluster records.
-    assert {path for path in changed if path.startswith(f"{STATE_DIR}/")} == {
-        f"{STATE_DIR}/index.json", f"{STATE_DIR}/{MEMO_FILE}", f"{STATE_DIR}/index/{_shard_name(base)}"}
-    # The shards of the clusters it kept were not read for the write, and are still listed.
-    assert set(read_index(out)) == set(output(out))
+    assert not [path for path in out.rglob("*") if path.is_file() and STATE_DIR in path.parts]
+    # The record of that one cluster changed (its files' signatures), and the cluster records.
+    rewritten = {path.name for path in record_of(out).iterdir() if records.get(path) != path.read_bytes()}
+    assert MEMO_FILE in rewritten and len(rewritten) == 2, rewritten
     assert rendered(render(tree, out)) == 0
 
 
@@ -311,18 +314,17 @@ def test_a_hand_edited_output_file_is_restored(tree: Path, tmp_path: Path, out_c
     assert output(out) == reference
 
 
-def test_a_corrupted_index_shard_is_not_believed(tree: Path, tmp_path: Path, out_check: str,
-                                                 reference: dict[str, bytes]) -> None:
-    from tenantgen.write import read_index
-
+def test_a_corrupted_signature_record_is_not_believed(tree: Path, tmp_path: Path, out_check: str,
+                                                       reference: dict[str, bytes]) -> None:
     out = tmp_path / "out"
     render(tree, out)
-    (out / STATE_DIR / "index" / _shard_name(CLUSTER.as_posix())).write_text('{"files": [')
-    assert read_index(out) == {}
+    for path in record_of(out).iterdir():
+        if path.name != MEMO_FILE:
+            path.write_bytes(path.read_bytes()[:-3] + b"???")
     (out / "stray.yaml").write_text("mine\n")
-    render(tree, out)
+    summary = render(tree, out)
+    assert "0 file(s) written" in summary  # nothing reused, every file compared by its bytes
     assert output(out) == {**reference, "stray.yaml": b"mine\n"}
-    assert set(read_index(out)) == set(reference)
     assert rendered(render(tree, out)) == 0
 
 
@@ -330,18 +332,15 @@ def test_an_unreadable_cluster_record_means_a_full_render(tree: Path, tmp_path: 
                                                           reference: dict[str, bytes]) -> None:
     out = tmp_path / "out"
     render(tree, out)
-    (out / STATE_DIR / MEMO_FILE).write_text("{not json")
+    (record_of(out) / MEMO_FILE).write_bytes(b"{not a record")
     render(tree, out)
     assert output(out) == reference
-    (out / STATE_DIR / "index.json").unlink()  # without the index nothing can be checked: no reuse
+    shutil.rmtree(record_of(out))  # without any record nothing can be reused, and every file is read
     summary = render(tree, out)
-    # Every file goes through the write plan; each already holds the bytes to write and is taken over.
     unchanged = re.search(r"0 file\(s\) written, (\d+) unchanged", summary)
     assert unchanged and int(unchanged.group(1)) == len(reference), summary
     assert output(out) == reference
-    from tenantgen.write import read_index
-
-    assert set(read_index(out)) == set(reference)  # listed again, every cluster's (none was reused)
+    assert rendered(render(tree, out)) == 0  # recorded again
 
 
 def test_parse_cache_follows_file_changes(tree: Path) -> None:
@@ -405,24 +404,20 @@ def test_a_tenant_selection_does_not_leave_a_stale_cluster_record(tree: Path, tm
     assert output(out) == edited_reference
 
 
-def test_an_index_from_before_shards_is_read_and_replaced(tree: Path, tmp_path: Path) -> None:
+def test_the_state_older_versions_kept_in_out_goes(tree: Path, tmp_path: Path, reference: dict[str, bytes]) -> None:
     import json
-
-    from tenantgen.write import read_index
 
     out = tmp_path / "out"
     render(tree, out)
-    files = read_index(out)
     state = out / STATE_DIR
-    shutil.rmtree(state / "index")
-    (state / "index.json").write_text(json.dumps({"version": 1, "files": files}))
-    assert read_index(out) == files  # the old format still says what tenantgen wrote
+    (state / "index").mkdir(parents=True)
+    (state / "index" / "0123abcd.json").write_text(json.dumps({"cluster": "", "files": {}}))
+    (state / "index.json").write_text(json.dumps({"version": 2, "shards": {"": "0123abcd.json"}}))
+    (state / "clusters.json").write_text("{}")
     (out / "stray.yaml").write_text("mine\n")
-    edit_payments(tree)
     render(tree, out)
-    assert json.loads((state / "index.json").read_text())["version"] == 2
-    assert set(read_index(out)) == set(files)
-    assert (out / "stray.yaml").read_text() == "mine\n"  # never written by tenantgen: never touched
+    assert output(out) == {**reference, "stray.yaml": b"mine\n"}  # never tenantgen's: never touched
+    assert list(state.iterdir()) == []
 
 
 def test_files_offered_while_scanning_are_parsed_by_helpers(tmp_path: Path) -> None:

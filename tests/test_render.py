@@ -118,7 +118,8 @@ def test_deleted_tenant_is_pruned_and_foreign_files_survive(tree_copy: Path, tmp
     render(tree_copy, out)
     cluster = out / "prod" / "prod-aws" / "prod-euw1"
     (out / "README.md").write_text("mine")
-    (cluster / "manifests" / "extra.yaml").write_text("mine too")
+    (cluster / "notes.md").write_text("mine too")  # beside the owned names: never touched
+    (cluster / "manifests" / "extra.yaml").write_text("stale")  # under manifests/: tenantgen's, and stale
     (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "tenants" / "search.yaml").unlink()
     (tree_copy / "prod" / "prod-aws" / "prod-euw1" / "argo-projects" / "search.yaml").unlink()
     summary = render(tree_copy, out)
@@ -127,7 +128,8 @@ def test_deleted_tenant_is_pruned_and_foreign_files_survive(tree_copy: Path, tmp
     assert not (cluster / "values" / "search-tenant.yaml").exists()
     assert "search-tenant" not in (cluster / "helmfile.yaml").read_text()
     assert (out / "README.md").read_text() == "mine"
-    assert (cluster / "manifests" / "extra.yaml").read_text() == "mine too"
+    assert (cluster / "notes.md").read_text() == "mine too"
+    assert not (cluster / "manifests" / "extra.yaml").exists()
     assert (cluster / "manifests" / "payments-tenant" / "tenant-payments.yaml").is_file()
 
 
@@ -147,53 +149,54 @@ def _without_search(tree: Path, aside: Path) -> Callable[[], None]:
     return restore
 
 
-def test_a_file_the_index_does_not_list_is_replaced_with_a_note(tree_copy: Path, tmp_path: Path) -> None:
-    # A path tenantgen writes is its own by the layout; what was there (another clone's render, a
-    # hand edit) is named, not silently replaced. Files at other paths are never touched.
+def test_a_file_at_a_path_the_render_writes_is_replaced(tree_copy: Path, tmp_path: Path) -> None:
+    # A path tenantgen writes is its own by the layout, whoever put the file there (another clone's
+    # render, a hand edit). Files at other paths are never touched.
     out = tmp_path / "out"
     restore = _without_search(tree_copy, tmp_path / "aside")
     render(tree_copy, out)
-    unlisted = out / SEARCH_TENANT_FILE
-    unlisted.parent.mkdir(parents=True)
-    unlisted.write_text("hand written\n")
+    placed = out / SEARCH_TENANT_FILE
+    placed.parent.mkdir(parents=True)
+    placed.write_text("hand written\n")
     (out / "README.md").write_text("mine\n")
     restore()
-    summary = render(tree_copy, out)
-    assert (f"note: replaced 1 file(s) at paths this render writes that tenantgen cannot tell it wrote (its index "
-            "does not list them; a render in another clone, or a hand edit); keep files of your own at other "
-            f"paths:\n  {out.as_posix()}/{SEARCH_TENANT_FILE}\n") in summary
-    assert unlisted.read_text().startswith("# Source: tenant/templates/")
+    render(tree_copy, out)
+    assert placed.read_text().startswith("# Source: tenant/templates/")
     assert (out / "README.md").read_text() == "mine\n"
-    assert "note: replaced" not in render(tree_copy, out)  # listed from now on
 
 
-def test_without_an_index_files_at_its_paths_are_replaced_with_a_note(tree_copy: Path, tmp_path: Path) -> None:
+def test_a_first_render_over_files_at_its_paths_replaces_them(tree_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / SEARCH_TENANT_FILE).parent.mkdir(parents=True)
     (out / SEARCH_TENANT_FILE).write_text("hand written\n")
     (out / "README.md").write_text("mine\n")
-    summary = render(tree_copy, out)
-    assert ("(it has no index of what it wrote here: .tenantgen/index.json is missing or unreadable; a render in "
-            f"another clone, or a hand edit); keep files of your own at other paths:\n  {out.as_posix()}/"
-            f"{SEARCH_TENANT_FILE}\n") in summary
+    render(tree_copy, out)
     assert (out / SEARCH_TENANT_FILE).read_text().startswith("# Source: tenant/templates/")
     assert (out / "README.md").read_text() == "mine\n"
 
 
 @pytest.mark.parametrize("damage", ["delete", "corrupt"])
-def test_without_an_index_files_with_the_very_bytes_to_write_are_taken_over(tree_copy: Path, tmp_path: Path,
-                                                                            damage: str) -> None:
+def test_without_a_record_of_out_files_with_the_very_bytes_are_left_alone(tree_copy: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         damage: str) -> None:
+    # What this machine recorded of OUT is only a shortcut: lost or damaged, every file is compared.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "out"
     render(tree_copy, out)
+    records = tmp_path / "cache" / "tenantgen" / "outputs"
+    assert records.is_dir()
     if damage == "delete":
-        shutil.rmtree(out / ".tenantgen")
+        shutil.rmtree(records)
     else:
-        (out / ".tenantgen" / "index.json").write_text("{")
+        for path in records.rglob("*.bin"):
+            path.write_bytes(path.read_bytes()[:-1] + b"?")
     expected = cluster_files(out)
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     summary = render(tree_copy, out)
     assert "0 file(s) written" in summary
     assert cluster_files(out) == expected
-    (out / SEARCH_TENANT_FILE).write_text("edited after the index was rebuilt\n")  # listed again: tenantgen's
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
+    (out / SEARCH_TENANT_FILE).write_text("edited after the record was rebuilt\n")
     render(tree_copy, out)
     assert (out / SEARCH_TENANT_FILE).read_bytes() == expected[SEARCH_TENANT_FILE]
 
@@ -483,16 +486,16 @@ def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_path: Path) -> None:
     from tenantgen.fast.early_staging import EarlyStaging
-    from tenantgen.plan.selection import Selection
+    from tenantgen.fast.out_record import Signatures
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write import write_output
+    from tenantgen.write import Owned, write_output
 
     out = tmp_path / "out"
-    with EarlyStaging(out) as early:
+    with EarlyStaging(out, Signatures(None)) as early:
         early.add([("c/kept.yaml", b"kept"), ("c/stale.yaml", b"staged while rendering, then dropped")])
         early.add([("c/changed.yaml", b"first bytes")])
         write_output(out, {"c/kept.yaml": OutputFile(b"kept", "c"), "c/changed.yaml": OutputFile(b"final", "c")},
-                     Selection(), early=early)
+                     Owned(), early=early)
     assert {path.name: path.read_bytes() for path in (out / "c").iterdir()} == {
         "kept.yaml": b"kept", "changed.yaml": b"final"}
     assert not list((out / ".tenantgen").glob("staging-*"))
@@ -501,16 +504,15 @@ def test_a_staged_file_that_is_not_written_does_not_move_in_with_its_folder(tmp_
 @pytest.mark.parametrize("rel", ["c/x.yaml", "c/new/deeper/x.yaml"])
 def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, rel: str) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write import write_output
+    from tenantgen.write import Owned, write_output
 
     out, outside = tmp_path / "out", tmp_path / "outside"
     out.mkdir()
     outside.mkdir()
     (out / "c").symlink_to(outside)
     with pytest.raises(TenantgenError, match="through a symbolic link"):
-        write_output(out, {rel: OutputFile(b"payload", "c")}, Selection())
+        write_output(out, {rel: OutputFile(b"payload", "c")}, Owned())
     assert list(outside.iterdir()) == []
     assert (out / "c").is_symlink()
     assert not list((out / ".tenantgen").glob("staging-*"))
@@ -518,9 +520,8 @@ def test_a_symbolic_link_planted_in_out_is_not_written_through(tmp_path: Path, r
 
 def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write import write_output
+    from tenantgen.write import Owned, write_output
 
     out, secret = tmp_path / "out", tmp_path / "secret.txt"
     secret.write_text("keep me\n")
@@ -528,7 +529,7 @@ def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -
     (out / "c" / "sub" / "x.yaml").symlink_to(secret)
     with pytest.raises(TenantgenError, match="through a symbolic link"):
         write_output(out, {"c/sub/x.yaml": OutputFile(b"payload", "c"), "d/new.yaml": OutputFile(b"new", "d")},
-                     Selection())
+                     Owned())
     assert secret.read_text() == "keep me\n"
     assert not (out / "d").exists()
 
@@ -536,25 +537,23 @@ def test_a_file_that_is_a_symbolic_link_is_not_written_through(tmp_path: Path) -
 @pytest.mark.parametrize("rel", ["../escape.yaml", "/abs.yaml", "c//x.yaml", "c/./x.yaml", "c/../../x.yaml", "c/"])
 def test_a_path_that_is_not_plain_is_refused(tmp_path: Path, rel: str) -> None:
     from tenantgen.errors import TenantgenError
-    from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write import write_output
+    from tenantgen.write import Owned, write_output
 
     out = tmp_path / "out"
     with pytest.raises(TenantgenError, match="not a plain path inside the output directory"):
-        write_output(out, {rel: OutputFile(b"payload", "c"), "c/ok.yaml": OutputFile(b"ok", "c")}, Selection())
+        write_output(out, {rel: OutputFile(b"payload", "c"), "c/ok.yaml": OutputFile(b"ok", "c")}, Owned())
     assert not (out / "c").exists()
     assert not (tmp_path / "escape.yaml").exists()
 
 
 def test_a_first_render_writes_into_folders_that_do_not_exist_yet(tmp_path: Path) -> None:
-    from tenantgen.plan.selection import Selection
     from tenantgen.render.output_set import OutputFile
-    from tenantgen.write import write_output
+    from tenantgen.write import Owned, write_output
 
     out = tmp_path / "out"
     files = {"a/b/c/x.yaml": OutputFile(b"x", "a"), "a/b/y.yaml": OutputFile(b"y", "a"), "top.yaml": OutputFile(b"t", "")}
-    write_output(out, files, Selection())
+    write_output(out, files, Owned())
     assert {rel: (out / rel).read_bytes() for rel in files} == {rel: file.data for rel, file in files.items()}
 
 
@@ -579,3 +578,28 @@ def test_a_second_render_into_an_output_directory_being_written_is_refused(tree_
     finally:
         os.close(other)
     assert "2 file(s) written" in render(tree_copy, out)
+
+
+def test_a_selection_prunes_only_within_what_it_selects(tree_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    render(tree_copy, out)
+    cluster, other = "prod/prod-aws/prod-euw1", "prod/prod-aws/prod-euc1"
+    stale = {name: out / name for name in (
+        f"{cluster}/manifests/search-tenant/stale.yaml", f"{cluster}/manifests/payments-tenant/stale.yaml",
+        f"{cluster}/values/stale.yaml", f"{other}/manifests/stale/x.yaml", "charts/stale/Chart.yaml")}
+    for path in stale.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("stale\n")
+    check = run_cli(["render", str(tree_copy), "-o", str(out), "--check", "--cluster", "prod-euw1", "--tenant", "search"])
+    assert check.exit_code == 1
+    assert [line for line in check.stdout.splitlines() if line.startswith("extra: ")] == [
+        f"extra: {out.as_posix()}/{cluster}/manifests/search-tenant/stale.yaml"]
+    render(tree_copy, out, "--cluster", "prod-euw1", "--tenant", "search")  # only search's release files
+    assert {name for name, path in stale.items() if path.exists()} == set(stale) - {
+        f"{cluster}/manifests/search-tenant/stale.yaml"}
+    render(tree_copy, out, "--cluster", "prod-euw1")  # the whole cluster, not the others nor charts/
+    assert {name for name, path in stale.items() if path.exists()} == {
+        f"{other}/manifests/stale/x.yaml", "charts/stale/Chart.yaml"}
+    render(tree_copy, out)
+    assert not any(path.exists() for path in stale.values())
+    assert not (out / "charts" / "stale").exists() and not (out / other / "manifests" / "stale").exists()

@@ -86,7 +86,19 @@ def test_recovery_removes_what_a_killed_run_left_of_its_state_files(tmp_path: Pa
 
     state = tmp_path / "out" / STATE_DIR
     state.mkdir(parents=True)
-    (state / "index.json").write_text("{}")
-    (state / "index.json.4242.tmp").write_text("{")  # a run killed while writing its index
+    (state / "notes.txt").write_text("{}")
+    (state / "journal.json.4242.tmp").write_text("{")  # a run killed while writing its journal
     recover(tmp_path / "out")
-    assert [entry.name for entry in state.iterdir()] == ["index.json"]
+    assert [entry.name for entry in state.iterdir()] == ["notes.txt"]
+
+
+def test_recovery_removes_the_local_state_older_versions_kept_in_out(tmp_path: Path) -> None:
+    from tenantgen.write import STATE_DIR, recover
+
+    state = tmp_path / "out" / STATE_DIR
+    (state / "index").mkdir(parents=True)
+    (state / "index" / "0123.json").write_text("{}")
+    (state / "index.json").write_text("{}")
+    (state / "clusters.json").write_text("{}")
+    recover(tmp_path / "out")
+    assert list(state.iterdir()) == []

@@ -20,7 +20,7 @@ from tenantgen.cli.errors import run_guarded
 from tenantgen.fast.render_cache import default_cache_dir
 from tenantgen.pipeline.results import RenderOptions
 from tenantgen.pipeline.validate import validate_tree
-from tenantgen.plan import Selection
+from tenantgen.plan import Selection, parse_shard
 from tenantgen.render import DEFAULT_TIMEOUT
 from tenantgen.report import FINDINGS_REPORTERS, FindingsReport
 
@@ -121,6 +121,8 @@ def render(
     cluster: Annotated[str | None, typer.Option(
         "--cluster", help="Only this cluster: its name or <tier>/<account>/<cluster> (glob).")] = None,
     tenant: Annotated[str | None, typer.Option("--tenant", help="Only the releases of these tenants (glob).")] = None,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", metavar="K/N", help="Only the clusters of shard K of N (a stable hash of each cluster's path).")] = None,
     engine: EngineOption = EngineName.embedded,
     crds: CrdsOption = [],  # noqa: B006 - typer copies list defaults
     charts: ChartsOption = [],  # noqa: B006
@@ -131,9 +133,14 @@ def render(
     cache: CacheOption = True,
 ) -> None:
     """Render every tenant of TREE into OUT: helmfile.yaml, values and one file per object."""
-    options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache,
-                              Selection(tier=tier, cluster=cluster, tenant=tenant))
-    raise typer.Exit(run_guarded(lambda: run_render(options, out, check)))
+    def run() -> int:
+        selection = Selection(tier=tier, cluster=cluster, tenant=tenant,
+                              shard=parse_shard(shard) if shard is not None else None)
+        options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache,
+                                  selection)
+        return run_render(options, out, check)
+
+    raise typer.Exit(run_guarded(run))
 
 
 @app.command()

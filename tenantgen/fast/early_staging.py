@@ -12,12 +12,12 @@ import queue
 import threading
 from pathlib import Path
 
+from tenantgen.fast.out_record import Signatures, up_to_date
 from tenantgen.render.output_set import sha256
 from tenantgen.write import (
     OutLock,
     Staged,
     StagingLayout,
-    WrittenFiles,
     drop_staging,
     plain_path,
     recover,
@@ -31,13 +31,14 @@ HAND_OVER = 64  # files per hand-over to the staging thread
 class EarlyStaging:
     """Stages files while the render is still going, in a thread of its own.
 
-    Only files that differ from OUT's index are staged; staging is not output (it lives under
-    ``OUT/.tenantgen/``), so a run that fails later leaves OUT as it was, exactly as before.
+    Only files that are not in OUT as this machine recorded them (``signatures``) are staged;
+    staging is not output (it lives under ``OUT/.tenantgen/``), so a run that fails later leaves OUT
+    as it was, exactly as before.
     ``write_output`` takes what was staged and stages the rest itself; anything staged that does not
     match the final bytes is not used.
     """
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, signatures: Signatures) -> None:
         # What it creates, it removes again unless the run wrote output: a failed first render
         # leaves no empty OUT behind.
         self._created = [folder for folder in (*reversed(out.parents), out, state_dir(out)) if not folder.exists()]
@@ -47,7 +48,8 @@ class EarlyStaging:
         self.out = out
         self.folder = staging_folder(out)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._written = WrittenFiles(out)  # (shards are read as files of their cluster come)
+        self._signatures = signatures  # (a cluster's are read as files of it come)
+        self._base = str(out)
         self._queue: queue.SimpleQueue[list[tuple[str, bytes]] | None] = queue.SimpleQueue()
         self._pending: list[tuple[str, bytes]] = []
         self._staged: dict[str, Staged] = {}
@@ -95,7 +97,7 @@ class EarlyStaging:
                 if self._failed:
                     break
                 digest = sha256(data)
-                if not plain_path(rel) or self._written.up_to_date(rel, digest):
+                if not plain_path(rel) or up_to_date(self._base, rel, digest, self._signatures):
                     continue  # (``write_output`` refuses a path that is not plain, with a message)
                 try:
                     path, size, mtime_ns = layout.write(rel, data)

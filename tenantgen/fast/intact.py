@@ -1,4 +1,4 @@
-"""Which clusters' files in OUT are still exactly as tenantgen wrote them (for the incremental render).
+"""Which clusters' files in OUT are still exactly as this machine recorded them (for the incremental render).
 
 A module of its own, light to import: a helper process starts on it while the tree is read (see
 ``reuse.intact_check``), and it should not have to load the rest of the reuse machinery first.
@@ -10,33 +10,39 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from tenantgen.write import commit_pending, read_index
+from tenantgen.fast.out_record import read_shard
+from tenantgen.write import commit_pending
 
 
-def intact_clusters(out: Path, expected: Mapping[str, int]) -> set[str]:
+def intact_clusters(folder: Path, out: Path, expected: Mapping[str, int]) -> set[str]:
     """The clusters (of ``expected``: cluster -> number of files) whose files tenantgen wrote are all
-    in the index and still on disk as it wrote them."""
+    recorded (in ``folder``, see ``out_record``) and still on disk as recorded, in folders that
+    nothing was added to or removed from since (a stale file there makes the cluster render)."""
     if commit_pending(out):
         return set()  # an interrupted run: let ``write_output`` finish it first
-    intact = set(expected)
-    counts = dict.fromkeys(expected, 0)
     base = os.fspath(out) + os.sep
-    stat = os.stat
+    lstat = os.lstat
+    intact = set()
     # The hot loop of a re-render (a stat per output file, 100,000+ for a large fleet): kept lean.
-    for rel, entry in read_index(out, expected).items():
-        cluster = entry.get("cluster")
-        if cluster in intact:
-            counts[cluster] += 1
+    for cluster, count in expected.items():
+        files = 0
+        for rel, value in read_shard(folder, cluster).items():
             try:
-                found = stat(base + rel)
+                found = lstat(base + rel)
             except OSError:
-                intact.discard(cluster)
-                continue
-            if found.st_size != entry.get("size") or found.st_mtime_ns != entry.get("mtime_ns"):
-                intact.discard(cluster)
-    return {cluster for cluster in intact if counts[cluster] == expected[cluster]}
+                break
+            if len(value) == 5:
+                files += 1
+                if (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino) != value[:4]:
+                    break
+            elif (found.st_mtime_ns, found.st_ctime_ns, found.st_ino) != value:
+                break
+        else:
+            if files == count:
+                intact.add(cluster)
+    return intact
 
 
-def intact_clusters_of(arguments: tuple[Path, Mapping[str, int]]) -> set[str]:
+def intact_clusters_of(arguments: tuple[Path, Path, Mapping[str, int]]) -> set[str]:
     """``intact_clusters`` for a helper process (which passes one argument)."""
     return intact_clusters(*arguments)

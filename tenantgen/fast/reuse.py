@@ -4,12 +4,14 @@ Everything a cluster's output (and its findings) depends on is in one digest: th
 files (cluster, tenants, Argo CD projects, node pools, config), of its tier and account files and the
 tier's config, every chart tenantgen may use, the helmfile template, the render options that change
 output (engine and its version, CRDs, --validate-output) and tenantgen's own code. After a successful
-render, ``OUT/.tenantgen/clusters.json`` records that digest per cluster, with the counts for the
-summary. The next render into the same OUT reuses a cluster (no validation, planning, rendering or
-writing) when its digest is the same *and* every file tenantgen wrote for it is still on disk as
-written (size and mtime against the index, as for any unchanged file; for a large output a helper
-process checks half of it while the tree is read, see ``intact_check``). Anything else, including a
-missing or unreadable record, renders the cluster as usual.
+render, this machine records that digest per cluster, with the counts for the summary, in the user
+cache beside the signatures of OUT's files (``out_record``: never in OUT, whose bytes must not depend
+on the machine). The next render into the same OUT reuses a cluster (no validation, planning,
+rendering or writing) when its digest is the same *and* every file tenantgen wrote for it is still
+on disk as recorded (size, modification and change times, inode) in folders nothing was added to or
+removed from (for a large output a helper process checks half of it while the tree is read, see
+``intact_check``). Anything else, including a missing or unreadable record, renders the cluster as
+usual.
 
 This relies on tenantgen's checks being local to a cluster (and its tier and account), which they are:
 a finding about a cluster can only come from the files in its digest.
@@ -24,7 +26,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import BrokenExecutor
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tenantgen.errors import TenantgenError
@@ -32,7 +34,6 @@ from tenantgen.fast.cache_file import read_cache_file, write_cache_file
 from tenantgen.fast.fingerprint import code_fingerprint
 from tenantgen.fast.helpers import HelperPool
 from tenantgen.fast.intact import intact_clusters, intact_clusters_of
-from tenantgen.files import write_atomic
 from tenantgen.load import (
     ClusterDocs,
     Document,
@@ -44,11 +45,10 @@ from tenantgen.load import (
     tier_config_of,
 )
 from tenantgen.plan import ChartCatalog
-from tenantgen.write import STATE_DIR
 from tenantgen.yamlio import MAX_FILE_BYTES
 
-MEMO_FILE = "clusters.json"
-MEMO_VERSION = 1
+MEMO_FILE = "clusters.bin"  # in the record folder of OUT (``out_record``)
+MEMO_MAGIC = b"tenantgen-cluster-records 1\n"
 SIGNATURES_MAGIC = b"tenantgen-file-signatures 1\n"
 RACY_SECONDS = 2
 Signature = tuple[int, int, int, int, bytes]  # size, mtime_ns, ctime_ns, inode, sha256
@@ -60,38 +60,33 @@ class ClusterRecord:
     tenants: int
     releases: int
     objects: int
-    files: int  # files tenantgen wrote for the cluster (all in the index)
+    files: int  # files tenantgen wrote for the cluster (all recorded with their signatures)
     charts: tuple[str, ...]  # "<chart>-<version>" of the charts its releases use
 
 
-def read_memo(out: Path) -> dict[str, ClusterRecord]:
+def read_memo(folder: Path) -> dict[str, ClusterRecord]:
+    """What each cluster of an OUT was rendered from (``folder``: its record folder)."""
     try:
-        memo = json.loads((out / STATE_DIR / MEMO_FILE).read_text(encoding="utf-8"))
-        if memo.get("version") != MEMO_VERSION:
-            return {}
-        return {str(rel): ClusterRecord(str(record["inputs"]), int(record["tenants"]), int(record["releases"]),
-                                        int(record["objects"]), int(record["files"]),
-                                        tuple(str(chart) for chart in record["charts"]))
-                for rel, record in memo["clusters"].items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {str(rel): ClusterRecord(str(record[0]), int(record[1]), int(record[2]), int(record[3]),
+                                        int(record[4]), tuple(str(chart) for chart in record[5]))
+                for rel, record in read_cache_file(folder / MEMO_FILE, MEMO_MAGIC).items()}
+    except (ValueError, TypeError, IndexError, KeyError):
         return {}  # no record is trusted on a file that does not read back
 
 
-def write_memo(out: Path, records: Mapping[str, ClusterRecord]) -> bool:
-    """Whether OUT's record of its clusters now says ``records``."""
-    state = out / STATE_DIR
-    payload = {"version": MEMO_VERSION,
-               "clusters": {rel: {**asdict(record), "charts": list(record.charts)}
-                            for rel, record in sorted(records.items())}}
+def write_memo(folder: Path, records: Mapping[str, ClusterRecord]) -> bool:
+    """Whether the record of OUT's clusters now says ``records``."""
+    table = {rel: (record.inputs, record.tenants, record.releases, record.objects, record.files, record.charts)
+             for rel, record in sorted(records.items())}
     try:
-        # A run that changed nothing leaves every file alone.
-        write_atomic(state / MEMO_FILE, (json.dumps(payload, indent=1) + "\n").encode(), unless_same=True)
+        if read_cache_file(folder / MEMO_FILE, MEMO_MAGIC) != table:  # a run that changed nothing writes nothing
+            write_cache_file(folder / MEMO_FILE, MEMO_MAGIC, table)
         return True
     except OSError:
         return False
 
 
-def forget_clusters(out: Path, clusters: Collection[str]) -> None:
+def forget_clusters(folder: Path, clusters: Collection[str]) -> None:
     """Drop the records of ``clusters`` before their files in OUT change (just before the commit).
 
     A run cut short after writing them (a signal held through the commit is delivered after it) but
@@ -99,12 +94,12 @@ def forget_clusters(out: Path, clusters: Collection[str]) -> None:
     inputs: a later run on those inputs again would reuse output that no longer matches them.
     Without a record a cluster is rendered again: slower, still right. A record that can be neither
     rewritten nor removed stops the run before anything is written."""
-    records = read_memo(out)
+    records = read_memo(folder)
     if not records.keys() & set(clusters):
         return
-    if write_memo(out, {rel: record for rel, record in records.items() if rel not in clusters}):
+    if write_memo(folder, {rel: record for rel, record in records.items() if rel not in clusters}):
         return
-    path = out / STATE_DIR / MEMO_FILE
+    path = folder / MEMO_FILE
     with suppress(OSError):
         path.unlink()
     if path.exists():
@@ -254,7 +249,7 @@ def document_digests_match(scan: TreeScan, tree: TreeDocs, cluster: ClusterDocs)
 HELPER_MIN_FILES = 20_000  # below this, checking OUT takes less than starting a helper process
 
 
-def intact_check(out: Path | None, early: Mapping[str, ClusterRecord],
+def intact_check(out: Path | None, folder: Path, early: Mapping[str, ClusterRecord],
                  helpers: HelperPool) -> Callable[[Mapping[str, ClusterRecord]], set[str]]:
     """Which of the clusters asked about (their records) OUT holds intact (``intact_clusters``).
 
@@ -268,7 +263,7 @@ def intact_check(out: Path | None, early: Mapping[str, ClusterRecord],
     expected = {rel: record.files for rel, record in early.items()}
     total = sum(expected.values())
     if total < HELPER_MIN_FILES:
-        return lambda asked: intact_clusters(out, {rel: record.files for rel, record in asked.items()}) if asked else set()
+        return lambda asked: intact_clusters(folder, out, {rel: record.files for rel, record in asked.items()}) if asked else set()
     theirs: dict[str, int] = {}
     taken = 0
     for rel in sorted(expected):
@@ -276,10 +271,10 @@ def intact_check(out: Path | None, early: Mapping[str, ClusterRecord],
             break
         theirs[rel] = expected[rel]
         taken += expected[rel]
-    future = helpers.submit(intact_clusters_of, (out, theirs))
+    future = helpers.submit(intact_clusters_of, (folder, out, theirs))
 
     def result(asked: Mapping[str, ClusterRecord]) -> set[str]:
-        mine = intact_clusters(out, {rel: record.files for rel, record in asked.items() if rel not in theirs})
+        mine = intact_clusters(folder, out, {rel: record.files for rel, record in asked.items() if rel not in theirs})
         try:
             mine |= future.result()
         except BrokenExecutor:

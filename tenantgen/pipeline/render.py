@@ -101,7 +101,7 @@ def render_validated(options: RenderOptions, validation: Validation, pool: Worke
     with collector_paused():
         result.plan = plan = plan_fleet(validation.fleet, charts_by_tier, tree_name)
         selected = [cp for cp in plan.clusters if selection.cluster_selected(cp.rel)]
-        if not selected and not reuse.reused:
+        if not selected and not reuse.reused and not selection.sharded:  # (a shard may hold no cluster)
             raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
         require_a_tenant(selection, (name for cp in selected for name in cp.cluster.tenants))
         jobs = [(cp, release) for cp in selected for release in cp.releases if selection.tenant_selected(release.tenant)]

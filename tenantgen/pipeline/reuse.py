@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantgen.fast.out_record import record_folder
 from tenantgen.fast.parse_cache import tree_key
 from tenantgen.fast.reuse import (
     ClusterRecord,
@@ -52,12 +53,15 @@ def scan_for_reuse(options: RenderOptions, tree_name: str, catalog: ChartCatalog
                   if options.cache_dir is not None else None)
     known = read_signatures(signatures) if signatures is not None else {}
     cache, helpers = reading.cache, reading.pool
-    records = read_memo(options.reuse_from) if options.reuse_from is not None else {}
+    folder = (record_folder(options.cache_dir, options.reuse_from)
+              if options.reuse_from is not None and options.cache_dir is not None else None)
+    records = read_memo(folder) if folder is not None else {}
     whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
     # Whether OUT still holds every file of each recorded cluster (a stat per file) is the slow part
     # of a re-render: a large output is checked by a helper process while this one reads the tree.
     # (Not when the parse cache is cold: tenantgen changed, or it is a first run; the helpers parse.)
-    intact = intact_check(options.reuse_from, records if whole_clusters and not cache.cold() else {}, helpers)
+    intact = intact_check(options.reuse_from if folder is not None else None, folder or Path(),
+                          records if whole_clusters and not cache.cold() else {}, helpers)
     scan = scan_tree(options.tree, known,
                      (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
     if signatures is not None and scan.signatures != known:
@@ -99,17 +103,18 @@ def touched(result: RenderResult) -> set[str]:
     return {file.cluster for file in result.files.values()}
 
 
-def forget_touched(out: Path, result: RenderResult) -> None:
+def forget_touched(folder: Path, result: RenderResult) -> None:
     """Drop the records of the clusters about to be written (recorded again once they are)."""
-    forget_clusters(out, touched(result))
+    forget_clusters(folder, touched(result))
 
 
-def record_clusters(out: Path, result: RenderResult) -> None:
-    """Remember what each cluster was rendered from: the next run reuses what did not change."""
+def record_clusters(folder: Path, result: RenderResult) -> None:
+    """Remember what each cluster was rendered from (in OUT's record ``folder``): the next run reuses
+    what did not change."""
     changed = touched(result)
-    records = {rel: record for rel, record in read_memo(out).items() if rel not in changed}
+    records = {rel: record for rel, record in read_memo(folder).items() if rel not in changed}
     records.update(result.memo)
     if result.validation is not None:
         existing = {cluster.rel for cluster in result.validation.tree.clusters} | set(result.kept)
         records = {rel: record for rel, record in records.items() if rel in existing}
-    write_memo(out, records)
+    write_memo(folder, records)

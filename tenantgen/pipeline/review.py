@@ -12,12 +12,12 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tenantgen.errors import UsageError
+from tenantgen.errors import TenantgenError, UsageError
 from tenantgen.load import display_root_of, tree_files
 from tenantgen.pipeline.render import render_tree
 from tenantgen.pipeline.results import RenderOptions, RenderResult
 from tenantgen.pipeline.validate import validate_tree
-from tenantgen.render.output_set import OutputFile
+from tenantgen.render.output_set import OutputFile, OutputSet
 from tenantgen.report import DiffReport
 from tenantgen.review import (
     DiffResult,
@@ -30,7 +30,8 @@ from tenantgen.review import (
     render_codeowners,
 )
 from tenantgen.validate import Validation
-from tenantgen.write import STATE_DIR, read_index, safe_target
+from tenantgen.write import CHARTS, owned_files, safe_target
+from tenantgen.yamlio import YamlProblem, load_all
 
 MAX_PROBLEM_LINES = 50
 WORKING_TREE = "the working tree"
@@ -53,7 +54,7 @@ def diff_tree(options: RenderOptions, base: str | None = None, against: Path | N
     if base is not None:
         return DiffOutcome(_against_ref(options, base, head, problems, guard))
     assert against is not None
-    base_files, notes = read_output_dir(against)
+    base_files, notes = read_output_dir(against, head.files)
     result = compare(base_files, head.files) if head.ok else DiffResult()
     report = DiffReport(display_root_of(options.tree), f"the output directory {against.as_posix()}", WORKING_TREE, result,
                         None, problems)
@@ -111,27 +112,52 @@ def read_files(root: Path) -> dict[str, bytes]:
     return files
 
 
-
-def read_output_dir(out: Path) -> tuple[dict[str, OutputFile], tuple[str, ...]]:
-    """The files tenantgen wrote into ``out`` (its index says which), with their cluster and tenant;
-    and notes on how they were found."""
+def read_output_dir(out: Path, head: OutputSet | None = None) -> tuple[dict[str, OutputFile], tuple[str, ...]]:
+    """The files tenantgen owns in ``out`` (``write.layout``: helmfile.yaml, values/, manifests/ and
+    config/ of each cluster folder, and charts/), with their cluster, release and tenant (as the
+    render ``head`` names them, else as the cluster's helmfile.yaml in ``out`` labels them); and
+    notes on how they were found."""
     if not out.is_dir():
         raise UsageError(f"--against {str(out)!r} is not a folder")
-    index = read_index(out)
+    tenants = {(file.cluster, file.release): file.tenant for file in (head or {}).values() if file.release}
+    labelled: dict[str, dict[str, str]] = {}
     files: dict[str, OutputFile] = {}
-    if index:
-        for rel, entry in index.items():
-            try:
-                data = safe_target(out, rel).read_bytes()
-            except OSError:
-                continue  # removed by hand since: it shows as added
-            files[rel] = OutputFile(data, str(entry.get("cluster") or ""), entry.get("tenant"), entry.get("release"))
-        return files, ()
-    for rel, data in read_files(out).items():
+    for rel in owned_files(out):
+        try:
+            data = safe_target(out, rel).read_bytes()
+        except (OSError, TenantgenError):
+            continue
         parts = rel.split("/")
-        cluster = "/".join(parts[:3]) if parts[0] != "charts" and len(parts) > 3 else ""
-        files[rel] = OutputFile(data, cluster)
-    return files, (f"{out} has no {STATE_DIR}/index.json; comparing every file in it",)
+        cluster = "/".join(parts[:3]) if parts[0] != CHARTS else ""
+        release = None
+        if cluster and parts[3] == "values" and len(parts) == 5 and parts[4].endswith(".yaml"):
+            release = parts[4][:-len(".yaml")]
+        elif cluster and parts[3] == "manifests" and len(parts) > 5:
+            release = parts[4]
+        tenant = None
+        if release is not None:
+            tenant = tenants.get((cluster, release))
+            if tenant is None:
+                if cluster not in labelled:
+                    labelled[cluster] = _tenants_labelled(out / cluster / "helmfile.yaml")
+                tenant = labelled[cluster].get(release)
+        files[rel] = OutputFile(data, cluster, tenant, release)
+    return files, ()
+
+
+def _tenants_labelled(helmfile: Path) -> dict[str, str]:
+    """release -> tenant, as the labels of a helmfile.yaml tenantgen wrote say (nothing if it does not read)."""
+    try:
+        documents = load_all(helmfile.read_bytes())
+    except (OSError, ValueError, YamlProblem):
+        return {}
+    found = {}
+    for document in documents:
+        for release in (document.get("releases") or []) if isinstance(document, dict) else []:
+            labels = release.get("labels") if isinstance(release, dict) else None
+            if isinstance(labels, dict) and isinstance(labels.get("tenant"), str):
+                found[str(release.get("name"))] = labels["tenant"]
+    return found
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from tenantgen.faces import lazy_names
 if TYPE_CHECKING:
     from tenantgen.plan.charts import ChartCatalog, ChartRef
     from tenantgen.plan.planner import ClusterPlan, Plan, Release, plan_cluster, plan_fleet
-    from tenantgen.plan.selection import Selection, require_a_tenant
+    from tenantgen.plan.selection import Selection, in_shard, parse_shard, require_a_tenant
 
 _HOMES = {
     "ChartCatalog": ("tenantgen.plan.charts", "ChartCatalog"),
@@ -26,6 +26,8 @@ _HOMES = {
     "plan_fleet": ("tenantgen.plan.planner", "plan_fleet"),
     "Selection": ("tenantgen.plan.selection", "Selection"),
     "require_a_tenant": ("tenantgen.plan.selection", "require_a_tenant"),
+    "in_shard": ("tenantgen.plan.selection", "in_shard"),
+    "parse_shard": ("tenantgen.plan.selection", "parse_shard"),
 }
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "Release",
     "Selection",
     "plan_cluster",
+    "in_shard",
+    "parse_shard",
     "plan_fleet",
     "require_a_tenant",
 ]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenantgen.plan.selection import Selection
 from tenantgen.render.output_set import OutputSet
-from tenantgen.write.index import read_index
+from tenantgen.write.layout import EVERYTHING, Owned, stale_files
 
 
 @dataclass(frozen=True)
@@ -16,8 +15,9 @@ class Difference:
     state: str  # "changed", "missing", "extra"
 
 
-def check_output(out: Path, files: OutputSet, selection: Selection) -> list[Difference]:
-    """What ``write_output`` would change, comparing against the bytes on disk."""
+def check_output(out: Path, files: OutputSet, owned: Owned = EVERYTHING) -> list[Difference]:
+    """What ``write_output`` would change, comparing against the bytes on disk: files that differ or
+    are missing, and the owned files the run answers for that it did not produce (``extra``)."""
     differences = []
     for rel in sorted(files):
         try:
@@ -27,7 +27,5 @@ def check_output(out: Path, files: OutputSet, selection: Selection) -> list[Diff
             continue
         if current != files[rel].data:
             differences.append(Difference(rel, "changed"))
-    for rel, entry in sorted(read_index(out).items()):
-        if rel not in files and selection.owns(entry) and (out / rel).exists():
-            differences.append(Difference(rel, "extra"))
+    differences.extend(Difference(rel, "extra") for rel in stale_files(out, files.keys(), owned))
     return differences

@@ -1,7 +1,8 @@
 """Write stage: where tenantgen keeps its own state inside OUT (``OUT/.tenantgen/``).
 
-It holds the index of what tenantgen wrote (see ``index``), the journal of a commit under way and
-the staging folders of runs (see ``commit`` and ``staging``). Nothing in it is output.
+It holds only what a run needs while it writes: the journal of a commit under way and the staging
+folders of runs (see ``commit`` and ``staging``). Nothing in it is output, and after a run it is
+empty: what makes the next run fast is this machine's, and lives in the user cache (see ``fast``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 from pathlib import Path
 
 STATE_DIR = ".tenantgen"
+# Local state older versions kept here (an index with modification times, the cluster records): removed.
+LEGACY_STATE = ("index.json", "index", "clusters.json")
 STAGING_PREFIX = "staging-"  # a run's staging folder: <STATE_DIR>/staging-<process id>
 
 
