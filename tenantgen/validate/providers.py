@@ -1,0 +1,121 @@
+"""Provider checks: a cluster's Karpenter settings and node pools against its account's cloud.
+
+A Cluster or NodePool document does not say which cloud it runs on: its account does. So these
+checks read the merged fleet, and each finding names the provider, where it comes from and what
+that provider allows. Without them an azure cluster's pools would render as EC2NodeClasses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Iterator
+from typing import Any
+
+from tenantgen.findings import Finding
+from tenantgen.load import Document
+from tenantgen.merge import ClusterModel
+
+AWS = "aws"
+AZURE = "azure"
+# Providers whose Karpenter tenantgen renders; a cluster without an account file is on aws (the
+# layout predates accounts, and every tree without one was an AWS tree).
+DEFAULT_PROVIDER = AWS
+
+# Cluster.spec.karpenter fields by provider (schemas/cluster.schema.json says the same in each
+# field's description); spec.clusterDNS only reaches nodes through the EC2NodeClass.
+KARPENTER_FIELDS = {
+    AWS: ("role", "instanceProfile", "subnetSelector", "securityGroupSelector", "amiAlias"),
+    AZURE: ("imageFamily", "osDiskSizeGB", "vnetSubnetID", "maxPods", "tags"),
+}
+NODE_CLASS = {AWS: "EC2NodeClass", AZURE: "AKSNodeClass"}
+# The label domain of each provider's Karpenter: requirement keys below it belong to that provider.
+REQUIREMENT_DOMAIN = {AWS: "karpenter.k8s.aws/", AZURE: "karpenter.azure.com/"}
+INSTANCE_TYPE = {
+    AWS: (re.compile(r"^[a-z0-9-]+\.[a-z0-9]+$"), "EC2 instance types such as m6i.large"),
+    AZURE: (re.compile(r"^Standard_[A-Za-z0-9]+(_[A-Za-z0-9]+)*$"), "Azure VM sizes such as Standard_D4s_v5"),
+}
+CAPACITY_TYPES = {AWS: ("on-demand", "spot", "reserved"), AZURE: ("on-demand", "spot")}
+
+
+def provider_of(cluster: ClusterModel) -> str:
+    """The cloud of the cluster's account: its ``provider``, ``aws`` when the account has no file."""
+    if cluster.account_doc is None:
+        return DEFAULT_PROVIDER
+    return str(cluster.account_doc.spec.get("provider", DEFAULT_PROVIDER))
+
+
+def _on(cluster: ClusterModel, provider: str) -> str:
+    """"cluster 'x' is on azure (account 'y', its account.yaml)": where the provider comes from."""
+    if cluster.account_doc is None:
+        return f"cluster {cluster.name!r} is on {provider} (account {cluster.account!r} has no account.yaml)"
+    return (f"cluster {cluster.name!r} is on {provider} (account {cluster.account!r}, "
+            f"{cluster.account_doc.display_path})")
+
+
+def check_providers(cluster: ClusterModel, accounts: Container[tuple[str, str]]) -> Iterator[Finding]:
+    """Findings for settings of the other provider in the cluster's file and its node pools.
+    ``accounts``: the (tier, account) pairs that have an account file, readable or not."""
+    if cluster.account_doc is None and (cluster.tier, cluster.account) in accounts:
+        return  # the account file has findings of its own: its provider is not known
+    provider = provider_of(cluster)
+    if provider not in KARPENTER_FIELDS:
+        return
+    yield from check_cluster_settings(cluster, provider)
+    for name in sorted(cluster.node_pools):
+        yield from check_node_pool(cluster, provider, cluster.node_pools[name])
+
+
+def check_cluster_settings(cluster: ClusterModel, provider: str) -> Iterator[Finding]:
+    doc = cluster.cluster_doc
+    karpenter = cluster.spec.get("karpenter")
+    allowed = ", ".join(KARPENTER_FIELDS[provider])
+    if isinstance(karpenter, dict):
+        for other, fields in KARPENTER_FIELDS.items():
+            if other == provider:
+                continue
+            for field in fields:
+                if field in karpenter:
+                    yield doc.finding(("spec", "karpenter", field), (
+                        f"{field} is a {other} setting ({NODE_CLASS[other]}), but {_on(cluster, provider)}; "
+                        f"spec.karpenter on {provider} allows: {allowed}"), "provider")
+        if provider == AWS and not any(field in karpenter for field in KARPENTER_FIELDS[AWS]):
+            # Only azure fields or {}: the schema's aws requirements did not apply; say what aws needs.
+            yield doc.finding(("spec", "karpenter"), (
+                f"{_on(cluster, provider)}: its EC2NodeClass needs role or instanceProfile, subnetSelector, "
+                "securityGroupSelector and amiAlias in spec.karpenter"), "provider")
+    if provider == AZURE and "clusterDNS" in cluster.spec:
+        yield doc.finding(("spec", "clusterDNS"), (
+            f"clusterDNS is an aws setting (the EC2NodeClass's kubelet.clusterDNS), but {_on(cluster, provider)}; "
+            "AKS sets its nodes' cluster DNS itself: remove it"), "provider")
+
+
+def check_node_pool(cluster: ClusterModel, provider: str, pool: Document) -> Iterator[Finding]:
+    spec = pool.spec
+    found = spec.get("instances")
+    instances: dict[str, Any] = found if isinstance(found, dict) else {}
+    kinds = INSTANCE_TYPE[provider][1]
+    for index, value in enumerate(instances.get("instanceTypes") or []):
+        other = _provider_of_instance_type(str(value))
+        if other is not None and other != provider:
+            yield pool.finding(("spec", "instances", "instanceTypes", index), (
+                f"{value!r} is an {INSTANCE_TYPE[other][1].split(' such as')[0].removesuffix('s')}, but "
+                f"{_on(cluster, provider)}; {provider} node pools take {kinds}"), "provider")
+    for index, value in enumerate(instances.get("capacityTypes") or []):
+        if value not in CAPACITY_TYPES[provider]:
+            yield pool.finding(("spec", "instances", "capacityTypes", index), (
+                f"capacity type {value!r} is not offered on {provider}: {_on(cluster, provider)}; "
+                f"allowed: {', '.join(CAPACITY_TYPES[provider])}"), "provider")
+    for index, requirement in enumerate(spec.get("requirements") or []):
+        key = str(requirement.get("key", "")) if isinstance(requirement, dict) else ""
+        for other, domain in REQUIREMENT_DOMAIN.items():
+            if other != provider and key.startswith(domain):
+                yield pool.finding(("spec", "requirements", index, "key"), (
+                    f"{key!r} is a label of {other}'s Karpenter, but {_on(cluster, provider)}; {provider} node "
+                    f"pools select by {REQUIREMENT_DOMAIN[provider]}... keys"), "provider")
+
+
+def _provider_of_instance_type(value: str) -> str | None:
+    for provider, (pattern, _) in INSTANCE_TYPE.items():
+        if pattern.match(value):
+            return provider
+    return None
