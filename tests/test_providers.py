@@ -11,7 +11,17 @@ from ruamel.yaml import YAML
 from tests.helpers import read_tree, run_cli
 from tests.support.upstream_crds import provider_crd_dirs
 from tests.test_checks import at
-from tests.trees import ACCOUNT, ACCOUNT_YAML, APPS_POOL, CLUSTER, CLUSTER_YAML, POOL_YAML, build_tree, lines, shown
+from tests.trees import (
+    ACCOUNT,
+    ACCOUNT_YAML,
+    APPS_POOL,
+    CLUSTER,
+    CLUSTER_YAML,
+    POOL_YAML,
+    build_tree,
+    lines,
+    shown,
+)
 
 SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 SUBNET = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/aks-dev/providers/Microsoft.Network/virtualNetworks/"
