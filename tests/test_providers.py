@@ -93,7 +93,7 @@ def test_an_azure_cluster_renders_aks_node_classes_that_azures_crds_accept(tmp_p
 def test_aws_setting_on_an_azure_cluster(tmp_path: Path) -> None:
     text = AZURE_CLUSTER.replace("    maxPods: 110\n", "    maxPods: 110\n    amiAlias: al2023@latest\n")
     assert lines(azure_tree(tmp_path, cluster=text)) == [
-        f"{at(CLUSTER, text, 'amiAlias')}: $.spec.karpenter.amiAlias: amiAlias is a aws setting (EC2NodeClass), "
+        f"{at(CLUSTER, text, 'amiAlias')}: $.spec.karpenter.amiAlias: amiAlias is an aws setting (EC2NodeClass), "
         f"but {ON_AZURE}; {AZURE_ALLOWS}",
     ]
 
@@ -110,7 +110,7 @@ def test_a_whole_aws_block_on_an_azure_cluster_names_every_field(tmp_path: Path)
 def test_azure_setting_on_an_aws_cluster(tmp_path: Path) -> None:
     text = CLUSTER_YAML.replace("    amiAlias: al2023@latest\n", "    amiAlias: al2023@latest\n    maxPods: 110\n")
     assert lines(build_tree(tmp_path, {CLUSTER: text})) == [
-        f"{at(CLUSTER, text, 'maxPods')}: $.spec.karpenter.maxPods: maxPods is a azure setting (AKSNodeClass), "
+        f"{at(CLUSTER, text, 'maxPods')}: $.spec.karpenter.maxPods: maxPods is an azure setting (AKSNodeClass), "
         f"but {ON_AWS}; spec.karpenter on aws allows: role, instanceProfile, subnetSelector, securityGroupSelector, "
         "amiAlias",
     ]
@@ -122,7 +122,7 @@ def test_an_aws_cluster_with_only_azure_settings_is_told_what_aws_needs(tmp_path
     assert found == [
         (f"{at(CLUSTER, text, 'karpenter')}: $.spec.karpenter: {ON_AWS}: its EC2NodeClass needs role or "
          "instanceProfile, subnetSelector, securityGroupSelector and amiAlias in spec.karpenter"),
-        (f"{at(CLUSTER, text, 'imageFamily')}: $.spec.karpenter.imageFamily: imageFamily is a azure setting "
+        (f"{at(CLUSTER, text, 'imageFamily')}: $.spec.karpenter.imageFamily: imageFamily is an azure setting "
          f"(AKSNodeClass), but {ON_AWS}; spec.karpenter on aws allows: role, instanceProfile, subnetSelector, "
          "securityGroupSelector, amiAlias"),
     ]

@@ -30,9 +30,10 @@ KARPENTER_FIELDS = {
 NODE_CLASS = {AWS: "EC2NodeClass", AZURE: "AKSNodeClass"}
 # The label domain of each provider's Karpenter: requirement keys below it belong to that provider.
 REQUIREMENT_DOMAIN = {AWS: "karpenter.k8s.aws/", AZURE: "karpenter.azure.com/"}
+# How each provider's instance types look (the NodePool schema's pattern admits both), what one is called.
 INSTANCE_TYPE = {
-    AWS: (re.compile(r"^[a-z0-9-]+\.[a-z0-9]+$"), "EC2 instance types such as m6i.large"),
-    AZURE: (re.compile(r"^Standard_[A-Za-z0-9]+(_[A-Za-z0-9]+)*$"), "Azure VM sizes such as Standard_D4s_v5"),
+    AWS: (re.compile(r"^[a-z0-9-]+\.[a-z0-9]+$"), "EC2 instance type", "m6i.large"),
+    AZURE: (re.compile(r"^Standard_[A-Za-z0-9]+(_[A-Za-z0-9]+)*$"), "Azure VM size", "Standard_D4s_v5"),
 }
 CAPACITY_TYPES = {AWS: ("on-demand", "spot", "reserved"), AZURE: ("on-demand", "spot")}
 
@@ -76,7 +77,7 @@ def check_cluster_settings(cluster: ClusterModel, provider: str) -> Iterator[Fin
             for field in fields:
                 if field in karpenter:
                     yield doc.finding(("spec", "karpenter", field), (
-                        f"{field} is a {other} setting ({NODE_CLASS[other]}), but {_on(cluster, provider)}; "
+                        f"{field} is an {other} setting ({NODE_CLASS[other]}), but {_on(cluster, provider)}; "
                         f"spec.karpenter on {provider} allows: {allowed}"), "provider")
         if provider == AWS and not any(field in karpenter for field in KARPENTER_FIELDS[AWS]):
             # Only azure fields or {}: the schema's aws requirements did not apply; say what aws needs.
@@ -93,13 +94,13 @@ def check_node_pool(cluster: ClusterModel, provider: str, pool: Document) -> Ite
     spec = pool.spec
     found = spec.get("instances")
     instances: dict[str, Any] = found if isinstance(found, dict) else {}
-    kinds = INSTANCE_TYPE[provider][1]
+    _, kind, example = INSTANCE_TYPE[provider]
     for index, value in enumerate(instances.get("instanceTypes") or []):
         other = _provider_of_instance_type(str(value))
         if other is not None and other != provider:
             yield pool.finding(("spec", "instances", "instanceTypes", index), (
-                f"{value!r} is an {INSTANCE_TYPE[other][1].split(' such as')[0].removesuffix('s')}, but "
-                f"{_on(cluster, provider)}; {provider} node pools take {kinds}"), "provider")
+                f"{value!r} is an {INSTANCE_TYPE[other][1]}, but {_on(cluster, provider)}; {provider} node pools "
+                f"take {kind}s such as {example}"), "provider")
     for index, value in enumerate(instances.get("capacityTypes") or []):
         if value not in CAPACITY_TYPES[provider]:
             yield pool.finding(("spec", "instances", "capacityTypes", index), (
@@ -115,7 +116,7 @@ def check_node_pool(cluster: ClusterModel, provider: str, pool: Document) -> Ite
 
 
 def _provider_of_instance_type(value: str) -> str | None:
-    for provider, (pattern, _) in INSTANCE_TYPE.items():
+    for provider, (pattern, _, _) in INSTANCE_TYPE.items():
         if pattern.match(value):
             return provider
     return None
