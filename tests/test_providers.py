@@ -128,6 +128,31 @@ def test_an_aws_cluster_with_only_azure_settings_is_told_what_aws_needs(tmp_path
     ]
 
 
+@pytest.mark.parametrize(("change", "found"), [
+    (("    role: KarpenterNodeRole-dev-euw1\n", "    role: KarpenterNodeRole-dev-euw1\n    instanceProfile: Profile\n"),
+     ["karpenter: $.spec.karpenter: set exactly one of 'role' or 'instanceProfile', not 'role' and "
+      "'instanceProfile' together"]),
+    (("    role: KarpenterNodeRole-dev-euw1\n", ""),
+     ["karpenter: $.spec.karpenter: missing required field: set exactly one of 'role' or 'instanceProfile'"]),
+    (("    amiAlias: al2023@latest\n", ""),
+     ["karpenter: $.spec.karpenter.amiAlias: missing required field 'amiAlias'"]),
+])
+def test_an_aws_cluster_needs_what_its_ec2_node_class_needs(tmp_path: Path, change: tuple[str, str],
+                                                           found: list[str]) -> None:
+    text = CLUSTER_YAML.replace(*change)
+    line = at(CLUSTER, text, "karpenter")
+    assert lines(build_tree(tmp_path, {CLUSTER: text})) == [f"{line}: {item.split(': ', 1)[1]}" for item in found]
+
+
+def test_a_stray_aws_field_on_an_azure_cluster_is_named_not_taken_for_an_incomplete_aws_block(
+        tmp_path: Path) -> None:
+    text = AZURE_CLUSTER.replace(AZURE_KARPENTER, "  karpenter:\n    role: KarpenterNodeRole-dev-euw1\n")
+    assert lines(azure_tree(tmp_path, cluster=text)) == [
+        f"{at(CLUSTER, text, 'role')}: $.spec.karpenter.role: role is an aws setting (EC2NodeClass), but {ON_AZURE}; "
+        f"{AZURE_ALLOWS}",
+    ]
+
+
 def test_cluster_dns_on_an_azure_cluster(tmp_path: Path) -> None:
     text = AZURE_CLUSTER.replace('  kubeVersion: "1.31"\n', '  kubeVersion: "1.31"\n  clusterDNS: 10.0.0.10\n')
     assert lines(azure_tree(tmp_path, cluster=text)) == [

@@ -27,6 +27,7 @@ KARPENTER_FIELDS = {
     AWS: ("role", "instanceProfile", "subnetSelector", "securityGroupSelector", "amiAlias"),
     AZURE: ("imageFamily", "osDiskSizeGB", "vnetSubnetID", "maxPods", "tags"),
 }
+AWS_REQUIRED = ("subnetSelector", "securityGroupSelector", "amiAlias")
 NODE_CLASS = {AWS: "EC2NodeClass", AZURE: "AKSNodeClass"}
 # The label domain of each provider's Karpenter: requirement keys below it belong to that provider.
 REQUIREMENT_DOMAIN = {AWS: "karpenter.k8s.aws/", AZURE: "karpenter.azure.com/"}
@@ -79,15 +80,32 @@ def check_cluster_settings(cluster: ClusterModel, provider: str) -> Iterator[Fin
                     yield doc.finding(("spec", "karpenter", field), (
                         f"{field} is an {other} setting ({NODE_CLASS[other]}), but {_on(cluster, provider)}; "
                         f"spec.karpenter on {provider} allows: {allowed}"), "provider")
-        if provider == AWS and not any(field in karpenter for field in KARPENTER_FIELDS[AWS]):
-            # Only azure fields or {}: the schema's aws requirements did not apply; say what aws needs.
-            yield doc.finding(("spec", "karpenter"), (
-                f"{_on(cluster, provider)}: its EC2NodeClass needs role or instanceProfile, subnetSelector, "
-                "securityGroupSelector and amiAlias in spec.karpenter"), "provider")
+        if provider == AWS:
+            yield from _aws_requirements(cluster, karpenter)
     if provider == AZURE and "clusterDNS" in cluster.spec:
         yield doc.finding(("spec", "clusterDNS"), (
             f"clusterDNS is an aws setting (the EC2NodeClass's kubelet.clusterDNS), but {_on(cluster, provider)}; "
             "AKS sets its nodes' cluster DNS itself: remove it"), "provider")
+
+
+def _aws_requirements(cluster: ClusterModel, karpenter: dict[str, Any]) -> Iterator[Finding]:
+    """What an EC2NodeClass needs. Not in the Cluster schema, which cannot know the provider: there an
+    azure cluster's stray ``role`` would bring "amiAlias missing" instead of the finding that says why."""
+    doc = cluster.cluster_doc
+    if not any(field in karpenter for field in KARPENTER_FIELDS[AWS]):
+        yield doc.finding(("spec", "karpenter"), (
+            f"{_on(cluster, AWS)}: its EC2NodeClass needs role or instanceProfile, subnetSelector, "
+            "securityGroupSelector and amiAlias in spec.karpenter"), "provider")
+        return
+    if "role" in karpenter and "instanceProfile" in karpenter:
+        yield doc.finding(("spec", "karpenter"), "set exactly one of 'role' or 'instanceProfile', not 'role' and "
+                                                 "'instanceProfile' together", "schema")
+    elif "role" not in karpenter and "instanceProfile" not in karpenter:
+        yield doc.finding(("spec", "karpenter"), "missing required field: set exactly one of 'role' or "
+                                                 "'instanceProfile'", "schema")
+    for field in AWS_REQUIRED:
+        if field not in karpenter:
+            yield doc.finding(("spec", "karpenter", field), f"missing required field {field!r}", "schema")
 
 
 def check_node_pool(cluster: ClusterModel, provider: str, pool: Document) -> Iterator[Finding]:
