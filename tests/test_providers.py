@@ -253,3 +253,29 @@ def test_a_provider_finding_fails_render_and_leaves_out_untouched(tmp_path: Path
     assert "'m6i.large' is an EC2 instance type" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert read_tree(out) == before
+
+
+@pytest.mark.parametrize(("requirement", "message"), [
+    ("{key: karpenter.azure.com/sku-gpu-name, operator: Exists, values: [x]}",
+     "operator Exists takes no values: remove values"),
+    ("{key: karpenter.azure.com/sku-family, operator: In, values: []}",
+     "operator In needs at least one value in values"),
+    ("{key: karpenter.azure.com/sku-cpu, operator: Gt, values: ['4', '8']}",
+     'operator Gt takes exactly one whole number in values, e.g. values: ["4"]'),
+    ("{key: karpenter.azure.com/sku-cpu, operator: Lt, values: [many]}",
+     'operator Lt takes exactly one whole number in values, e.g. values: ["4"]'),
+])
+def test_requirement_values_fit_their_operator(tmp_path: Path, requirement: str, message: str) -> None:
+    text = AZURE_POOL.replace("""    - key: karpenter.azure.com/sku-family
+      operator: In
+      values: [D]
+""", f"    - {requirement}\n")
+    assert lines(azure_tree(tmp_path, pool=text)) == [
+        f"{at(APPS_POOL, text, '{key')}: $.spec.requirements[0]: {message}"]
+
+
+def test_requirement_keys_are_the_providers_well_known_labels(tmp_path: Path) -> None:
+    text = AZURE_POOL.replace("karpenter.azure.com/sku-family", "karpenter.azure.com/aksnodeclass")
+    [found] = lines(azure_tree(tmp_path, pool=text))
+    assert found.startswith(f"{at(APPS_POOL, text, 'key:')}: $.spec.requirements[0].key: "
+                            '"karpenter.azure.com/aksnodeclass" is not allowed; allowed: ')

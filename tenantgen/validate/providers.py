@@ -126,11 +126,27 @@ def check_node_pool(cluster: ClusterModel, provider: str, pool: Document) -> Ite
                 f"allowed: {', '.join(CAPACITY_TYPES[provider])}"), "provider")
     for index, requirement in enumerate(spec.get("requirements") or []):
         key = str(requirement.get("key", "")) if isinstance(requirement, dict) else ""
+        problem = _values_problem(requirement) if isinstance(requirement, dict) else None
+        if problem:
+            yield pool.finding(("spec", "requirements", index), problem, "requirement")
         for other, domain in REQUIREMENT_DOMAIN.items():
             if other != provider and key.startswith(domain):
                 yield pool.finding(("spec", "requirements", index, "key"), (
                     f"{key!r} is a label of {other}'s Karpenter, but {_on(cluster, provider)}; {provider} node "
                     f"pools select by {REQUIREMENT_DOMAIN[provider]}... keys"), "provider")
+
+
+def _values_problem(requirement: dict[str, Any]) -> str | None:
+    """What the NodePool CRD's rules (CEL, which the object check does not run) would refuse."""
+    operator, values = requirement.get("operator"), requirement.get("values")
+    if operator in ("Exists", "DoesNotExist") and values is not None:
+        return f"operator {operator} takes no values: remove values"
+    if operator in ("In", "NotIn") and not values:
+        return f"operator {operator} needs at least one value in values"
+    if operator in ("Gt", "Lt") and (not isinstance(values, list) or len(values) != 1
+                                     or not str(values[0]).isdigit()):
+        return f"operator {operator} takes exactly one whole number in values, e.g. values: [\"4\"]"
+    return None
 
 
 def _provider_of_instance_type(value: str) -> str | None:
