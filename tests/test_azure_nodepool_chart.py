@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from tenantgen.render import ManifestValidator
+from tenantgen.yamlio.reader import load_rendered
+from tests.helpers import EXAMPLE_TREE, run_cli
 from tests.support.upstream_crds import provider_crd_dirs
-from tests.test_charts import KUBE_VERSION, PREFIX, by_kind, load_values, one, render
+from tests.test_charts import KUBE_VERSION, PREFIX, _yaml, by_kind, load_values, one, render
 
 SUBNET = ("/subscriptions/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0/resourceGroups/aks-prod-weu/providers/"
           "Microsoft.Network/virtualNetworks/aks-vnet/subnets/nodes")
@@ -123,3 +125,22 @@ def test_a_pool_without_account_provider_renders_as_aws() -> None:
     values["context"]["account"]["provider"] = ""
     objects = render("karpenter-nodepool", values)
     assert sorted(o["kind"] for o in objects) == ["EC2NodeClass", "NodePool"]
+
+
+def test_every_example_object_validates_against_its_own_providers_crds(tmp_path: Path, upstream_crds: Path,
+                                                                       azure_validator: ManifestValidator,
+                                                                       aws_validator: ManifestValidator) -> None:
+    """The example tree as rendered: each cluster's objects against the CRDs of its account's cloud."""
+    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    validators = {"aws": aws_validator, "azure": azure_validator}
+    kinds: dict[str, set[str]] = {"aws": set(), "azure": set()}
+    for account_file in sorted(EXAMPLE_TREE.glob("*/*/account.yaml")):
+        provider = _yaml.load(account_file.read_text())["spec"]["provider"]
+        tier, account = account_file.parent.parent.name, account_file.parent.name
+        for manifest in sorted((tmp_path / "out" / tier / account).glob("*/manifests/*/*.yaml")):
+            for obj in load_rendered(manifest.read_text()):
+                kinds[provider].add(obj["kind"])
+                assert validators[provider].check(obj) == [], manifest
+    assert {"NodePool", "EC2NodeClass"} <= kinds["aws"] and "AKSNodeClass" not in kinds["aws"]
+    assert {"NodePool", "AKSNodeClass"} <= kinds["azure"] and "EC2NodeClass" not in kinds["azure"]
