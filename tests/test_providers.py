@@ -279,3 +279,18 @@ def test_requirement_keys_are_the_providers_well_known_labels(tmp_path: Path) ->
     [found] = lines(azure_tree(tmp_path, pool=text))
     assert found.startswith(f"{at(APPS_POOL, text, 'key:')}: $.spec.requirements[0].key: "
                             '"karpenter.azure.com/aksnodeclass" is not allowed; allowed: ')
+
+
+def test_a_cluster_without_an_account_file_is_on_aws(tmp_path: Path) -> None:
+    text = CLUSTER_YAML.replace("    amiAlias: al2023@latest\n", "    amiAlias: al2023@latest\n    maxPods: 110\n")
+    assert lines(build_tree(tmp_path, {ACCOUNT: None, CLUSTER: text})) == [
+        f"{at(CLUSTER, text, 'maxPods')}: $.spec.karpenter.maxPods: maxPods is an azure setting (AKSNodeClass), "
+        "but cluster 'dev-euw1' is on aws (account 'dev-aws' has no account.yaml); spec.karpenter on aws allows: "
+        "role, instanceProfile, subnetSelector, securityGroupSelector, amiAlias",
+    ]
+
+
+def test_a_broken_account_file_brings_its_own_finding_and_no_provider_guess(tmp_path: Path) -> None:
+    account = AZURE_ACCOUNT.replace("provider: azure", "provider: gcp")
+    found = lines(azure_tree(tmp_path, account=account))
+    assert len(found) == 1 and found[0].startswith(f"{at(ACCOUNT, account, 'provider')}: $.spec.provider: ")
