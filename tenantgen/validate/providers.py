@@ -2,7 +2,8 @@
 
 A Cluster or NodePool document does not say which cloud it runs on: its account does. So these
 checks read the merged fleet, and each finding names the provider, where it comes from and what
-that provider allows. Without them an azure cluster's pools would render as EC2NodeClasses.
+that provider allows. Without them a setting of the other cloud would be left out of the rendered
+node class without a word (an azure pool's m6i.large would simply never match a VM).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from tenantgen.merge import ClusterModel
 
 AWS = "aws"
 AZURE = "azure"
-# Providers whose Karpenter tenantgen renders; a cluster without an account file is on aws (the
-# layout predates accounts, and every tree without one was an AWS tree).
+# A cluster whose account folder has no account.yaml is on aws: every such tree was an AWS tree
+# before providers were told apart, and its node pools keep rendering as they did.
 DEFAULT_PROVIDER = AWS
 
 # Cluster.spec.karpenter fields by provider (schemas/cluster.schema.json says the same in each
@@ -47,7 +48,7 @@ def provider_of(cluster: ClusterModel) -> str:
 
 
 def _on(cluster: ClusterModel, provider: str) -> str:
-    """"cluster 'x' is on azure (account 'y', its account.yaml)": where the provider comes from."""
+    """Where the provider comes from: ``cluster 'x' is on azure (account 'y', <its account.yaml>)``."""
     if cluster.account_doc is None:
         return f"cluster {cluster.name!r} is on {provider} (account {cluster.account!r} has no account.yaml)"
     return (f"cluster {cluster.name!r} is on {provider} (account {cluster.account!r}, "
