@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 
 from tenantgen.render import ManifestValidator, ObjectProblem
 from tenantgen.yamlio.reader import load_rendered
+from tests.support.upstream_crds import PROVIDER_CRD_FOLDERS, provider_crd_dirs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHARTS = REPO_ROOT / "charts"
@@ -39,6 +40,7 @@ CASES = [
     ("argocd-project", "argocd-project-helm-repo"),
     ("karpenter-nodepool", "nodepool-role"),
     ("karpenter-nodepool", "nodepool-instance-profile"),
+    ("karpenter-nodepool", "nodepool-azure"),
 ]
 
 _yaml = YAML(typ="safe", pure=True)
@@ -84,6 +86,13 @@ def validator(upstream_crds: Path) -> ManifestValidator:
     return ManifestValidator.create([upstream_crds], KUBE_VERSION)
 
 
+@pytest.fixture(scope="session")
+def provider_validators(upstream_crds: Path) -> dict[str, ManifestValidator]:
+    """One validator per cloud: each loads its own provider's NodePool CRD (both define nodepools.karpenter.sh)."""
+    return {provider: ManifestValidator.create(provider_crd_dirs(upstream_crds, provider), KUBE_VERSION)
+            for provider in PROVIDER_CRD_FOLDERS}
+
+
 # --- every chart, every value set -------------------------------------------------------------
 
 
@@ -93,8 +102,11 @@ def test_every_value_file_has_a_case() -> None:
 
 
 @pytest.mark.parametrize(("chart", "values_name"), CASES)
-def test_objects_validate_against_schemas(validator: ManifestValidator, chart: str, values_name: str) -> None:
-    objects = render(chart, load_values(values_name))
+def test_objects_validate_against_schemas(provider_validators: dict[str, ManifestValidator], chart: str,
+                                         values_name: str) -> None:
+    values = load_values(values_name)
+    validator = provider_validators[values["context"]["account"]["provider"]]
+    objects = render(chart, values)
     assert objects
     problems = {f"{o['kind']}/{o['metadata']['name']}": validator.check(o) for o in objects}
     assert {name: found for name, found in problems.items() if found} == {}
@@ -160,7 +172,7 @@ def test_chart_metadata(chart: str) -> None:
 # --- values contract: schema and required values ----------------------------------------------
 
 
-@pytest.mark.parametrize(("chart", "values_name"), [CASES[0], CASES[2], CASES[5], CASES[8]])
+@pytest.mark.parametrize(("chart", "values_name"), [CASES[0], CASES[2], CASES[5], CASES[8], CASES[10]])
 def test_schema_rejects_unknown_keys_and_nulls(chart: str, values_name: str) -> None:
     values = load_values(values_name)
     values["context"]["cluster"]["kubeVersoin"] = "1.31.0"

@@ -26,7 +26,7 @@ from tenantgen.yamlio.reader import MAX_FILE_BYTES
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
 
 CLUSTER = Path("prod") / "prod-aws" / "prod-euw1"
-RELEASES = 32  # in the example tree
+RELEASES = 40  # in the example tree
 
 
 def render(tree: Path, out: Path, *extra: str) -> str:
@@ -257,8 +257,8 @@ def test_a_changed_chart_renders_its_releases_again(tree: Path, tmp_path: Path) 
     assert rendered(render(tree, out, "--charts", str(charts))) == 0
     helpers = charts / "post" / "templates" / "_helpers.tpl"
     helpers.write_text(helpers.read_text() + "\n{{/* a change to the chart */}}\n")
-    # Only the prod tier pins the changed chart: its post-install releases (6) are rendered again.
-    assert rendered(render(tree, out, "--charts", str(charts))) == 6
+    # Only the prod tier pins the changed chart: its post-install releases (8) are rendered again.
+    assert rendered(render(tree, out, "--charts", str(charts))) == 8
 
 
 def test_one_changed_tenant_renders_only_its_releases(tree: Path, tmp_path: Path, out_check: str,
@@ -296,7 +296,7 @@ def test_unchanged_clusters_are_reused_and_keep_their_files(tree: Path, tmp_path
     (cache_dir() / DB_NAME).unlink(missing_ok=True)  # nothing to render from: only reuse renders nothing
     summary = render(tree, out)
     assert rendered(summary) == 0 and "0 file(s) written" in summary
-    assert f"3 cluster(s), 8 tenant(s), {RELEASES} release(s)" in summary  # counts of reused clusters too
+    assert f"4 cluster(s), 10 tenant(s), {RELEASES} release(s)" in summary  # counts of reused clusters too
     assert {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()} == mtimes
     assert output(out) == reference
 

@@ -490,7 +490,7 @@ VIEWS = cluster_views()
 
 
 def test_example_tree_shape() -> None:
-    assert sum(len(v.tenants) for v in VIEWS.values()) == 8
+    assert sum(len(v.tenants) for v in VIEWS.values()) == 10
     assert {k.split("/")[0] for k in VIEWS} == {"playground", "prod"}
 
 
@@ -645,9 +645,6 @@ BAD = [
     ("account-aws-short-id", "Account", "spec.id", "12345"),
     ("account-id-unquoted", "Account", "spec.id", 222222222222),
     ("account-no-region", "Account", "spec.region", _DELETE),
-    ("cluster-role-and-profile", "Cluster", "spec.karpenter.instanceProfile", "KarpenterProfile"),
-    ("cluster-no-role-or-profile", "Cluster", "spec.karpenter.role", _DELETE),
-    ("cluster-no-ami-alias", "Cluster", "spec.karpenter.amiAlias", _DELETE),
     ("cluster-bad-ami-alias", "Cluster", "spec.karpenter.amiAlias", "al2023"),
     ("cluster-kube-version-float", "Cluster", "spec.kubeVersion", 1.31),
     ("cluster-kube-version-2", "Cluster", "spec.kubeVersion", "2.0.0"),

@@ -31,7 +31,7 @@ from tenantgen.findings import Finding
 from tenantgen.jinja_env import environment
 from tenantgen.load import DNS_LABEL, FILE_OF_KIND, FOLDER_OF_KIND, ClusterDocs, Document, TreeDocs
 from tenantgen.merge import Layer, merge_layers
-from tenantgen.validate import SCHEMA_FILE_OF_KIND, get, validate_loaded
+from tenantgen.validate import DEFAULT_PROVIDER, SCHEMA_FILE_OF_KIND, get, validate_loaded
 from tenantgen.yamlio import YamlProblem, load_all
 
 KIND_OF_COMMAND = {"tenant": "Tenant", "argo-project": "ArgoProject", "node-pool": "NodePool", "cluster": "Cluster"}
@@ -252,12 +252,20 @@ def document_data(target: Target, spec: dict[str, Any]) -> dict[str, Any]:
             "spec": order_like_schema(spec, spec_field(target.kind))}
 
 
-def render_document(target: Target, spec: dict[str, Any]) -> str:
+def account_provider(tree: TreeDocs, target: Target) -> str:
+    """The cloud the new document's cluster runs on: its account's provider (aws without an account file)."""
+    account = tree.accounts.get((target.tier, target.account))
+    provider = account.spec.get("provider") if account is not None else None
+    return provider if isinstance(provider, str) else DEFAULT_PROVIDER
+
+
+def render_document(target: Target, spec: dict[str, Any], provider: str = DEFAULT_PROVIDER) -> str:
+    """The file's text; ``provider`` picks the commented hints (aws or azure settings) it shows."""
     data = document_data(target, spec)
     template = f"scaffolds/{_template_stem(target.kind)}.yaml.j2"
     context = {"modeline": modeline(target), "api_version": API_VERSION, "name": target.name,
                "spec": data["spec"], "lines": block_lines(data["spec"], 2), "cluster": target.cluster,
-               "tier": target.tier}
+               "tier": target.tier, "provider": provider}
     try:
         text = environment().get_template(template).render(context)
     except TemplateError as exc:

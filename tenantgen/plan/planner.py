@@ -14,7 +14,7 @@ from tenantgen import __version__
 from tenantgen.load import Document
 from tenantgen.merge import DEFAULT_CLUSTER_ROLES, ClusterModel, Fleet, TenantModel
 from tenantgen.plan.charts import ChartRef
-from tenantgen.validate import claimed_hostnames, get
+from tenantgen.validate import AZURE, claimed_hostnames, get, provider_of
 from tenantgen.validate.hostnames import hostname_regex
 
 DEFAULT_RELEASE_NAMESPACE = "tenantgen-system"
@@ -207,18 +207,37 @@ def nodepool_values(cluster: ClusterModel, name: str, spec: Mapping[str, Any],
     }
     if "weight" in spec:
         pool["weight"] = spec["weight"]
+    if spec.get("requirements"):
+        pool["requirements"] = [_requirement(item) for item in spec["requirements"]]
     karpenter = cluster.spec.get("karpenter") or {}
+    return {"context": context, "nodePool": pool, "karpenter": node_class_values(provider_of(cluster), karpenter)}
+
+
+def node_class_values(provider: str, karpenter: Mapping[str, Any]) -> dict[str, Any]:
+    """The chart's ``karpenter`` block: only the provider's settings (the chart's defaults fill the
+    other provider's with empty values, which its templates ignore)."""
+    if provider == AZURE:
+        return {
+            "imageFamily": str(karpenter.get("imageFamily", "")),
+            "osDiskSizeGB": int(karpenter.get("osDiskSizeGB", 0)),
+            "vnetSubnetID": str(karpenter.get("vnetSubnetID", "")),
+            "maxPods": int(karpenter.get("maxPods", 0)),
+            "tags": dict(karpenter.get("tags") or {}),
+        }
     return {
-        "context": context,
-        "nodePool": pool,
-        "karpenter": {
-            "role": str(karpenter.get("role", "")),
-            "instanceProfile": str(karpenter.get("instanceProfile", "")),
-            "subnetSelector": dict(karpenter.get("subnetSelector") or {}),
-            "securityGroupSelector": dict(karpenter.get("securityGroupSelector") or {}),
-            "amiAlias": str(karpenter.get("amiAlias", "al2023@latest")),
-        },
+        "role": str(karpenter.get("role", "")),
+        "instanceProfile": str(karpenter.get("instanceProfile", "")),
+        "subnetSelector": dict(karpenter.get("subnetSelector") or {}),
+        "securityGroupSelector": dict(karpenter.get("securityGroupSelector") or {}),
+        "amiAlias": str(karpenter.get("amiAlias", "al2023@latest")),
     }
+
+
+def _requirement(item: Mapping[str, Any]) -> dict[str, Any]:
+    requirement: dict[str, Any] = {"key": item["key"], "operator": item["operator"]}
+    if "values" in item:
+        requirement["values"] = [str(value) for value in item["values"]]
+    return requirement
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -240,7 +259,7 @@ def plan_cluster(cluster: ClusterModel, charts: Mapping[str, ChartRef], tree_nam
     def context(doc: Document) -> dict[str, Any]:
         return {**shared, "source": source_path(tree_name, doc)}
 
-    has_karpenter = bool(cluster.spec.get("karpenter"))
+    has_karpenter = isinstance(cluster.spec.get("karpenter"), dict)
     pool_release: dict[str, str] = {}
     if has_karpenter:
         for name in sorted(cluster.node_pools):

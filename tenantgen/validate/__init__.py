@@ -8,6 +8,7 @@ document is checked (the pipeline hands in a faster check of the same verdicts).
 from __future__ import annotations
 
 from tenantgen.validate.checks import check_credentials, claimed_hostnames, get
+from tenantgen.validate.providers import AWS, AZURE, DEFAULT_PROVIDER, provider_of
 from tenantgen.validate.schema import (
     SCHEMA_FILE_OF_KIND,
     check_document,
@@ -22,6 +23,9 @@ from tenantgen.validate.source_repos import WILDCARDS, too_broad
 from tenantgen.validate.tree_check import DocumentCheck, Validation, check_documents, validate_loaded
 
 __all__ = [
+    "AWS",
+    "AZURE",
+    "DEFAULT_PROVIDER",
     "SCHEMA_FILE_OF_KIND",
     "WILDCARDS",
     "DocumentCheck",
@@ -31,6 +35,7 @@ __all__ = [
     "check_documents",
     "claimed_hostnames",
     "get",
+    "provider_of",
     "schema_documents",
     "schema_files",
     "schema_of",

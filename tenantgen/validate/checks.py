@@ -17,6 +17,7 @@ from tenantgen.load import ConfigFile, Document
 from tenantgen.merge import ClusterModel, Fleet, TenantModel, config_name
 from tenantgen.validate.argo_policy import policy_problem
 from tenantgen.validate.hostnames import find_overlaps, has_allowed_suffix
+from tenantgen.validate.providers import AZURE, check_providers, provider_of
 from tenantgen.validate.quantity import parse_quantity
 
 RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
@@ -47,6 +48,7 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
         findings.extend(check_references(cluster))
         findings.extend(check_argo_policies(cluster))
         findings.extend(check_node_pools(cluster))
+        findings.extend(check_providers(cluster, fleet.tree.accounts))
         findings.extend(check_namespaces(cluster))
         findings.extend(check_hostnames(cluster))
         for tenant in cluster.tenants.values():
@@ -119,16 +121,17 @@ def check_argo_policies(cluster: ClusterModel) -> Iterator[Finding]:
 
 
 def check_node_pools(cluster: ClusterModel) -> Iterator[Finding]:
-    # tenantgen renders every node pool as a Karpenter NodePool + EC2NodeClass, which need the
-    # cluster's Karpenter settings (node role, subnets, security groups, AMI).
-    if cluster.spec.get("karpenter"):
+    # tenantgen renders every node pool as a Karpenter NodePool + node class (EC2NodeClass on aws,
+    # AKSNodeClass on azure), which need the cluster's Karpenter settings; on azure `{}` will do.
+    if isinstance(cluster.spec.get("karpenter"), dict):
         return
+    needs = ("{} or imageFamily, osDiskSizeGB, vnetSubnetID, maxPods, tags" if provider_of(cluster) == AZURE
+             else "role or instanceProfile, subnetSelector, securityGroupSelector, amiAlias")
     for name in sorted(cluster.node_pools):
         yield cluster.node_pools[name].finding(
             ("kind",),
-            f"node pool {name!r} needs spec.karpenter in {cluster.cluster_doc.display_path} (role or "
-            "instanceProfile, subnetSelector, securityGroupSelector, amiAlias): tenantgen renders node pools "
-            "as Karpenter NodePools", "reference")
+            f"node pool {name!r} needs spec.karpenter in {cluster.cluster_doc.display_path} ({needs}): "
+            "tenantgen renders node pools as Karpenter NodePools", "reference")
 
 
 def check_namespaces(cluster: ClusterModel) -> Iterator[Finding]:

@@ -33,3 +33,16 @@ def missing_crds_reason(folder: Path) -> str:
     """One line for the test report: where the tests looked, and how to point them elsewhere."""
     return (f"upstream CRDs not found at {folder}: set {CRDS_SETTING} to a folder of CRDs "
             f"({DEFAULT_CRDS} beside the clone)")
+
+
+# Both Karpenter providers ship a CRD for nodepools.karpenter.sh v1 (they differ in the label domains
+# their CEL rules restrict), so one validation run loads one of them: AWS's for an aws cluster's
+# objects, Azure's for an azure cluster's.
+PROVIDER_CRD_FOLDERS = {"aws": "karpenter", "azure": "karpenter-azure"}
+
+
+def provider_crd_dirs(folder: Path, provider: str) -> list[Path]:
+    """The CRD folders under ``folder`` for a cluster on ``provider``: every folder but the other
+    provider's Karpenter."""
+    others = {name for key, name in PROVIDER_CRD_FOLDERS.items() if key != provider}
+    return sorted(path for path in folder.iterdir() if path.is_dir() and path.name not in others)

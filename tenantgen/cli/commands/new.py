@@ -18,6 +18,7 @@ from tenantgen.author import (
     Missing,
     Target,
     ValueProblem,
+    account_provider,
     coerce,
     derive,
     document_data,
@@ -75,7 +76,7 @@ def run_new(options: NewOptions, stdout: TextIO | None = None) -> int:
         still = missing_values(target, tree, spec)
         if still:
             raise TenantgenError(missing_message(target, still))
-    text = render_document(target, spec)
+    text = render_document(target, spec, account_provider(tree, target))
     console = console_for(stdout)
     findings = new_findings(tree, load_findings, target, text)
     if findings:
