@@ -15,8 +15,11 @@ about the bytes), and every file name is checked against the kind and name of th
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,8 @@ import pytest
 import yaml
 
 from benchmarks.fleet import generate
-from tests.helpers import EXAMPLE_TREE, run_cli
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli
+from tests.support import real_tools
 
 # helm template's separator before each object: a "---" line followed by the object's Source line.
 _HELM_SEPARATOR = re.compile(r"^---\n(?=# Source: )", re.MULTILINE)
@@ -41,15 +45,39 @@ def _render(tree: Path, out: Path, *extra: str) -> Path:
     return out
 
 
-@pytest.fixture(scope="module", params=["example", "fleet"])
-def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """OUT of the example tree, or of a small sample of the benchmark fleet (embedded engine)."""
-    work = tmp_path_factory.mktemp(request.param)
-    tree = EXAMPLE_TREE
-    if request.param == "fleet":
-        tree = work / "tree"
-        generate(tree, FLEET_CLUSTERS, FLEET_TENANTS)
-    return _render(tree, work / "out")
+@pytest.fixture(scope="module")
+def renders(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[Path, Path]]:
+    """Each tree rendered once for the module, however pytest orders the tests (helm major first)."""
+    done: dict[str, tuple[Path, Path]] = {}
+
+    def render(name: str) -> tuple[Path, Path]:
+        if name not in done:
+            work = tmp_path_factory.mktemp(name)
+            tree = EXAMPLE_TREE
+            if name == "fleet":
+                tree = work / "tree"
+                generate(tree, FLEET_CLUSTERS, FLEET_TENANTS)
+            done[name] = tree, _render(tree, work / "out")
+        return done[name]
+    return render
+
+
+@pytest.fixture(params=["example", "fleet"])
+def tree_and_out(request: pytest.FixtureRequest, renders: Callable[[str], tuple[Path, Path]]) -> tuple[Path, Path]:
+    """The example tree or a small sample of the benchmark fleet, and its OUT (embedded engine)."""
+    return renders(request.param)
+
+
+@pytest.fixture()
+def rendered(tree_and_out: tuple[Path, Path]) -> Path:
+    return tree_and_out[1]
+
+
+def helm_on_path(helm: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put ``helm`` first on PATH under the name the helm engine looks for."""
+    folder.mkdir()
+    (folder / "helm").symlink_to(helm)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
 
 
 def clusters(out: Path) -> list[Path]:
@@ -126,3 +154,75 @@ def test_helmfile_template_of_each_cluster_gives_the_same_objects(rendered: Path
     for cluster, stream in zip(clusters(rendered), streams):
         written = "".join(path.read_text() + "---\n" for path in sorted((cluster / "manifests").rglob("*.yaml")))
         assert _objects(stream) == _objects(written), cluster
+
+
+# The example tree only: the fleet's releases are held to real helm's bytes by the parity test above,
+# and a render through one helm process per release is this module's slowest step.
+@pytest.mark.parametrize("tree_and_out", ["example"], indirect=True)
+def test_the_helm_engine_with_real_helm_writes_the_embedded_engines_out(
+        tree_and_out: tuple[Path, Path], real_helm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree, embedded_out = tree_and_out
+    helm_on_path(real_helm, tmp_path / "bin", monkeypatch)
+    result = run_cli(["render", str(tree), "-o", str(tmp_path / "out"), "--engine", "helm"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert " 0 cached)" in result.stdout  # every release went through the real helm
+    assert read_tree(tmp_path / "out") == read_tree(embedded_out)
+
+
+def _chart_copy(charts: Path, version: str) -> Path:
+    chart = charts / "tenant"
+    shutil.copytree(REPO_ROOT / "charts" / "tenant", chart)
+    chart_yaml = chart / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 0.1.0", f"version: {version}"))
+    return chart
+
+
+def _broken_template(chart: Path) -> None:
+    (chart / "templates" / "tenant.yaml").write_text("kind: {{ .Values.tenant.name \n")
+
+
+def _values_against_the_schema(chart: Path) -> None:
+    values = chart / "ci" / "tenant-minimal-values.yaml"
+    values.write_text(values.read_text() + "unexpected: true\n")
+
+
+def _unreadable_values(chart: Path) -> None:
+    (chart / "ci" / "tenant-full-values.yaml").write_text("tenant: [\n")
+
+
+def _message_heads(stdout: str) -> list[str]:
+    """Each message's "chart: [SEVERITY] values file" and the verdict line, without the wording."""
+    return [line if line.startswith("lint ") else ": ".join(line.split(": ")[:2])
+            for line in stdout.splitlines() if line.startswith(("tenant-", "lint "))]
+
+
+@pytest.mark.parametrize("breakage", [None, _broken_template, _values_against_the_schema, _unreadable_values],
+                         ids=["bundled-only", "template-syntax", "schema-violation", "unreadable-values"])
+def test_lint_with_real_helm_agrees_with_the_embedded_lint(breakage: Any, real_helm: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ["lint"]
+    if breakage is not None:
+        breakage(_chart_copy(tmp_path / "charts", "0.2.0"))
+        args += ["--charts", str(tmp_path / "charts")]
+    embedded = run_cli(args)
+    helm_on_path(real_helm, tmp_path / "bin", monkeypatch)
+    with_helm = run_cli([*args, "--engine", "helm"])
+    if breakage is None:
+        assert embedded.exit_code == 0 and "lint ok: 4 chart(s), 0 error(s), 0 warning(s)" in embedded.stdout
+    else:
+        assert embedded.exit_code == 1 and "tenant-0.2.0: [ERROR] " in embedded.stdout
+        assert "tenant-0.1.0:" not in embedded.stdout
+    assert (with_helm.exit_code, with_helm.stderr) == (embedded.exit_code, embedded.stderr)
+    assert _message_heads(with_helm.stdout) == _message_heads(embedded.stdout)
+    major = real_tools.tool_version(real_helm)[:3]
+    if breakage is _values_against_the_schema and major == "v3.":
+        # helm 3 checks values with another JSON Schema library than helm 4 (and the embedded engine,
+        # Helm 4's SDK): same errors at the same places, worded "- (root): Additional property
+        # unexpected is not allowed" instead of "- at '': additional properties 'unexpected' not allowed".
+        return
+    if breakage is _unreadable_values and major == "v4.":
+        # helm 4.1's CLI prefixes the YAML reader's error with "cannot unmarshal yaml document: ";
+        # the embedded engine reads the values file through the SDK, which does not.
+        assert "cannot unmarshal yaml document: error converting YAML to JSON: yaml: line 1:" in with_helm.stdout
+        return
+    assert with_helm.stdout == embedded.stdout
