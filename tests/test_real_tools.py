@@ -134,17 +134,16 @@ def test_helm_on_path_of_the_right_major_is_used(tmp_path: Path, monkeypatch: py
     assert real_tools.helm_binary(3) == tmp_path / "helm"
 
 
-def test_a_missing_tool_fails_instead_of_skipping_when_required(tmp_path: Path) -> None:
-    (tmp_path / "test_needs_helm.py").write_text("def test_it(helm3):\n    pass\n")
-    (tmp_path / "conftest.py").write_text("from tests.conftest import *  # noqa: F403\n"
-                                          "from tests.support import real_tools\n"
-                                          "real_tools._found['helm3'] = real_tools.ToolUnavailable('no helm here')\n")
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", str(tmp_path)]
-    skipped = subprocess.run(args, env={**env, real_tools.REQUIRE_SETTING: ""}, cwd=tmp_path,
-                             capture_output=True, text=True, timeout=120)
-    assert skipped.returncode == 0 and "SKIPPED [1] " in skipped.stdout and "no helm here" in skipped.stdout
-    failed = subprocess.run(args, env={**env, real_tools.REQUIRE_SETTING: "1"}, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
-    assert failed.returncode == 1
-    assert "no helm here; TENANTGEN_REQUIRE_TOOLS is set, so this test may not be skipped" in failed.stdout
+def test_a_missing_tool_skips_with_its_reason_or_fails_when_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import _real_tool
+
+    def missing() -> Path:
+        raise ToolUnavailable("no helm here")
+
+    monkeypatch.setenv(real_tools.REQUIRE_SETTING, "")
+    with pytest.raises(pytest.skip.Exception, match="^no helm here$"):
+        _real_tool(missing)
+    monkeypatch.setenv(real_tools.REQUIRE_SETTING, "1")
+    with pytest.raises(pytest.fail.Exception,
+                       match="^no helm here; TENANTGEN_REQUIRE_TOOLS is set, so this test may not be skipped$"):
+        _real_tool(missing)
