@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from benchmarks.fleet import generate
-from tests.helpers import EXAMPLE_TREE, REPO_ROOT, CliResult, read_tree, run_cli
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT, CliResult, read_tree, run_cli, tenant_chart_variant
 from tests.support import real_tools
 
 # helm template's separator before each object: a "---" line followed by the object's Source line.
@@ -154,6 +154,32 @@ def test_helmfile_template_of_each_cluster_gives_the_same_objects(rendered: Path
     for cluster, stream in zip(clusters(rendered), streams):
         written = "".join(path.read_text() + "---\n" for path in sorted((cluster / "manifests").rglob("*.yaml")))
         assert _objects(stream) == _objects(written), cluster
+
+
+KUBE_VERSION_TEMPLATE = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-kube\n"
+                         "  namespace: {{ .Release.Namespace }}\ndata:\n"
+                         "  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n")
+
+
+def test_helmfile_template_renders_for_the_clusters_kube_version(tmp_path: Path, helmfile: Path,
+                                                                 helm3: Path) -> None:
+    # A chart that reads .Capabilities.KubeVersion (a user's pinned chart version may): helmfile gives
+    # tenantgen's objects only because helmfile.yaml names the cluster's version (else helm's default).
+    tree = tmp_path / "tree"
+    shutil.copytree(EXAMPLE_TREE, tree)
+    tenant_chart_variant(tmp_path / "charts", "caps", {"kube.yaml": KUBE_VERSION_TEMPLATE})
+    tier = tree / "prod" / "tier.yaml"
+    tier.write_text(tier.read_text().replace("spec:\n", "spec:\n  charts:\n    tenant: 0.1.0-caps\n", 1))
+    out = _render(tree, tmp_path / "out", "--charts", str(tmp_path / "charts"))
+    prod = [cluster for cluster in clusters(out) if cluster.relative_to(out).parts[0] == "prod"]
+    seen = set()
+    for cluster in prod:
+        stream = helmfile_template(helmfile, helm3, cluster)
+        written = "".join(path.read_text() + "---\n" for path in sorted((cluster / "manifests").rglob("*.yaml")))
+        assert _objects(stream) == _objects(written), cluster
+        seen |= {doc["data"]["kube"] for doc in yaml.safe_load_all(stream) if doc and doc["kind"] == "ConfigMap"
+                 and doc["metadata"]["name"].endswith("-tenant-kube")}
+    assert seen == {helmfile_spec(cluster)["kubeVersion"] for cluster in prod}
 
 
 # The example tree only: the fleet's releases are held to real helm's bytes by the parity test above,
