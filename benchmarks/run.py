@@ -14,6 +14,8 @@ and, as the baseline, what `helmfile template` does: one fresh process per relea
 Helm engine and the chart and renders it. There is no `helm` binary here, so that process is
 `python -c` importing helm_python (the same Go engine) and rendering the release's chart with its
 values; it is timed on a sample of releases and extrapolated to all of them, run one after another.
+Beside it, what a peer would really run: `helmfile template` with the real helm 3 on a sample of
+OUT's clusters, per release, extrapolated too (benchmarks/peer_tools.py).
 
 Peak RSS is that of the whole process tree (tenantgen and its worker processes together): /proc is
 sampled every 100 ms (a scan of /proc costs a few ms: sampling faster would slow the measured run)
@@ -38,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -57,6 +58,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 import fleet  # noqa: E402
+import peer_tools  # noqa: E402
+from machine import file_creation_probe, machine  # noqa: E402
 
 SUMMARY = re.compile(r"(\d+) release\(s\) \((\d+) rendered, (\d+) cached\)")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -236,43 +239,6 @@ def edit_one_tenant(tree: Path) -> Path:
     return path
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        memory = f"{int(Path('/proc/meminfo').read_text().split()[1]) / 2**20:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"cores": cores, "cpu": model, "memory": memory, "python": platform.python_version(),
-            "system": f"{platform.system()} {platform.release()}"}
-
-
-def file_creation_probe(folder: Path, count: int = 3000) -> float:
-    """Microseconds to create one small file in a new folder, as a render's output is made.
-
-    A condition of the machine more than of tenantgen, so it is reported beside the results: on ext4
-    without a journal (this machine's kind), creating files is ~10x slower for up to five minutes after
-    many files were deleted (the kernel's inode allocator skips recently freed inodes one by one), and
-    a cold render's 125,000 files with it. The probe's files are left in place until the end: deleting
-    them would cause exactly that.
-    """
-    started = time.perf_counter()
-    for number in range(count):
-        sub = folder / f"{number // 3:04d}"
-        if number % 3 == 0:
-            sub.mkdir(parents=True)
-        (sub / f"{number}.yaml").write_bytes(b"x" * 1500)
-    return (time.perf_counter() - started) / count * 1e6
-
-
 def table(results: dict[str, Any]) -> str:
     targets = {"cold render": "<= 60 s", "no-op re-render": "<= 3 s", "one tenant changed": "<= 3 s",
                "validate": "<= 10 s"}
@@ -292,6 +258,7 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"| one Helm process per release (mean of {base['sample']}, extrapolated) | "
                      f"{base['extrapolated_seconds']:,.0f} | | | | | {base['releases']:,} | | "
                      f"{base['releases'] / base['extrapolated_seconds']:.1f} | |")
+    lines += peer_tools.table_rows(results)
     lines.append("")
     lines.append("CPU s: user and system time of tenantgen and its workers; stolen s: CPU time the hypervisor "
                  "gave other guests meanwhile (the whole machine, all cores).")
@@ -300,6 +267,8 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"Cold render is **{results['speedup']:,.0f}x** faster than one Helm process per release "
                      f"({base['mean_seconds'] * 1000:.0f} ms per release) (target: >= 50x). "
                      f"Peak RSS target: <= 1,536 MiB.")
+    if peer_tools.summary(results):
+        lines += ["", peer_tools.summary(results)]
     return "\n".join(lines)
 
 
@@ -333,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where the tree, output and cache go (default: a temp dir)")
     parser.add_argument("--jobs", "-j", type=int, default=0, help="render workers (0: one per core)")
     parser.add_argument("--sample", type=int, default=30, help="releases timed for the Helm baseline")
-    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--helmfile-clusters", type=int, default=3, help="clusters timed for the helmfile baseline")
+    parser.add_argument("--skip-baseline", action="store_true", help="measure neither baseline")
     parser.add_argument("--markdown", type=Path, help="write the table into this markdown file too")
     args = parser.parse_args(argv)
     name = args.name or f"{args.clusters}x{args.tenants}"
@@ -378,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one Helm process per release, {args.sample} sampled ...", flush=True)
         results["baseline"] = helm_per_release(tree, args.sample, env)
         results["speedup"] = results["baseline"]["extrapolated_seconds"] / measures[0].seconds
+        print(f"helmfile template (helm 3), {args.helmfile_clusters} clusters sampled ...", flush=True)
+        peer = results["helmfile"] = peer_tools.helmfile_template_baseline(out, args.helmfile_clusters,
+                                                                           measures[0].releases)
+        if "skipped" not in peer:
+            results["helmfile_speedup"] = peer["extrapolated_seconds"] / measures[0].seconds
     rendered = table(results)
     print(rendered)
     target = HERE / "results" / f"{name}.json"
@@ -386,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {target}")
     if args.markdown:
         command = f"python benchmarks/run.py --clusters {args.clusters} --tenants {args.tenants}" + (
-            f" --name {args.name}" if args.name else "") + (
+            f" --name {args.name}" if args.name else "") + (f" --sample {args.sample}" if args.sample != 30 else "") + (
+            f" --helmfile-clusters {args.helmfile_clusters}" if args.helmfile_clusters != 3 else "") + (
             f" --workdir {args.workdir}" if args.workdir else "") + f" --markdown {args.markdown}"
         write_markdown(args.markdown, name, results, command)
         print(f"wrote {args.markdown}")

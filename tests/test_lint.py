@@ -82,3 +82,22 @@ def test_the_helm_engine_lints_a_chart_without_values_yaml_with_no_values(tmp_pa
     result = run_cli(["lint", "--engine", "helm", "--charts", str(tmp_path / "charts")])
     assert (result.exit_code, result.stderr) == (0, ""), result.stdout + result.stderr
     assert f"lint --strict {tmp_path / 'charts' / 'tenant'}\n" in calls.read_text()
+
+
+def test_helm_lint_output_is_read_message_by_message_keeping_multi_line_ones_whole() -> None:
+    from tenantgen.author.lint import parse_lint_output
+
+    # What helm 4.1.4 prints for a values file against the chart's schema (tests/test_real_helm.py
+    # checks the real thing): each message ends with the error's own newline, the chart with a blank line.
+    stdout = ("==> Linting charts/tenant\n[INFO] Chart.yaml: icon is recommended\n"
+              "[ERROR] values.yaml: - at '': additional properties 'unexpected' not allowed\n\n"
+              "[ERROR] templates/: values don't meet the specifications of the schema(s) in the following chart(s):\n"
+              "tenant:\n- at '': additional properties 'unexpected' not allowed\n\n\n")
+    assert parse_lint_output(stdout) == [
+        ("INFO", "Chart.yaml", "icon is recommended"),
+        ("ERROR", "values.yaml", "- at '': additional properties 'unexpected' not allowed\n"),
+        ("ERROR", "templates/", "values don't meet the specifications of the schema(s) in the following "
+                                "chart(s):\ntenant:\n- at '': additional properties 'unexpected' not allowed\n"),
+    ]
+    assert parse_lint_output("==> Linting charts/tenant\n[ERROR] templates/: parse error\n\n") == [
+        ("ERROR", "templates/", "parse error")]

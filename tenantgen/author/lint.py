@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,17 +65,41 @@ def _binary_lint(binary: str, chart_dir: str) -> list[tuple[str, str, str]]:
 
 def _binary_lint_one(binary: str, chart_dir: str, values_file: Path | None) -> list[tuple[str, str, str]]:
     values = ["--values", str(values_file)] if values_file else []
+    # Labelled by values file as the embedded lint labels them, so both engines report alike.
+    label = values_file.name if values_file else "no values"
     result = subprocess.run([binary, "lint", "--strict", chart_dir, *values],
                             capture_output=True, text=True, check=False)
-    messages = []
-    for line in (result.stdout + result.stderr).splitlines():
-        line = line.strip()
-        if line.startswith("[") and "]" in line:
-            severity, _, rest = line[1:].partition("]")
-            path, _, message = rest.strip().partition(": ")
-            messages.append((severity.strip(), path, message))
+    messages = [(severity, f"{label}: {path}", message) for severity, path, message in parse_lint_output(result.stdout)]
     if result.returncode != 0 and not any(severity == "ERROR" for severity, _, _ in messages):
-        messages.append(("ERROR", chart_dir, (result.stderr or result.stdout).strip()[:500]))
+        text = (result.stderr or result.stdout).strip().removeprefix("Error: ")
+        if values_file:  # the label names the file already, as in the embedded lint's message
+            text = text.removeprefix(f"failed to parse {values_file}: ")
+        messages.append(("ERROR", label, text[:500]))
+    return messages
+
+
+# A message of `helm lint`: "[ERROR] templates/: text", the text going on over the lines up to the next one.
+_MESSAGE_START = re.compile(r"^\[([A-Z]+)\] ")
+
+
+def parse_lint_output(stdout: str) -> list[tuple[str, str, str]]:
+    """(severity, path, text) of each message in `helm lint`'s output of one chart.
+
+    A message's text may span lines (schema errors list every violation) and is kept whole, as the
+    embedded lint returns it; the blank line helm prints after a chart's messages is not part of it."""
+    chunks: list[list[str]] = []
+    for line in stdout.splitlines():
+        if _MESSAGE_START.match(line):
+            chunks.append([line])
+        elif chunks:
+            chunks[-1].append(line)
+    if chunks and len(chunks[-1]) > 1 and chunks[-1][-1] == "":
+        chunks[-1].pop()
+    messages = []
+    for chunk in chunks:
+        severity, _, rest = "\n".join(chunk)[1:].partition("] ")
+        path, _, text = rest.partition(": ")
+        messages.append((severity, path, text))
     return messages
 
 
