@@ -327,12 +327,17 @@ def test_flux_and_argocd_files_are_owned_checked_diffed_and_explained(tmp_path: 
     assert f"extra: {cluster}/helmfile.yaml" in check.stdout
 
     diff = run_cli(["diff", str(root), "--against", str(out), "--format", "json"])
-    changes = {(change["object"], change["status"]) for change in diff.json()["objects"]}
-    assert {("HelmRelease flux-system/alpha-tenant", "removed"), ("Kustomization flux-system/alpha-tenant", "added"),
-            ("Application argocd/dev-euw1-alpha-tenant", "removed")} <= changes
-    assert not any(title.startswith("GitRepository") for title, _ in changes)  # the same source
+    changes = {(change["object"], change["status"], change["tenant"]) for change in diff.json()["objects"]}
+    assert {("HelmRelease flux-system/alpha-tenant", "removed", "alpha"),
+            ("Kustomization flux-system/alpha-tenant", "added", "alpha"),
+            ("Application argocd/dev-euw1-alpha-tenant", "removed", "alpha"),
+            ("Application argocd/tenantgen-dev-euw1", "removed", None)} <= changes
+    assert not any(title.startswith("GitRepository") for title, _, _ in changes)  # the same source
     text = run_cli(["diff", str(root), "--against", str(out)]).stdout
     assert "+++ b/dev/dev-aws/dev-euw1/flux/alpha-tenant.yaml" in text
+    comment = run_cli(["diff", str(root), "--against", str(out), "--format", "markdown"]).stdout  # the PR comment
+    assert "+++ b/dev/dev-aws/dev-euw1/flux/alpha-tenant.yaml" in comment
+    assert "--- a/dev/dev-aws/dev-euw1/argocd/alpha-tenant.yaml" in comment
 
     (cluster / "flux" / "by-hand.yaml").write_text("kind: ConfigMap\n")  # owned: a render removes it
     assert run_cli(["render", str(root), "-o", str(out)]).exit_code == 0
@@ -364,3 +369,28 @@ def test_a_delivery_path_is_spelled_one_way(path: str, in_repository: str) -> No
     delivery = delivery_of(Merged({"path": path}, {}, {}))
     assert delivery.in_repository("prod/a/c/flux") == in_repository
     assert (delivery.helmfile, delivery.flux, delivery.argocd, delivery.revision) == (True, "none", False, "main")
+
+
+def test_flux_objects_are_checked_against_the_crds_given(tmp_path: Path, upstream_crds: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like every rendered object: a CRD that wants what a HelmRelease lacks fails the render, OUT untouched."""
+    from tenantgen.yamlio.reader import dump
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    crds = tmp_path / "crds"
+    shutil.copytree(upstream_crds, crds)
+    crd_file = crds / FLUX_CRDS / "helm.toolkit.fluxcd.io_helmreleases.yaml"
+    (crd,) = objects_of(crd_file)
+    for version in crd["spec"]["versions"]:
+        spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        spec["required"] = [*spec.get("required", []), "postRenderers"]
+    crd_file.write_text(dump(crd))
+    root = build_tree(tmp_path, {TIER: _tier(DELIVERY)})
+    out = tmp_path / "out"
+    result = run_cli(["render", str(root), "-o", str(out), "--crds", str(crds)])
+    assert result.exit_code == 1
+    assert ("dev/dev-aws/dev-euw1: tenant alpha, release alpha-tenant (from tree/dev/dev-aws/dev-euw1/cluster.yaml): "
+            "object flux/alpha-tenant.yaml: $.spec.postRenderers: required field is missing") in result.stdout
+    assert "7 release problem(s)" in result.stdout  # one per HelmRelease; the rendered objects pass
+    assert not out.exists()
+    assert run_cli(["render", str(root), "-o", str(out), "--crds", str(upstream_crds)]).exit_code == 0

@@ -251,8 +251,11 @@ def _delivery_failures(options: RenderOptions, cp: ClusterPlan, files: dict[str,
         validators[cp.kube_version] = ManifestValidator.create(list(options.crd_dirs), cp.kube_version)
     validator = validators[cp.kube_version]
     source = f"{tree_name}/{cp.cluster.cluster_doc.rel}"
-    return [ReleaseFailure("(delivery)", cp.rel, source, f"object {problem}")
-            for problem in delivery_problems(files, lambda obj: [f"{p.path}: {p.message}" for p in validator.check(obj)])]
+    problems = delivery_problems(files, lambda obj: [f"{p.path}: {p.message}" for p in validator.check(obj)])
+    # Named after the release the object applies (the folder's own objects: after the folder).
+    return [ReleaseFailure(files[path].release or path.split("/")[3], cp.rel, source,
+                           f"object {path.removeprefix(cp.rel + '/')}: {problem}", files[path].tenant)
+            for path, problem in problems]
 
 
 def _worker_pool(options: RenderOptions) -> WorkerPool:

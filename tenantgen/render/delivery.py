@@ -188,14 +188,15 @@ def _application(delivery: Delivery, name: str, namespace: str, rel: str, server
     }}
 
 
-def delivery_problems(files: dict[str, OutputFile], check: Callable[[Mapping[str, Any]], list[str]]) -> list[str]:
-    """``check``'s problems with every Flux and Argo CD object among ``files``, each naming its file
+def delivery_problems(files: dict[str, OutputFile],
+                      check: Callable[[Mapping[str, Any]], list[str]]) -> list[tuple[str, str]]:
+    """(path, problem) for ``check``'s problems with every Flux and Argo CD object among ``files``
     (``kustomization.yaml`` is kustomize's file, not an object a cluster holds)."""
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for path in sorted(files):
-        folder = path.split("/")[3] if path.count("/") >= 4 else ""
-        if folder not in (FLUX, ARGOCD) or path.endswith("/kustomization.yaml"):
+        parts = path.split("/")
+        if len(parts) != 5 or parts[3] not in (FLUX, ARGOCD) or parts[4] == "kustomization.yaml":
             continue
         for obj in load_all(files[path].data):
-            problems.extend(f"{path}: {problem}" for problem in check(obj))
+            problems.extend((path, problem) for problem in check(obj))
     return problems
