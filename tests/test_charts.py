@@ -516,6 +516,8 @@ def test_argocd_project_restricts_destinations_and_resources() -> None:
     assert spec["description"] == "Payments team"
     assert spec["sourceRepos"] == ["https://github.com/example-org/payments-*"]
     assert spec["destinations"] == [{"server": "https://kubernetes.default.svc", "namespace": "payments-*"}]
+    # Apps in any namespace: the tenant's Applications, in its own namespaces, may use the project.
+    assert spec["sourceNamespaces"] == ["payments-*"]
     assert spec["clusterResourceWhitelist"] == []
     assert spec["namespaceResourceBlacklist"] == [
         {"group": "", "kind": "ResourceQuota"},
@@ -568,6 +570,8 @@ def test_argocd_project_without_repository_has_no_secret() -> None:
 def test_argocd_root_application_is_app_of_apps() -> None:
     app = one(render("argocd-project", load_values("argocd-project-repo")), "Application")
     assert app["metadata"]["name"] == "payments-root"
+    # In the tenant's default namespace, not Argo CD's: the children it creates are the tenant's.
+    assert app["metadata"]["namespace"] == "payments-default"
     assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
     assert app["spec"] == {
         "project": "payments",

@@ -149,6 +149,9 @@ def release_lines(plan: ClusterPlan, tenant: str, tree_name: str,
         objects = None
         if files is not None and release.name not in errors:
             objects = _objects(files, f"{plan.rel}/manifests/{release.name}/")
+            # Then what applies the release in the cluster: its HelmRelease or Kustomization, its Application.
+            objects += [line for folder in ("flux", "argocd")
+                        for line in _objects(files, f"{plan.rel}/{folder}/{release.name}.yaml")]
         lines.append(ReleaseLine(release.name, release.chart.name, release.chart.version, release.namespace,
                                  f"{tree_name}/{release.source.rel}", objects, errors.get(release.name, "")))
     return lines

@@ -7,6 +7,7 @@ projects and node pools; documents in ``broken`` (they failed their own checks) 
 
 from __future__ import annotations
 
+from tenantgen.merge.delivery import FLUX_FLAVOURS, Delivery
 from tenantgen.merge.fleet import (
     DEFAULT_CLUSTER_ROLES,
     ClusterModel,
@@ -20,7 +21,9 @@ from tenantgen.merge.layers import Layer, Merged, Origin, leaves, merge_layers, 
 
 __all__ = [
     "DEFAULT_CLUSTER_ROLES",
+    "FLUX_FLAVOURS",
     "ClusterModel",
+    "Delivery",
     "ConfigOverride",
     "Fleet",
     "Layer",

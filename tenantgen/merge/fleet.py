@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from tenantgen.load import ClusterDocs, ConfigFile, Document, TreeDocs
+from tenantgen.merge.delivery import Delivery, delivery_of, merge_delivery
 from tenantgen.merge.layers import Layer, Merged, merge_layers, merge_onto
 
 DEFAULT_CLUSTER_ROLES = ("admin", "capsule-namespace-deleter")
@@ -59,6 +61,16 @@ class ClusterModel:
         tier_files = {config_name(config): config for config in self.tier_config}
         return [ConfigOverride(config, tier_files[config_name(config)])
                 for config in self.docs.config if config_name(config) in tier_files]
+
+    @cached_property
+    def delivery_merged(self) -> Merged:
+        """The tier's ``spec.delivery`` with the cluster's over it, with origins (for findings)."""
+        return merge_delivery(self.tier_doc, self.cluster_doc)
+
+    @cached_property
+    def delivery(self) -> Delivery:
+        """How this cluster's OUT folder is delivered (helmfile, Flux, Argo CD), defaults filled in."""
+        return delivery_of(self.delivery_merged)
 
     @property
     def tier(self) -> str:

@@ -26,6 +26,7 @@ from tenantgen.pipeline.validate import Reading, read_and_validate
 from tenantgen.plan import ChartCatalog, ChartRef, ClusterPlan, Plan, Release, plan_fleet, require_a_tenant
 from tenantgen.render import (
     BinaryEngine,
+    ManifestValidator,
     ReleaseOutput,
     RenderJob,
     WorkerConfig,
@@ -34,6 +35,7 @@ from tenantgen.render import (
     values_digest,
     values_json,
 )
+from tenantgen.render.delivery import delivery_problems
 from tenantgen.render.helmfile import render_helmfile, template_files
 from tenantgen.render.output_files import ReleaseFailure, chart_files, cluster_files, release_files
 from tenantgen.render.output_set import OutputFile
@@ -112,15 +114,19 @@ def render_validated(options: RenderOptions, validation: Validation, pool: Worke
             on_rendering()
             yield True
             for cp in selected:
-                helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
+                if cp.cluster.delivery.helmfile:
+                    helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
                 yield True
 
         objects = _render_jobs(options, jobs, tree_name, result, pool, progress, while_rendering(), stage)
         on_rendering()  # (when nothing was left to render)
+        validators: dict[str, ManifestValidator] = {}
         for cp in selected:
             result.clusters += 1
             result.tenants += sum(1 for name in cp.cluster.tenants if selection.tenant_selected(name))
-            result.files.update(cluster_files(cp, tree_name, options.templates_dir, helmfiles.get(cp.rel)))
+            made = cluster_files(cp, tree_name, options.templates_dir, helmfiles.get(cp.rel))
+            result.failures.extend(_delivery_failures(options, cp, made, tree_name, validators))
+            result.files.update(made)
             result.notes.extend(f"{override.cluster_file.display_path} replaces the tier's "
                                 f"{override.tier_file.display_path} in this cluster's config/"
                                 for override in cp.cluster.config_overrides())
@@ -233,6 +239,23 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
     finally:
         cache.close()
     return len(missing)
+
+
+def _delivery_failures(options: RenderOptions, cp: ClusterPlan, files: dict[str, OutputFile], tree_name: str,
+                       validators: dict[str, ManifestValidator]) -> list[ReleaseFailure]:
+    """The Flux and Argo CD objects of a cluster checked against the CRDs given (``--crds``), as the
+    rendered objects are; without CRDs their kinds have no schema to be checked against."""
+    if not options.validate_output or not options.crd_dirs:
+        return []
+    if cp.kube_version not in validators:
+        validators[cp.kube_version] = ManifestValidator.create(list(options.crd_dirs), cp.kube_version)
+    validator = validators[cp.kube_version]
+    source = f"{tree_name}/{cp.cluster.cluster_doc.rel}"
+    problems = delivery_problems(files, lambda obj: [f"{p.path}: {p.message}" for p in validator.check(obj)])
+    # Named after the release the object applies (the folder's own objects: after the folder).
+    return [ReleaseFailure(files[path].release or path.split("/")[3], cp.rel, source,
+                           f"object {path.removeprefix(cp.rel + '/')}: {problem}", files[path].tenant)
+            for path, problem in problems]
 
 
 def _worker_pool(options: RenderOptions) -> WorkerPool:

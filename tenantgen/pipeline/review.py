@@ -113,8 +113,8 @@ def read_files(root: Path) -> dict[str, bytes]:
 
 
 def read_output_dir(out: Path, head: OutputSet | None = None) -> tuple[dict[str, OutputFile], tuple[str, ...]]:
-    """The files tenantgen owns in ``out`` (``write.layout``: helmfile.yaml, values/, manifests/ and
-    config/ of each cluster folder, and charts/), with their cluster, release and tenant (as the
+    """The files tenantgen owns in ``out`` (``write.layout``: helmfile.yaml, values/, manifests/,
+    config/, flux/ and argocd/ of each cluster folder, and charts/), with their cluster, release and tenant (as the
     render ``head`` names them, else as the cluster's helmfile.yaml in ``out`` labels them); and
     notes on how they were found."""
     if not out.is_dir():
@@ -134,6 +134,8 @@ def read_output_dir(out: Path, head: OutputSet | None = None) -> tuple[dict[str,
             release = parts[4][:-len(".yaml")]
         elif cluster and parts[3] == "manifests" and len(parts) > 5:
             release = parts[4]
+        elif cluster and parts[3] in ("flux", "argocd") and len(parts) == 5 and parts[4].endswith(".yaml"):
+            release = parts[4][:-len(".yaml")]  # what applies a release is named after it (or is the folder's own)
         tenant = None
         if release is not None:
             tenant = tenants.get((cluster, release))

@@ -1,7 +1,8 @@
 """What a rendered release, a cluster and the charts in use become in the output set.
 
 - a release: ``<cluster>/values/<release>.yaml`` and ``<cluster>/manifests/<release>/<file>``;
-- a cluster: ``<cluster>/helmfile.yaml`` and its ``config/`` files, passed through;
+- a cluster: ``<cluster>/helmfile.yaml`` (unless its delivery turns it off), its ``config/`` files,
+  passed through, and what Flux and Argo CD apply (``flux/``, ``argocd/``: see ``delivery``);
 - the charts: ``charts/<chart>-<version>/...``, copied so that OUT applies on its own.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from tenantgen.credentials import redact
 from tenantgen.plan.charts import ChartRef
 from tenantgen.plan.planner import ClusterPlan, Release
+from tenantgen.render.delivery import delivery_files
 from tenantgen.render.helmfile import render_helmfile
 from tenantgen.render.output_set import OutputFile
 from tenantgen.render.workers import ReleaseOutput
@@ -56,12 +58,15 @@ def release_files(cluster: str, release: Release, output: ReleaseOutput) -> dict
 def cluster_files(cp: ClusterPlan, tree_name: str, templates_dir: Path | None = None,
                   helmfile: str | None = None) -> dict[str, OutputFile]:
     """``helmfile``: the cluster's helmfile.yaml, when it was rendered already."""
-    if helmfile is None:
-        helmfile = render_helmfile(cp, tree_name, templates_dir)
-    files = {f"{cp.rel}/helmfile.yaml": OutputFile(helmfile.encode(), cp.rel)}
+    files = {}
+    if cp.cluster.delivery.helmfile:
+        if helmfile is None:
+            helmfile = render_helmfile(cp, tree_name, templates_dir)
+        files[f"{cp.rel}/helmfile.yaml"] = OutputFile(helmfile.encode(), cp.rel)
     config = cp.cluster.config_files()
     for name in sorted(config):
         files[f"{cp.rel}/config/{name}"] = OutputFile(config[name].raw, cp.rel)
+    files.update(delivery_files(cp, tree_name))
     return files
 
 

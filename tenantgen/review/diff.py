@@ -22,7 +22,7 @@ from tenantgen.review.redaction import SecretRedactor, is_secret
 from tenantgen.yamlio import YamlProblem, dump, load_all
 
 CONTEXT_LINES = 3
-OBJECT_FOLDERS = ("manifests", "config")
+OBJECT_FOLDERS = ("manifests", "config", "flux", "argocd")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from tenantgen.json_path import JsonPath
 from tenantgen.load import ConfigFile, Document
 from tenantgen.merge import ClusterModel, Fleet, TenantModel, config_name
 from tenantgen.validate.argo_policy import policy_problem
+from tenantgen.validate.delivery import check_delivery
 from tenantgen.validate.hostnames import find_overlaps, has_allowed_suffix
 from tenantgen.validate.providers import AZURE, check_providers, provider_of
 from tenantgen.validate.quantity import parse_quantity
@@ -41,7 +42,10 @@ METADATA_FIELDS = (("labels", "label"), ("annotations", "annotation"))
 def check_fleet(fleet: Fleet) -> list[Finding]:
     findings: list[Finding] = []
     seen_tiers: set[str] = set()
+    delivery: dict[tuple[str, int, str], Finding] = {}  # a tier's mistake is one finding, not one per cluster
     for cluster in fleet.clusters:
+        for finding in check_delivery(cluster):
+            delivery.setdefault((finding.file, finding.line, finding.message), finding)
         if cluster.tier not in seen_tiers:
             seen_tiers.add(cluster.tier)
             findings.extend(check_tier_hostname(cluster))
@@ -55,6 +59,7 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
             findings.extend(check_guardrails(cluster, tenant))
             findings.extend(check_consistency(tenant))
             findings.extend(check_reserved_metadata(cluster, tenant))
+    findings.extend(delivery.values())
     return findings
 
 

@@ -1,8 +1,8 @@
 """Write stage: what in OUT belongs to tenantgen, by the layout alone (no record of earlier runs).
 
 tenantgen owns, in every cluster folder ``OUT/<tier>/<account>/<cluster>/``, ``helmfile.yaml`` and the
-folders ``values/``, ``manifests/`` and ``config/`` (everything under them), and ``OUT/charts/``.
-A folder three levels down counts as a cluster folder when it holds one of those four names. Nothing
+folders ``values/``, ``manifests/``, ``config/``, ``flux/`` and ``argocd/`` (everything under them), and
+``OUT/charts/``. A folder three levels down counts as a cluster folder when it holds one of those names. Nothing
 else in OUT is ever touched: a README, ``docs/``, a ``notes.md`` beside a cluster's ``helmfile.yaml``.
 
 After a render, an owned file that the render did not produce is stale, within what the run answers
@@ -18,7 +18,8 @@ from pathlib import Path
 
 CLUSTER_FILE = "helmfile.yaml"
 CLUSTER_FOLDERS = ("values", "manifests", "config")
-OWNED_NAMES = (CLUSTER_FILE, *CLUSTER_FOLDERS)  # in each cluster folder
+DELIVERY_FOLDERS = ("flux", "argocd")  # what Flux and Argo CD apply: made whole for each cluster rendered
+OWNED_NAMES = (CLUSTER_FILE, *CLUSTER_FOLDERS, *DELIVERY_FOLDERS)  # in each cluster folder
 CHARTS = "charts"  # OUT/charts/: the charts in use, all tenantgen's
 
 
@@ -32,7 +33,8 @@ class Owned:
 
     ``cluster``: the cluster folders (``<tier>/<account>/<cluster>``), in the tree or not;
     ``releases``: per cluster, the only releases whose files (``values/<release>.yaml``,
-    ``manifests/<release>/``) it answers for (None: the whole cluster folders);
+    ``manifests/<release>/``) it answers for, besides the files made whole for every cluster rendered
+    (``helmfile.yaml``, ``flux/``, ``argocd/``) (None: the whole cluster folders);
     ``chart``: the names under ``charts/`` it answers for.
     """
 
@@ -68,6 +70,9 @@ def owned_files(out: Path, owned: Owned = EVERYTHING) -> list[str]:
             for name in OWNED_NAMES:
                 _collect(base, f"{cluster}/{name}", files)
         else:
+            if cluster in owned.releases:  # rendered: these are written whole, whatever tenants it selects
+                for name in (CLUSTER_FILE, *DELIVERY_FOLDERS):
+                    _collect(base, f"{cluster}/{name}", files)
             for release in sorted(owned.releases.get(cluster, ())):
                 _collect(base, f"{cluster}/values/{release}.yaml", files)
                 _collect(base, f"{cluster}/manifests/{release}", files)
