@@ -297,3 +297,12 @@ def test_the_new_tier_guardrails_are_platform_only(tmp_path: Path) -> None:
     wider = POLICY_TIER.replace("[tenant-low, tenant-high]", "[tenant-low, tenant-high, system-cluster-critical]")
     violations = guard(tmp_path, {TIER: wider}, base_changes={TIER: POLICY_TIER})
     assert [(v.rule, v.file) for v in violations] == [("e", shown(TIER))]
+
+
+def test_a_cluster_older_than_1_30_is_a_finding_at_its_kube_version(tmp_path: Path) -> None:
+    cluster = CLUSTER_YAML.replace('kubeVersion: "1.31"', 'kubeVersion: "1.29"')
+    line, col = pos(cluster, "kubeVersion")
+    assert [f.format() for f in findings(build_tree(tmp_path, {CLUSTER: cluster}))] == [
+        f"{shown(CLUSTER)}:{line}:{col}: $.spec.kubeVersion: kubeVersion '1.29' is older than 1.30: tenantgen holds "
+        "tenants' Certificates and Gateway API routes to their host names with a ValidatingAdmissionPolicy "
+        "(admissionregistration.k8s.io/v1), which Kubernetes serves from 1.30 on"]

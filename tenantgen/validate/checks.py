@@ -18,7 +18,7 @@ from tenantgen.merge import ClusterModel, Fleet, TenantModel, config_name
 from tenantgen.validate.argo_policy import policy_problem
 from tenantgen.validate.hostnames import find_overlaps, has_allowed_suffix
 from tenantgen.validate.placing import at, get
-from tenantgen.validate.policy import check_tenant_policy
+from tenantgen.validate.policy import check_cluster_policy, check_tenant_policy
 from tenantgen.validate.quantity import parse_quantity
 
 RESOURCE_KEYS = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
@@ -47,6 +47,7 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
             seen_tiers.add(cluster.tier)
             findings.extend(check_tier_hostname(cluster))
         findings.extend(check_references(cluster))
+        findings.extend(check_cluster_policy(cluster))
         findings.extend(check_argo_policies(cluster))
         findings.extend(check_node_pools(cluster))
         findings.extend(check_namespaces(cluster))

@@ -8,6 +8,7 @@ level, and anything wider or looser is a finding at the line that set it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,10 @@ CLASS_FIELDS = {
     "priorityClasses": ("allowedPriorityClasses", "priority class"),
     "storageClasses": ("allowedStorageClasses", "storage class"),
 }
+
+# The host-name rule is a ValidatingAdmissionPolicy, served as admissionregistration.k8s.io/v1 from 1.30.
+POLICY_KUBE_VERSION = (1, 30)
+_KUBE_MINOR = re.compile(r"^v?(\d+)\.(\d+)")
 
 
 @dataclass(frozen=True)
@@ -109,3 +114,16 @@ def check_tenant_policy(cluster: ClusterModel, tenant: TenantModel) -> Iterator[
                  f"podSecurity {level!r} is looser than {platform.level!r}, the level of cluster {cluster.name!r} "
                  f"({platform.where()}); a tenant may only make it stricter "
                  f"({' < '.join(POD_SECURITY_LEVELS)})", "pod-security")
+
+
+def check_cluster_policy(cluster: ClusterModel) -> Iterator[Finding]:
+    """A cluster too old for the ValidatingAdmissionPolicy every tenant's host-name rule relies on."""
+    version = str(cluster.spec.get("kubeVersion", ""))
+    found = _KUBE_MINOR.match(version)
+    if found is None or (int(found[1]), int(found[2])) >= POLICY_KUBE_VERSION:
+        return
+    yield cluster.cluster_doc.finding(
+        ("spec", "kubeVersion"),
+        f"kubeVersion {version!r} is older than 1.30: tenantgen holds tenants' Certificates and Gateway API "
+        "routes to their host names with a ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1), which "
+        "Kubernetes serves from 1.30 on", "kube-version")
