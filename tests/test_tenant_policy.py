@@ -143,11 +143,13 @@ def test_policy_covers_the_kinds_and_the_binding_names_it_with_the_tenants_param
 # --- the tree, rendered with each policy engine ---------------------------------------------------------
 
 
-def rendered(tmp_path: Path, changes: dict[str, str | bytes | None]) -> dict[str, list[dict[str, Any]]]:
-    """The objects of a render of the test tree, by OUT path of their file."""
+def rendered(tmp_path: Path, changes: dict[str, str | bytes | None],
+             crds: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The objects of a render of the test tree, by OUT path of their file; with ``crds``, the render also
+    checks every custom object against those CRDs (core kinds are always checked)."""
     tree = build_tree(tmp_path, changes)
     out = tmp_path / "out"
-    result = run_cli(["render", str(tree), "-o", str(out)])
+    result = run_cli(["render", str(tree), "-o", str(out), *(["--crds", str(crds)] if crds else [])])
     assert result.exit_code == 0, result.stderr
     return {path.relative_to(out).as_posix(): [o for o in load_all(path.read_bytes()) if isinstance(o, dict)]
             for path in sorted(out.rglob("*.yaml")) if "/manifests/" in path.as_posix()}
@@ -163,11 +165,12 @@ POLICY_TIER = TIER_YAML.replace("  defaults:\n", "  podSecurity: baseline\n  def
 
 
 @pytest.mark.parametrize("engine", ["gatekeeper", "kyverno"])
-def test_every_new_object_renders_for_both_policy_engines(tmp_path: Path, engine: str) -> None:
+def test_every_new_object_renders_for_both_policy_engines(tmp_path: Path, engine: str, upstream_crds: Path) -> None:
     tier = POLICY_TIER.replace("  labelPrefix: platform.example.com\n",
                                f"  labelPrefix: platform.example.com\n  policyEngine: {engine}\n")
     files = rendered(tmp_path, {TIER: tier, ALPHA: tenant_yaml("alpha", "api.alpha.example.com", (
-        "podSecurity: restricted\npriorityClasses:\n  allowed: [tenant-low]\n  default: tenant-low\n"))})
+        "podSecurity: restricted\npriorityClasses:\n  allowed: [tenant-low]\n  default: tenant-low\n"))},
+                     crds=upstream_crds)
     shared = "dev/dev-aws/dev-euw1/manifests/dev-euw1-shared/"
     assert sorted(path.removeprefix(shared) for path in files if path.startswith(shared)) == [
         "globaltenantresource-tenantgen-cluster-facts.yaml",
