@@ -309,3 +309,14 @@ def test_a_cluster_older_than_1_30_is_a_finding_at_its_kube_version(tmp_path: Pa
         f"{shown(CLUSTER)}:{line}:{col}: $.spec.kubeVersion: kubeVersion '1.29' is older than 1.30: tenantgen holds "
         "tenants' Certificates and Gateway API routes to their host names with a ValidatingAdmissionPolicy "
         "(admissionregistration.k8s.io/v1), which Kubernetes serves from 1.30 on"]
+
+
+def test_explain_shows_the_enforced_level_and_the_tiers_class_lists_with_their_lines(tmp_path: Path) -> None:
+    tree = build_tree(tmp_path, {TIER: POLICY_TIER})
+    result = run_cli(["explain", "beta", str(tree), "--no-render", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    (section,) = result.json()["clusters"]
+    computed = {line["path"]: (line["value"], line["line"]) for line in section["computed"]}
+    assert computed["podSecurity (enforced)"] == ("baseline", pos(POLICY_TIER, "podSecurity")[0])
+    assert computed["priorityClasses.allowed (the tier's guardrail)"] == (
+        ["tenant-low", "tenant-high"], pos(POLICY_TIER, "allowedPriorityClasses")[0])
