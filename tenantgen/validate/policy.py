@@ -3,7 +3,8 @@ the Pod Security level of its namespaces.
 
 The tier's guardrail lists (``allowedPriorityClasses``, ``allowedStorageClasses``) and the cluster's or
 tier's ``podSecurity`` are the platform's word; a tenant's file may narrow a list or ask for a stricter
-level, and anything wider or looser is a finding at the line that set it.
+level, and anything wider or looser is a finding at the line that set it. A cluster must also be new
+enough for the admission policy that holds every tenant's Certificates and routes to its host names.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from tenantgen.validate.placing import at
 
 # Loosest first: a level's index is its strictness.
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
-# Kubernetes' Pod Security admission reads these namespace labels.
-POD_SECURITY_LABEL = "pod-security.kubernetes.io/"
 # The tenant field -> the tier guardrail that bounds it, and the kind of class it names.
 CLASS_FIELDS = {
     "priorityClasses": ("allowedPriorityClasses", "priority class"),
