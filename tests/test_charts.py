@@ -1,4 +1,4 @@
-"""The four Helm charts under charts/, rendered with the embedded engine, and the manifest validator.
+"""The five Helm charts under charts/, rendered with the embedded engine, and the manifest validator.
 
 Value sets live in charts/<chart>/ci/*-values.yaml (the chart-testing convention; `tenantgen lint` uses them too). Every render loads a fresh chart and closes it (a render
 mutates the loaded chart, see docs of the embedded engine).
@@ -26,7 +26,7 @@ CHARTS = REPO_ROOT / "charts"
 KUBE_VERSION = "1.31.0"
 PREFIX = "platform.example.com"
 POOL_KEY = f"{PREFIX}/node-pool"
-CHART_NAMES = ["tenant", "tenant-post-install", "argocd-project", "karpenter-nodepool"]
+CHART_NAMES = ["cluster-shared", "tenant", "tenant-post-install", "argocd-project", "karpenter-nodepool"]
 
 # (chart, value set) pairs; every value file belongs to exactly one chart.
 CASES = [
@@ -41,6 +41,7 @@ CASES = [
     ("karpenter-nodepool", "nodepool-role"),
     ("karpenter-nodepool", "nodepool-instance-profile"),
     ("karpenter-nodepool", "nodepool-azure"),
+    ("cluster-shared", "cluster-shared"),
 ]
 
 _yaml = YAML(typ="safe", pure=True)
@@ -120,7 +121,7 @@ def test_objects_carry_common_labels(chart: str, values_name: str) -> None:
         assert labels["app.kubernetes.io/managed-by"] == "tenantgen"
         assert labels["app.kubernetes.io/part-of"] == "tenantgen"
         assert labels["helm.sh/chart"] == f"{chart}-0.1.0"
-        if chart != "karpenter-nodepool":  # node pools are shared, not a tenant's
+        if chart not in ("karpenter-nodepool", "cluster-shared"):  # shared, not a tenant's
             tenant = values["project"]["tenant"] if chart == "argocd-project" else values["tenant"]["name"]
             assert labels[f"{PREFIX}/tenant"] == tenant
 
@@ -287,12 +288,17 @@ def test_tenant_full_renders_every_option() -> None:
 def test_tenant_metadata_is_stamped_on_namespaces_and_services() -> None:
     spec = one(render("tenant", load_values("tenant-full")), "Tenant")["spec"]
     on_namespaces = spec["namespaceOptions"]["additionalMetadata"]
-    assert spec["serviceOptions"]["additionalMetadata"] == on_namespaces
-    assert on_namespaces["labels"] == {
+    on_services = spec["serviceOptions"]["additionalMetadata"]
+    assert on_services["annotations"] == on_namespaces["annotations"]
+    assert on_services["labels"] == {
         f"{PREFIX}/tenant": "payments",  # the user's attempt to override it is ignored
         f"{PREFIX}/cost-center": "CC-4711",
         "team": "payments",
     }
+    # Namespaces also get the Pod Security labels (tests/test_tenant_policy.py).
+    assert on_namespaces["labels"] == {**on_services["labels"], "pod-security.kubernetes.io/enforce": "restricted",
+                                       "pod-security.kubernetes.io/warn": "restricted",
+                                       "pod-security.kubernetes.io/audit": "restricted"}
     assert on_namespaces["annotations"] == {
         f"{PREFIX}/contact-slack": "#payments",
         f"{PREFIX}/contact-email": "payments@example.com",
@@ -440,7 +446,7 @@ def test_post_install_kyverno_pins_pods_with_one_cluster_policy() -> None:
     assert condition["value"] == "{{ request.object.spec.tolerations[].key || `[]` }}"
 
 
-def test_post_install_default_namespace_readers_and_facts() -> None:
+def test_post_install_default_namespace_and_readers() -> None:
     objects = render("tenant-post-install", load_values("post-install-gatekeeper"))
     namespace = one(objects, "Namespace")
     assert namespace["metadata"]["name"] == "payments-default"
@@ -457,29 +463,13 @@ def test_post_install_default_namespace_readers_and_facts() -> None:
         ("Group", "payments-readers"),
         ("Group", "auditors"),
     ]
-    facts = one(objects, "ConfigMap")
-    assert facts["metadata"] == {
-        **facts["metadata"],
-        "name": "cluster-facts",
-        "namespace": "payments-default",
-    }
-    assert facts["data"] == {
-        "tier": "prod",
-        "account": "prod-aws",
-        "provider": "aws",
-        "region": "eu-west-1",
-        "cluster": "prod-euw1",
-        "clusterHostname": "prod-euw1.k8s.example.com",
-        "kubeVersion": "1.31.0",
-        "tenantHostname": "payments.tenants.prod-euw1.k8s.example.com",
-        "nodePool": "apps",
-    }
+    # The facts reach every tenant namespace through Capsule (tests/test_tenant_policy.py), not this chart.
+    assert by_kind(objects, "ConfigMap") == []
 
 
 def test_post_install_minimal_has_no_binding_and_no_pinning() -> None:
     objects = render("tenant-post-install", load_values("post-install-minimal"))
-    assert sorted(o["kind"] for o in objects) == ["ConfigMap", "Namespace"]
-    assert one(objects, "ConfigMap")["data"]["nodePool"] == ""
+    assert sorted(o["kind"] for o in objects) == ["Namespace"]
 
 
 def test_post_install_default_namespace_must_carry_tenant_prefix() -> None:

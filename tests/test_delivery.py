@@ -202,7 +202,7 @@ def test_a_helm_release_installs_exactly_the_objects_of_its_manifests(repo: Path
     engine = create_engine("embedded")
     cluster = out_of(repo) / PROD_EUW1
     releases = [obj for obj in folder_objects(cluster / "flux").values() if obj["kind"] == "HelmRelease"]
-    assert len(releases) == 15
+    assert len(releases) == 16  # the cluster-shared release, 3 node pools, 4 tenants x 3
     for release in releases:
         spec = release["spec"]
         values = _merged([in_repo(repo, path) for path in spec["chart"]["spec"]["valuesFiles"]])
@@ -391,6 +391,6 @@ def test_flux_objects_are_checked_against_the_crds_given(tmp_path: Path, upstrea
     assert result.exit_code == 1
     assert ("dev/dev-aws/dev-euw1: tenant alpha, release alpha-tenant (from tree/dev/dev-aws/dev-euw1/cluster.yaml): "
             "object flux/alpha-tenant.yaml: $.spec.postRenderers: required field is missing") in result.stdout
-    assert "7 release problem(s)" in result.stdout  # one per HelmRelease; the rendered objects pass
+    assert "8 release problem(s)" in result.stdout  # one per HelmRelease (the shared release too); the rendered objects pass
     assert not out.exists()
     assert run_cli(["render", str(root), "-o", str(out), "--crds", str(upstream_crds)]).exit_code == 0

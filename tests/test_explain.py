@@ -198,6 +198,7 @@ def test_text_lists_objects_under_their_release(rendered: tuple[dict[str, Any], 
     _, text, _ = rendered
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith("alpha-tenant "))
-    assert re.match(r"^\s+Tenant/alpha\s+dev/dev-aws/dev-euw1/manifests/alpha-tenant/tenant-alpha\.yaml$",
-                    lines[start + 1])
+    objects = [line for line in lines[start + 1:] if line.startswith("    ")]
+    assert any(re.match(r"^\s+Tenant/alpha\s+dev/dev-aws/dev-euw1/manifests/alpha-tenant/tenant-alpha\.yaml$", line)
+               for line in objects)
     assert re.search(r"AppProject/alpha \(namespace argocd\)\s+dev/dev-aws/dev-euw1/manifests/alpha-argocd/", text)

@@ -22,7 +22,7 @@ def tenant_chart_0_2_0(tmp_path: Path) -> Path:
 def test_bundled_charts_lint_clean() -> None:
     result = run_cli(["lint"])
     assert result.exit_code == 0, result.stdout
-    assert "lint ok: 4 chart(s), 0 error(s), 0 warning(s)" in result.stdout
+    assert "lint ok: 5 chart(s), 0 error(s), 0 warning(s)" in result.stdout
 
 
 def test_a_broken_chart_fails_lint_naming_chart_and_template(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_a_chart_without_values_yaml_lints_normally(tmp_path: Path) -> None:
         (tmp_path / "charts" / "tenant" / rel).write_text(text)
     result = run_cli(["lint", "--charts", str(tmp_path / "charts")])
     assert (result.exit_code, result.stderr) == (0, ""), result.stdout + result.stderr
-    assert "lint ok: 5 chart(s), 0 error(s), 0 warning(s)" in result.stdout
+    assert "lint ok: 6 chart(s), 0 error(s), 0 warning(s)" in result.stdout
 
 
 def test_a_values_file_helm_cannot_read_is_a_lint_error(tmp_path: Path) -> None:

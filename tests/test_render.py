@@ -75,7 +75,9 @@ def test_output_layout(example_out: Path) -> None:
 def test_helmfile_orders_releases_with_needs(example_out: Path) -> None:
     helmfile = load_all((example_out / "prod" / "prod-aws" / "prod-euw1" / "helmfile.yaml").read_bytes())[0]
     releases = {release["name"]: release for release in helmfile["releases"]}
-    assert releases["payments-tenant"]["needs"] == ["tenantgen-system/apps-nodepool"]
+    # The cluster's shared release holds the host-name policy the tenant's binding names.
+    assert releases["payments-tenant"]["needs"] == ["tenantgen-system/prod-euw1-shared", "tenantgen-system/apps-nodepool"]
+    assert "needs" not in releases["prod-euw1-shared"]
     assert releases["payments-post-install"]["needs"] == ["tenantgen-system/payments-tenant"]
     assert releases["payments-argocd"]["needs"] == ["tenantgen-system/payments-post-install"]
     assert "needs" not in releases["apps-nodepool"]
@@ -83,6 +85,7 @@ def test_helmfile_orders_releases_with_needs(example_out: Path) -> None:
     assert releases["payments-tenant"]["values"] == ["values/payments-tenant.yaml"]
     names = [release["name"] for release in helmfile["releases"]]
     assert names.index("apps-nodepool") < names.index("payments-tenant") < names.index("payments-argocd")
+    assert names.index("prod-euw1-shared") < names.index("payments-tenant")
 
 
 def test_every_rendered_object_passes_crd_and_core_schemas(example_out: Path, upstream_crds: Path) -> None:

@@ -21,7 +21,7 @@ from tenantgen.load.documents import ClusterDocs
 from tenantgen.merge import ClusterModel, TenantModel, leaves
 from tenantgen.plan import ClusterPlan, Selection
 from tenantgen.render.output_set import OutputFile
-from tenantgen.validate import Validation
+from tenantgen.validate import Validation, platform_pod_security, tenant_pod_security
 from tenantgen.yamlio import YamlProblem, load_all
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -136,6 +136,17 @@ def computed_values(cluster: ClusterModel, tenant: TenantModel) -> list[ValueLin
         line, col = cluster.tier_doc.locate(("spec", "tenantHostname"))
         computed.append(ValueLine("ingress.hostnames (authorized by the tier)", hostname, "tier tenantHostname",
                                   cluster.tier_doc.display_path, line, col))
+    platform = platform_pod_security(cluster)
+    if platform is not None and tenant_pod_security(cluster, tenant) == platform.level:
+        line, col = platform.doc.locate(platform.path)
+        computed.append(ValueLine("podSecurity (enforced)", platform.level, f"{platform.doc.kind.lower()} podSecurity",
+                                  platform.doc.display_path, line, col))
+    rails = cluster.tier_spec.get("guardrails") or {}
+    for field_name, guardrail in (("priorityClasses", "allowedPriorityClasses"), ("storageClasses", "allowedStorageClasses")):
+        if rails.get(guardrail) is not None and (tenant.spec.get(field_name) or {}).get("allowed") is None:
+            line, col = cluster.tier_doc.locate(("spec", "guardrails", guardrail))
+            computed.append(ValueLine(f"{field_name}.allowed (the tier's guardrail)", list(rails[guardrail]),
+                                      f"tier guardrails.{guardrail}", cluster.tier_doc.display_path, line, col))
     return computed
 
 

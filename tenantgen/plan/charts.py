@@ -18,7 +18,7 @@ from tenantgen.findings import Finding
 from tenantgen.load import Document
 from tenantgen.yamlio import YamlProblem, load_all
 
-CHART_NAMES = ("tenant", "tenant-post-install", "argocd-project", "karpenter-nodepool")
+CHART_NAMES = ("cluster-shared", "tenant", "tenant-post-install", "argocd-project", "karpenter-nodepool")
 
 
 @dataclass(frozen=True)

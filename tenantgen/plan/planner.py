@@ -14,7 +14,7 @@ from tenantgen import __version__
 from tenantgen.load import Document
 from tenantgen.merge import DEFAULT_CLUSTER_ROLES, ClusterModel, Fleet, TenantModel
 from tenantgen.plan.charts import ChartRef
-from tenantgen.validate import AZURE, claimed_hostnames, get, provider_of
+from tenantgen.validate import AZURE, claimed_hostnames, get, provider_of, tenant_classes, tenant_pod_security
 from tenantgen.validate.hostnames import hostname_regex
 
 DEFAULT_RELEASE_NAMESPACE = "tenantgen-system"
@@ -22,6 +22,7 @@ DEFAULT_ARGOCD_SERVER = "https://kubernetes.default.svc"
 
 # Release name suffixes keep the four kinds of release apart even when names coincide.
 SUFFIX = {
+    "cluster-shared": "-shared",
     "tenant": "-tenant",
     "tenant-post-install": "-post-install",
     "argocd-project": "-argocd",
@@ -36,7 +37,7 @@ class Release:
     chart: ChartRef
     values: dict[str, Any]
     needs: tuple[str, ...]  # other releases of the same cluster, by name
-    tenant: str | None  # the tenant it belongs to; None for node pools
+    tenant: str | None  # the tenant it belongs to; None for node pools and the cluster's shared release
     source: Document
 
     @property
@@ -133,6 +134,10 @@ def tenant_values(cluster: ClusterModel, tenant: TenantModel, context: dict[str,
             "hostnames": hosts,
             "hostnameRegex": hostname_regex(hosts),
         },
+        "hostname": cluster.tenant_hostname(tenant.name),
+        "podSecurity": tenant_pod_security(cluster, tenant),
+        "priorityClasses": tenant_classes(cluster, tenant, "priorityClasses"),
+        "storageClasses": tenant_classes(cluster, tenant, "storageClasses"),
         "services": {name: bool(services.get(name, False)) for name in ("nodePort", "loadBalancer", "externalName")},
         "additionalMetadata": {
             "labels": dict(metadata.get("labels") or {}),
@@ -140,6 +145,11 @@ def tenant_values(cluster: ClusterModel, tenant: TenantModel, context: dict[str,
         },
     }
     return {"context": context, "tenant": tenant_block}
+
+
+def shared_values(context: dict[str, Any]) -> dict[str, Any]:
+    """The cluster-shared chart needs only the cluster's facts."""
+    return {"context": context}
 
 
 def post_install_values(cluster: ClusterModel, tenant: TenantModel, context: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +161,6 @@ def post_install_values(cluster: ClusterModel, tenant: TenantModel, context: dic
             "defaultNamespace": tenant.default_namespace,
             "readers": list(tenant.spec.get("readers") or []),
             "nodePool": str(tenant.spec.get("nodePool", "")),
-            "hostname": cluster.tenant_hostname(tenant.name),
         },
     }
 
@@ -266,12 +275,15 @@ def plan_cluster(cluster: ClusterModel, charts: Mapping[str, ChartRef], tree_nam
             doc = cluster.node_pools[name]
             pool_release[name] = add("karpenter-nodepool", name,
                                      nodepool_values(cluster, name, doc.spec, context(doc)), (), None, doc)
+    # Once per cluster, before the tenants: the host-name policy their bindings name, the cluster facts.
+    shared_release = add("cluster-shared", cluster.name, shared_values(context(cluster.cluster_doc)), (), None,
+                         cluster.cluster_doc)
     post_release: dict[str, str] = {}
     for name in sorted(cluster.tenants):
         tenant = cluster.tenants[name]
         tenant_context = context(tenant.doc)
         pool = tenant.spec.get("nodePool")
-        needs = (pool_release[pool],) if pool in pool_release else ()
+        needs = (shared_release, pool_release[pool]) if pool in pool_release else (shared_release,)
         tenant_release = add("tenant", name, tenant_values(cluster, tenant, tenant_context), needs, name, tenant.doc)
         post_release[name] = add("tenant-post-install", name, post_install_values(cluster, tenant, tenant_context),
                                  (tenant_release,), name, tenant.doc)

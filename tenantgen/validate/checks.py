@@ -1,4 +1,4 @@
-"""Cross-file checks: references, uniqueness, hostname overlap, Argo CD role policies, the tier's guardrails and reserved label/annotation keys.
+"""Cross-file checks: references, uniqueness, hostname overlap, Argo CD role policies, the tier's guardrails, reserved label/annotation keys and the policy a tenant may only tighten (policy.py).
 
 Each check reads the effective fleet and returns findings that point at the line that set the
 offending value: the tenant's file, or the tier or cluster default it inherited.
@@ -18,6 +18,8 @@ from tenantgen.merge import ClusterModel, Fleet, TenantModel, config_name
 from tenantgen.validate.argo_policy import policy_problem
 from tenantgen.validate.delivery import check_delivery
 from tenantgen.validate.hostnames import find_overlaps, has_allowed_suffix
+from tenantgen.validate.placing import at, get
+from tenantgen.validate.policy import check_cluster_policy, check_tenant_policy
 from tenantgen.validate.providers import AZURE, check_providers, provider_of
 from tenantgen.validate.quantity import parse_quantity
 
@@ -50,6 +52,7 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
             seen_tiers.add(cluster.tier)
             findings.extend(check_tier_hostname(cluster))
         findings.extend(check_references(cluster))
+        findings.extend(check_cluster_policy(cluster))
         findings.extend(check_argo_policies(cluster))
         findings.extend(check_node_pools(cluster))
         findings.extend(check_providers(cluster, fleet.tree.accounts))
@@ -59,27 +62,9 @@ def check_fleet(fleet: Fleet) -> list[Finding]:
             findings.extend(check_guardrails(cluster, tenant))
             findings.extend(check_consistency(tenant))
             findings.extend(check_reserved_metadata(cluster, tenant))
+            findings.extend(check_tenant_policy(cluster, tenant))
     findings.extend(delivery.values())
     return findings
-
-
-def at(tenant: TenantModel, path: JsonPath, message: str, code: str) -> Finding:
-    """A finding about ``path`` of the tenant's effective spec, placed where that value was set."""
-    origin = tenant.merged.origin(path)
-    if origin is None:
-        return tenant.doc.finding(("spec", *path), message, code)
-    if origin.layer != "tenant":
-        message = f"tenant {tenant.name!r} (inherited from the {origin.layer}): {message}"
-    return origin.doc.finding(origin.path, message, code)
-
-
-def get(spec: Any, path: JsonPath) -> Any:
-    for part in path:
-        if isinstance(spec, dict):
-            spec = spec.get(part)
-        else:
-            return None
-    return spec
 
 
 def check_tier_hostname(cluster: ClusterModel) -> Iterator[Finding]:

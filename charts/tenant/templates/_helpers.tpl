@@ -55,12 +55,43 @@ The platform's keys win over the user's additionalMetadata.labels: a tenant must
 to relabel itself into another tenant or cost center.
 */}}
 {{- define "tenant.stampedLabels" -}}
-{{- $prefix := include "tenantgen.labelPrefix" . -}}
-{{- $labels := dict (printf "%s/tenant" $prefix) (include "tenant.name" .) -}}
-{{- with .Values.tenant.costCenter -}}
+{{- include "tenant.labelsWith" (dict "root" . "podSecurity" "") -}}
+{{- end -}}
+
+{{/*
+Labels Capsule stamps on every namespace of the tenant: the stamped labels plus the Pod Security
+admission labels. The enforce level is the platform's (or the tenant's stricter one); warn and audit
+are always restricted, so that every namespace shows what the strictest level would refuse.
+*/}}
+{{- define "tenant.namespaceLabels" -}}
+{{- include "tenant.labelsWith" (dict "root" . "podSecurity" .Values.tenant.podSecurity) -}}
+{{- end -}}
+
+{{/* Call with (dict "root" $ "podSecurity" $level); "" adds no Pod Security labels. */}}
+{{- define "tenant.labelsWith" -}}
+{{- $root := .root -}}
+{{- $prefix := include "tenantgen.labelPrefix" $root -}}
+{{- $labels := dict (printf "%s/tenant" $prefix) (include "tenant.name" $root) -}}
+{{- with $root.Values.tenant.costCenter -}}
 {{- $_ := set $labels (printf "%s/cost-center" $prefix) . -}}
 {{- end -}}
-{{- include "tenantgen.scalarMap" (merge $labels .Values.tenant.additionalMetadata.labels) -}}
+{{- with .podSecurity -}}
+{{- $_ := set $labels "pod-security.kubernetes.io/enforce" . -}}
+{{- $_ := set $labels "pod-security.kubernetes.io/warn" "restricted" -}}
+{{- $_ := set $labels "pod-security.kubernetes.io/audit" "restricted" -}}
+{{- end -}}
+{{- include "tenantgen.scalarMap" (merge $labels $root.Values.tenant.additionalMetadata.labels) -}}
+{{- end -}}
+
+{{/*
+The tenant's allowed host names as a regex over a whole URI (scheme://[userinfo@]host[:port][/...]):
+the URI's host must be one of the tenant's, with the same anchoring and wildcard rule as hostnameRegex.
+"" when the tenant has no host names.
+*/}}
+{{- define "tenant.uriRegex" -}}
+{{- with .Values.tenant.ingress.hostnameRegex -}}
+{{- printf "^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#@]*@)?%s(:[0-9]*)?([/?#].*)?$" (trimSuffix "$" (trimPrefix "^" .)) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Annotations Capsule stamps on every namespace and service of the tenant (YAML map). */}}
