@@ -126,6 +126,31 @@ def test_a_cluster_removed_from_the_tree_is_pruned(tmp_path: Path) -> None:
     assert not (other / "out" / REMOVED_CLUSTER).exists()  # its empty folders go too
 
 
+@pytest.mark.parametrize("selection", [["--cluster", "prod-euc1"], ["--cluster", REMOVED_CLUSTER], ["--tier", "prod"]])
+def test_selecting_a_cluster_removed_from_the_tree_prunes_its_folder(tmp_path: Path, selection: list[str]) -> None:
+    repo = make_repo(tmp_path, "committed")
+    shutil.rmtree(repo / "tiers" / REMOVED_CLUSTER)
+    expected = cold_render(repo / "tiers", tmp_path / "reference")
+    gone = {rel for rel in read_tree(repo / "out") if rel.startswith(f"{REMOVED_CLUSTER}/")}
+    note = f"note: {REMOVED_CLUSTER} is not in the tree: its files in the output directory are stale"
+    check = tenantgen(repo, "--check", *selection)
+    assert check.exit_code == 1, check.stdout + check.stderr
+    assert listed(check, "extra") == gone and note in check.stdout
+    result = rendered(repo, *selection)
+    assert note in result.stdout and f"{len(gone)} removed" in result.stdout, result.stdout
+    assert read_tree(repo / "out") == expected
+    assert not (repo / "out" / REMOVED_CLUSTER).exists()
+    assert tenantgen(repo, "--check").exit_code == 0
+
+
+def test_selecting_a_cluster_neither_in_the_tree_nor_in_out_is_a_usage_error(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "ignored")
+    for args in (["--cluster", "prod-nowhere"], ["--cluster", "prod-nowhere", "--check"]):
+        result = tenantgen(repo, *args)
+        assert result.exit_code == 2, result.stdout + result.stderr
+        assert "matches no cluster of the tree nor of the output directory" in result.stderr
+
+
 def test_files_of_the_users_own_survive(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, "committed")
     mine = {"README.md": b"# our GitOps repository\n", "docs/runbook.md": b"call us\n",

@@ -101,8 +101,12 @@ def render_validated(options: RenderOptions, validation: Validation, pool: Worke
     with collector_paused():
         result.plan = plan = plan_fleet(validation.fleet, charts_by_tier, tree_name)
         selected = [cp for cp in plan.clusters if selection.cluster_selected(cp.rel)]
-        if not selected and not reuse.reused and not selection.sharded:  # (a shard may hold no cluster)
-            raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
+        in_tree = {cp.rel for cp in plan.clusters}
+        gone = [rel for rel in options.out_clusters if rel not in in_tree and selection.cluster_selected(rel)]
+        if not selected and not reuse.reused and not gone and not selection.sharded:  # (a shard may hold no cluster)
+            raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree"
+                             + (" nor of the output directory" if options.out_clusters else ""))
+        result.notes.extend(f"{rel} is not in the tree: its files in the output directory are stale" for rel in gone)
         require_a_tenant(selection, (name for cp in selected for name in cp.cluster.tenants))
         jobs = [(cp, release) for cp in selected for release in cp.releases if selection.tenant_selected(release.tenant)]
         helmfiles: dict[str, str] = {}
