@@ -158,17 +158,14 @@ class TreeScan:
 OnRead = Callable[[str, bytes, bytes], None]  # (path in the tree, digest, bytes) of a YAML file the scan read
 
 
-def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read: OnRead | None = None,
-              on_change: Callable[[], None] | None = None) -> TreeScan:
+def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read: OnRead | None = None) -> TreeScan:
     """Hash every file of the tree at ``root``, walked as the loader walks it (``load.TreeWalk``).
 
     A file whose size, modification and change times and inode are those in ``known`` keeps the
     digest recorded there without being read (as git does). Only files last changed more than
     ``RACY_SECONDS`` before the scan are recorded: a file changed within the same clock tick as a
     scan could otherwise keep a stale digest. ``on_read`` is handed each YAML file as it is read
-    (the parse cache starts parsing the ones it does not know while the scan goes on). ``on_change``
-    is called when a file of a cluster turns out to hold other bytes than ``known`` recorded: that
-    cluster will be rendered, and the engine can start loading before the scan ends.
+    (the parse cache starts parsing the ones it does not know while the scan goes on).
     """
     scan = TreeScan()
     cutoff = time.time_ns() - RACY_SECONDS * 10**9
@@ -176,7 +173,7 @@ def scan_tree(root: Path, known: Mapping[str, Signature] | None = None, on_read:
         if entry.is_link:
             scan.links.append(entry.rel)  # followed or not, the cluster it is in is never reused
         if entry.followed and not entry.is_dir:
-            _scan_file(scan, entry, known or {}, cutoff, on_read, on_change)
+            _scan_file(scan, entry, known or {}, cutoff, on_read)
     return scan
 
 
@@ -206,7 +203,7 @@ def _read_up_to_limit(handle: int, size: int) -> bytes:
 
 
 def _scan_file(scan: TreeScan, entry: Entry, known: Mapping[str, Signature], cutoff: int,
-               on_read: OnRead | None, on_change: Callable[[], None] | None) -> None:
+               on_read: OnRead | None) -> None:
     rel = entry.rel
     try:
         stat = os.stat(entry.path)
@@ -235,8 +232,6 @@ def _scan_file(scan: TreeScan, entry: Entry, known: Mapping[str, Signature], cut
     cluster = cluster_of(rel)
     if cluster is not None:
         scan._by_cluster.setdefault(cluster, []).append(rel)
-        if on_change is not None and before is not None and before[4] != digest:
-            on_change()
     elif (config := tier_config_of(rel)) is not None:
         scan._by_cluster.setdefault(config, []).append(rel)
 

@@ -63,9 +63,7 @@ def scan_for_reuse(options: RenderOptions, tree_name: str, catalog: ChartCatalog
     intact = intact_check(options.reuse_from if folder is not None else None, folder or Path(),
                           records if whole_clusters and not cache.cold() else {})
     scan = scan_tree(options.tree, known,
-                     (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None,
-                     # An edited file of a cluster: a full render will render it (a selection may not).
-                     dirty if options.selection.everything else None)
+                     (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
     if signatures is not None and scan.signatures != known:
         write_signatures(signatures, scan.signatures)
     shared = shared_inputs({**shared_parts, "tree": tree_name}, catalog, templates)
