@@ -88,11 +88,12 @@ def edited_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byte
     return output(out)
 
 
-@pytest.fixture(params=["inline", "helper"])
+@pytest.fixture(params=["inline", "thread"])
 def out_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Whether OUT is checked for intact clusters in this process or in a helper (large outputs)."""
-    if request.param == "helper":
-        monkeypatch.setattr("tenantgen.fast.reuse.HELPER_MIN_FILES", 1)
+    """Whether OUT is checked for intact clusters when asked, or half of it in a thread while the
+    tree is read (large outputs)."""
+    if request.param == "thread":
+        monkeypatch.setattr("tenantgen.fast.reuse.THREAD_MIN_FILES", 1)
         monkeypatch.setattr("tenantgen.fast.parse_cache.PREFETCH_MIN", 0)  # (a warm parse cache, however small)
     return str(request.param)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLE_TREE, CliResult, read_tree, run_cli_process
+from tests.helpers import EXAMPLE_TREE, CliResult, read_tree, run_cli_process, tenant_chart_variant
 
 CLUSTER = "prod/prod-aws/prod-euw1"
 REMOVED_CLUSTER = "prod/prod-aws/prod-euc1"
@@ -126,6 +126,31 @@ def test_a_cluster_removed_from_the_tree_is_pruned(tmp_path: Path) -> None:
     assert not (other / "out" / REMOVED_CLUSTER).exists()  # its empty folders go too
 
 
+@pytest.mark.parametrize("selection", [["--cluster", "prod-euc1"], ["--cluster", REMOVED_CLUSTER], ["--tier", "prod"]])
+def test_selecting_a_cluster_removed_from_the_tree_prunes_its_folder(tmp_path: Path, selection: list[str]) -> None:
+    repo = make_repo(tmp_path, "committed")
+    shutil.rmtree(repo / "tiers" / REMOVED_CLUSTER)
+    expected = cold_render(repo / "tiers", tmp_path / "reference")
+    gone = {rel for rel in read_tree(repo / "out") if rel.startswith(f"{REMOVED_CLUSTER}/")}
+    note = f"note: {REMOVED_CLUSTER} is not in the tree: its files in the output directory are stale"
+    check = tenantgen(repo, "--check", *selection)
+    assert check.exit_code == 1, check.stdout + check.stderr
+    assert listed(check, "extra") == gone and note in check.stdout
+    result = rendered(repo, *selection)
+    assert note in result.stdout and f"{len(gone)} removed" in result.stdout, result.stdout
+    assert read_tree(repo / "out") == expected
+    assert not (repo / "out" / REMOVED_CLUSTER).exists()
+    assert tenantgen(repo, "--check").exit_code == 0
+
+
+def test_selecting_a_cluster_neither_in_the_tree_nor_in_out_is_a_usage_error(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "ignored")
+    for args in (["--cluster", "prod-nowhere"], ["--cluster", "prod-nowhere", "--check"]):
+        result = tenantgen(repo, *args)
+        assert result.exit_code == 2, result.stdout + result.stderr
+        assert "matches no cluster of the tree nor of the output directory" in result.stderr
+
+
 def test_files_of_the_users_own_survive(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, "committed")
     mine = {"README.md": b"# our GitOps repository\n", "docs/runbook.md": b"call us\n",
@@ -186,6 +211,39 @@ def test_a_shard_prunes_only_within_itself(tmp_path: Path) -> None:
     for shard, extra in found.items():
         rendered(repo, "--shard", shard)
         assert all(not (repo / "out" / rel).exists() for rel in extra)
+    assert tenantgen(repo, "--check").exit_code == 0
+
+
+def test_a_chart_no_cluster_uses_any_more_is_pruned_by_the_shards(tmp_path: Path) -> None:
+    """The playground tier pins an older tenant chart, then drops the pin: its folder under charts/ is
+    stale. Every shard names it (they agree on what no cluster of the tree uses) and the first shard
+    that renders removes it; a chart still in use by the other shard's clusters stays."""
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE_TREE, repo / "tiers")
+    tenant_chart_variant(repo / "pinned", "old", {})
+    tier = repo / "tiers" / "playground" / "tier.yaml"
+    unpinned = tier.read_text()
+    tier.write_text(unpinned.replace("\nspec:\n", "\nspec:\n  charts:\n    tenant: 0.1.0-old\n", 1))
+    rendered(repo, "--charts", "pinned")
+    charts = {rel.split("/")[1] for rel in read_tree(repo / "out") if rel.startswith("charts/")}
+    assert {"tenant-0.1.0", "tenant-0.1.0-old"} <= charts
+    for number in (1, 2):  # while it is pinned, no shard counts the older chart stale
+        check = tenantgen(repo, "--charts", "pinned", "--check", "--shard", f"{number}/2")
+        assert check.exit_code == 0, check.stdout + check.stderr
+
+    tier.write_text(unpinned)
+    expected = cold_render(repo / "tiers", tmp_path / "reference")
+    stale = {rel for rel in read_tree(repo / "out") if rel.startswith("charts/tenant-0.1.0-old/")}
+    assert stale and not set(expected) & stale
+    for number in (1, 2):
+        check = tenantgen(repo, "--check", "--shard", f"{number}/2")
+        assert check.exit_code == 1 and stale <= listed(check, "extra"), check.stdout + check.stderr
+        assert not {rel for rel in listed(check, "extra") if rel.startswith("charts/")} - stale
+    rendered(repo, "--shard", "1/2")
+    assert not (repo / "out" / "charts" / "tenant-0.1.0-old").exists()
+    assert (repo / "out" / "charts" / "tenant-0.1.0" / "Chart.yaml").is_file()
+    rendered(repo, "--shard", "2/2")
+    assert read_tree(repo / "out") == expected
     assert tenantgen(repo, "--check").exit_code == 0
 
 

@@ -1,7 +1,7 @@
 """Which clusters' files in OUT are still exactly as this machine recorded them (for the incremental render).
 
-A module of its own, light to import: a helper process starts on it while the tree is read (see
-``reuse.intact_check``), and it should not have to load the rest of the reuse machinery first.
+A module of its own: the check runs in a thread of its own while the tree is read (see
+``reuse.intact_check``).
 """
 
 from __future__ import annotations
@@ -41,8 +41,3 @@ def intact_clusters(folder: Path, out: Path, expected: Mapping[str, int]) -> set
             if files == count:
                 intact.add(cluster)
     return intact
-
-
-def intact_clusters_of(arguments: tuple[Path, Path, Mapping[str, int]]) -> set[str]:
-    """``intact_clusters`` for a helper process (which passes one argument)."""
-    return intact_clusters(*arguments)

@@ -18,7 +18,7 @@ from tenantgen.pipeline.render import render_tree
 from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult
 from tenantgen.pipeline.reuse import forget_touched, record_clusters, touched
 from tenantgen.plan import Selection
-from tenantgen.write import CHARTS, Difference, Owned, WriteStats, check_output, write_output
+from tenantgen.write import CHARTS, Difference, Owned, WriteStats, check_output, cluster_folders, write_output
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Checked:
 def render_into(options: RenderOptions, out: Path, progress: Progress = lambda done, total: None) -> Written:
     """Render the tree and write it into ``out``, leaving ``out`` as it was if the render fails."""
     check_paths(options.tree, out)
+    options = _with_out_clusters(options, out)
     folder = record_folder(options.cache_dir, out) if options.cache_dir is not None else None
     if folder is not None and out.is_dir():
         options = replace(options, reuse_from=out)
@@ -61,7 +62,7 @@ def render_into(options: RenderOptions, out: Path, progress: Progress = lambda d
 def render_check(options: RenderOptions, out: Path, progress: Progress = lambda done, total: None) -> Checked:
     """Render the tree and tell how ``out`` differs from it (nothing is written)."""
     check_paths(options.tree, out)
-    result = render_tree(options, progress)
+    result = render_tree(_with_out_clusters(options, out), progress)
     if not result.ok:
         return Checked(result)
     return Checked(result, check_output(out, result.files, owned_by(options.selection, result)))
@@ -84,6 +85,15 @@ def owned_by(selection: Selection, result: RenderResult) -> Owned:
         mine = {rel.split("/")[1] for rel in result.files if rel.startswith(f"{CHARTS}/")}
         return Owned(selection.cluster_selected, releases, lambda name: name in mine or name not in used)
     return Owned(selection.cluster_selected, releases, lambda name: False)
+
+
+def _with_out_clusters(options: RenderOptions, out: Path) -> RenderOptions:
+    """``options`` knowing OUT's cluster folders, when the run selects: a ``--cluster`` or ``--tier``
+    of clusters that left the tree then prunes their folders (they are stale) rather than matching
+    nothing. A full render prunes them anyway and needs no list."""
+    if options.selection.everything or not out.is_dir():
+        return options
+    return replace(options, out_clusters=tuple(cluster_folders(out)))
 
 
 def check_paths(tree: Path, out: Path) -> None:

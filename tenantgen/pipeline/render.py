@@ -55,7 +55,10 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
         tree_name = tree_name_of(display_root if display_root is not None else display_root_of(options.tree))
         # As soon as something may need rendering, the engine loads in its own process while the
         # tree is checked here, not after.
-        reuse = scan_for_reuse(options, tree_name, catalog, _output_options(options),
+        # Once a run: the clusters' digests and the render cache's keys both hold them, and the
+        # engine's version is a lookup in the installed packages (or a helm process) each time.
+        output_options = _output_options(options)
+        reuse = scan_for_reuse(options, tree_name, catalog, output_options,
                                template_files(options.templates_dir or templates_dir()),
                                lambda: pool.prestart(1), reading)
         if options.selection.tenant is None and sum(
@@ -67,7 +70,7 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
         validation = read_and_validate(options.tree, display_root, reading, reuse.scan, reuse.reused.__contains__)
         reading.pool.close()  # the render workers' turn: idle helpers would only hold memory
         result = render_validated(options, validation, pool, catalog, progress, stage, reuse,
-                                  on_rendering=reading.cache.save)
+                                  on_rendering=reading.cache.save, output_options=output_options)
     result.seconds = time.monotonic() - started
     return result
 
@@ -83,10 +86,12 @@ def render_validation(options: RenderOptions, validation: Validation) -> RenderR
 
 def render_validated(options: RenderOptions, validation: Validation, pool: WorkerPool, catalog: ChartCatalog,
                      progress: Progress = lambda done, total: None, stage: Stage | None = None,
-                     reuse: Reuse | None = None, on_rendering: Callable[[], None] = lambda: None) -> RenderResult:
+                     reuse: Reuse | None = None, on_rendering: Callable[[], None] = lambda: None,
+                     output_options: dict[str, Any] | None = None) -> RenderResult:
     """Plan and render a validated tree. ``reuse``: the clusters to leave as they are (and what to
     record of the rest); ``on_rendering``: work for this process while the workers render (called
-    once, at the latest before returning)."""
+    once, at the latest before returning); ``output_options``: ``_output_options(options)``, if
+    the caller has them already."""
     reuse = reuse or Reuse()
     on_rendering = _once(on_rendering)
     result = RenderResult(validation=validation, findings=list(validation.findings))
@@ -103,8 +108,12 @@ def render_validated(options: RenderOptions, validation: Validation, pool: Worke
     with collector_paused():
         result.plan = plan = plan_fleet(validation.fleet, charts_by_tier, tree_name)
         selected = [cp for cp in plan.clusters if selection.cluster_selected(cp.rel)]
-        if not selected and not reuse.reused and not selection.sharded:  # (a shard may hold no cluster)
-            raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree")
+        in_tree = {cp.rel for cp in plan.clusters}
+        gone = [rel for rel in options.out_clusters if rel not in in_tree and selection.cluster_selected(rel)]
+        if not selected and not reuse.reused and not gone and not selection.sharded:  # (a shard may hold no cluster)
+            raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree"
+                             + (" nor of the output directory" if options.out_clusters else ""))
+        result.notes.extend(f"{rel} is not in the tree: its files in the output directory are stale" for rel in gone)
         require_a_tenant(selection, (name for cp in selected for name in cp.cluster.tenants))
         jobs = [(cp, release) for cp in selected for release in cp.releases if selection.tenant_selected(release.tenant)]
         helmfiles: dict[str, str] = {}
@@ -118,7 +127,8 @@ def render_validated(options: RenderOptions, validation: Validation, pool: Worke
                     helmfiles[cp.rel] = render_helmfile(cp, tree_name, options.templates_dir)
                 yield True
 
-        objects = _render_jobs(options, jobs, tree_name, result, pool, progress, while_rendering(), stage)
+        objects = _render_jobs(options, jobs, tree_name, result, pool, progress, while_rendering(), stage,
+                               output_options or _output_options(options))
         on_rendering()  # (when nothing was left to render)
         validators: dict[str, ManifestValidator] = {}
         for cp in selected:
@@ -147,7 +157,7 @@ def render_validated(options: RenderOptions, validation: Validation, pool: Worke
 
 def _render_jobs(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]], tree_name: str,
                  result: RenderResult, pool: WorkerPool, progress: Progress, idle: Iterator[object],
-                 stage: Stage | None) -> dict[str, int]:
+                 stage: Stage | None, output_options: dict[str, Any]) -> dict[str, int]:
     """Render ``jobs`` into ``result`` (files in job order, so the output set is the same every run;
     failures; counts). Returns the objects rendered per cluster."""
     # Each output becomes its files (bytes) as it arrives, and its texts are let go: holding the
@@ -168,7 +178,7 @@ def _render_jobs(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Relea
         if stage is not None:
             stage([(rel, file.data) for rel, file in files.items()])
 
-    result.rendered = _render_releases(options, jobs, progress, pool, idle, take)
+    result.rendered = _render_releases(options, jobs, progress, pool, idle, take, output_options)
     pool.let_go()  # the workers exit while the output set is put together
     for index, (cp, release) in enumerate(jobs):
         result.releases += 1
@@ -184,14 +194,14 @@ def _render_jobs(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Relea
 
 def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Release]], progress: Progress,
                      pool: WorkerPool, idle: Iterator[object] | None,
-                     take: Callable[[int, ReleaseOutput], None]) -> int:
+                     take: Callable[[int, ReleaseOutput], None], output_options: dict[str, Any]) -> int:
     """Give every job's output to ``take`` as soon as it is known: the cache's first, then each as
     a worker renders it (none is kept here). Returns how many the engine rendered."""
     if not jobs:
         return 0
     render_jobs = [RenderJob(release.name, release.namespace, str(release.chart.path), release.values, cp.kube_version)
                    for cp, release in jobs]
-    maker = KeyMaker(_output_options(options))
+    maker = KeyMaker(output_options)
     keys: dict[int, str] = {}
 
     def key(index: int, digest: str = "") -> str:

@@ -31,6 +31,9 @@ class RenderOptions:
     # The output directory whose unchanged clusters may be reused (see ``fast.reuse``); None: render
     # every selected cluster.
     reuse_from: Path | None = None
+    # The cluster folders of the output directory the run writes or checks (``write.cluster_folders``):
+    # a selection that matches only folders whose cluster left the tree renders nothing and prunes them.
+    out_clusters: tuple[str, ...] = ()
 
 
 @dataclass

@@ -58,10 +58,10 @@ def scan_for_reuse(options: RenderOptions, tree_name: str, catalog: ChartCatalog
     records = read_memo(folder) if folder is not None else {}
     whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
     # Whether OUT still holds every file of each recorded cluster (a stat per file) is the slow part
-    # of a re-render: a large output is checked by a helper process while this one reads the tree.
+    # of a re-render: a large output is checked by a thread while this one reads the tree.
     # (Not when the parse cache is cold: tenantgen changed, or it is a first run; the helpers parse.)
     intact = intact_check(options.reuse_from if folder is not None else None, folder or Path(),
-                          records if whole_clusters and not cache.cold() else {}, helpers)
+                          records if whole_clusters and not cache.cold() else {})
     scan = scan_tree(options.tree, known,
                      (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
     if signatures is not None and scan.signatures != known:
