@@ -24,8 +24,14 @@ from tenantgen.assets import templates_dir
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
+# JSON leaves NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR raw, but YAML reads them as line breaks
+# (folding them, or breaking a flow collection): they go out as YAML escapes instead.
+_YAML_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def yaml_value(value: Any) -> str:
-    return encode_basestring(value) if type(value) is str else _ENCODE(value)
+    text = encode_basestring(value) if type(value) is str else _ENCODE(value)
+    return text if text.isascii() else text.translate(_YAML_BREAKS)
 
 
 @cache  # one per folder: a template is compiled once per process, not once per cluster
