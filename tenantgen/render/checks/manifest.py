@@ -1,8 +1,9 @@
 """The object check: each rendered Kubernetes object against its kind's schema (see ``schemas``).
 
 The most relevant problem comes first, worded for a person: the path of the field and what is wrong
-and, where the schema says so, what is allowed. CEL rules (``x-kubernetes-validations``) and
-admission webhooks are not evaluated.
+and, where the schema says so, what is allowed. An object of a CRD that passes its schema is then
+held to the CRD's CEL rules (``x-kubernetes-validations``, see ``cel_rules``); admission webhooks
+are not run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match, relevance
 
+from tenantgen.render.checks.cel_rules import CelFailure, CrdRules
 from tenantgen.render.checks.schemas import (
     DEFINITIONS_URI,
     CrdIndex,
@@ -72,6 +74,7 @@ class ManifestValidator:
         self._validators: dict[tuple[str, str], Draft202012Validator | None] = {}
         self._compiler = compiler
         self._quick: dict[tuple[str, str], Predicate | None] = {}
+        self._rules: dict[tuple[str, str], CrdRules | None] = {}
 
     @classmethod
     def create(cls, crd_dirs: Sequence[Path], kube_version: str,
@@ -108,10 +111,10 @@ class ManifestValidator:
         instance = _plain(obj)
         quick = self._quick_check(api_version, kind, validator)
         if quick is not None and quick(instance):
-            return []  # a valid object, the common case: no need for jsonschema's bookkeeping
+            return self._rule_problems(api_version, kind, instance)  # the common case: no jsonschema bookkeeping
         errors = sorted(validator.iter_errors(instance), key=_document_order)
         if not errors:
-            return []
+            return self._rule_problems(api_version, kind, instance)
         # Lead with the error jsonschema rates most relevant, then the rest in document order.
         first = best_match(errors, key=relevance)
         ordered = [first] + [e for e in errors if e is not first]
@@ -125,6 +128,36 @@ class ManifestValidator:
             and isinstance(kind, str)
             and self._validator(api_version, kind) is not None
         )
+
+    def rules(self, api_version: str, kind: str) -> CrdRules | None:
+        """The CEL rules of the CRD version that describes this kind; None for core kinds, unknown kinds
+        and CRDs without rules."""
+        key = (api_version, kind)
+        if key not in self._rules:
+            group, _, version = api_version.rpartition("/")
+            crd = self._crds.get((group, kind)) if group else None
+            found = CrdRules(crd[version].schema) if crd is not None and version in crd else None
+            self._rules[key] = found if found is not None and found.has_rules else None
+        return self._rules[key]
+
+    def rule_notes(self) -> list[str]:
+        """One line per CRD version checked so far whose rules could not all be evaluated, e.g.
+        ``2 CEL rules of NodePool (karpenter.sh/v1) not evaluated: uses quantity, which ...``."""
+        notes = []
+        for (api_version, kind), rules in sorted(self._rules.items()):
+            if rules is not None and rules.counts.not_evaluable:
+                reasons = sorted({why for _, why in rules.counts.not_evaluable})
+                notes.append(f"{len(rules.counts.not_evaluable)} CEL rule(s) of {kind} ({api_version}) "
+                             f"not evaluated: {'; '.join(reasons)}")
+        return notes
+
+    def _rule_problems(self, api_version: str, kind: str, instance: Any) -> list[ObjectProblem]:
+        # Only for an object that passed its schema: a rule would trip over a wrongly typed field
+        # with a message less clear than the schema's.
+        rules = self.rules(api_version, kind)
+        if rules is None:
+            return []
+        return [_rule_problem(failure) for failure in rules.check(instance)]
 
     def _validator(self, api_version: str, kind: str) -> Draft202012Validator | None:
         key = (api_version, kind)
@@ -170,6 +203,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _rule_problem(failure: CelFailure) -> ObjectProblem:
+    return ObjectProblem(_json_path(failure.path), _truncate(failure.message, _MAX_MESSAGE))
 
 
 def _problems(error: ValidationError) -> Iterator[ObjectProblem]:

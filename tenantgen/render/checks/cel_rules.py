@@ -1,0 +1,253 @@
+"""The CEL rules of a CRD (``x-kubernetes-validations``), evaluated on rendered objects as the API
+server would evaluate them on create.
+
+A rule runs at its place in the schema with ``self`` bound to the value there; a rule under
+``items`` or ``additionalProperties`` runs once per element. Before the rules run, the object gets
+the schema's defaults (the API server defaults an object before it validates it) and, at the root,
+only what the API server lets a rule see there (apiVersion, kind, metadata.name/generateName).
+Transition rules (``oldSelf``) compare with the stored object: offline there is none, so they are
+skipped and counted. Rules the engine cannot run are counted with the reason and never passed.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import cel
+
+from tenantgen.render.checks.cel_library import compile_rule, is_engine_gap, new_context
+
+_ROOT_METADATA = ("name", "generateName")
+_GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+# The API server's words for a rule's ``reason`` (field.ErrorType), before the message.
+_REASONS = {"FieldValueInvalid": "Invalid value", "FieldValueForbidden": "Forbidden",
+            "FieldValueRequired": "Required value", "FieldValueDuplicate": "Duplicate value"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of ``x-kubernetes-validations``."""
+
+    rule: str
+    message: str = ""
+    message_expression: str = ""
+    reason: str = ""
+    field_path: str = ""
+
+
+@dataclass(frozen=True)
+class CelFailure:
+    """A rule an object breaks: where (path parts from the object's root) and the message."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+@dataclass
+class _Node:
+    """The part of a schema that holds rules, or leads to some."""
+
+    schema: Mapping[str, Any]
+    rules: list[Rule] = field(default_factory=list)
+    properties: dict[str, _Node] = field(default_factory=dict)
+    items: _Node | None = None
+    additional: _Node | None = None
+
+
+@dataclass(frozen=True)
+class RuleCounts:
+    """How the rules of one CRD version fare offline."""
+
+    evaluated: int
+    transition: int
+    not_evaluable: tuple[tuple[str, str], ...]  # (rule, why)
+
+
+class CrdRules:
+    """The rules of one CRD version, compiled once, evaluated on each object of that kind."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._schema = schema
+        self._root = _collect(schema)
+        rules = [rule for node in _nodes(self._root) for rule in node.rules] if self._root else []
+        compiled = {rule.rule: compile_rule(rule.rule) for rule in rules}
+        self.counts = RuleCounts(
+            evaluated=sum(1 for r in rules if compiled[r.rule].program is not None and not compiled[r.rule].transition),
+            transition=sum(1 for r in rules if compiled[r.rule].transition),
+            not_evaluable=tuple((r.rule, compiled[r.rule].unusable) for r in rules if compiled[r.rule].unusable),
+        )
+        self._context: cel.Context | None = None
+
+    @property
+    def has_rules(self) -> bool:
+        return self._root is not None
+
+    def check(self, obj: Mapping[str, Any]) -> list[CelFailure]:
+        """The rules ``obj`` breaks, in document order; ``[]`` when it keeps them all."""
+        if self._root is None:
+            return []
+        if self._context is None:
+            self._context = new_context()
+        prepared = _prepared(obj, self._schema)
+        root = {key: value for key, value in prepared.items() if key in ("apiVersion", "kind")}
+        metadata = prepared.get("metadata")
+        if isinstance(metadata, Mapping):
+            root["metadata"] = {key: metadata[key] for key in _ROOT_METADATA if key in metadata}
+        return list(self._walk(self._root, prepared, root, ()))
+
+    def _walk(self, node: _Node, value: Any, bound: Any, path: tuple[str | int, ...]) -> Iterator[CelFailure]:
+        if value is None:
+            return  # an absent or null field: its rules do not run
+        for rule in node.rules:
+            failure = self._run(rule, bound, path)
+            if failure is not None:
+                yield failure
+        if isinstance(value, Mapping):
+            for name, child in node.properties.items():
+                if name in value:
+                    yield from self._walk(child, value[name], value[name], (*path, name))
+            if node.additional is not None:
+                for key in sorted(k for k in value if k not in node.properties):
+                    yield from self._walk(node.additional, value[key], value[key], (*path, key))
+        elif isinstance(value, list) and node.items is not None:
+            for index, item in enumerate(value):
+                yield from self._walk(node.items, item, item, (*path, index))
+
+    def _run(self, rule: Rule, value: Any, path: tuple[str | int, ...]) -> CelFailure | None:
+        compiled = compile_rule(rule.rule)
+        if compiled.program is None or compiled.transition:
+            return None  # counted in ``counts`` and reported once per run, not per object
+        assert self._context is not None
+        self._context.add_variable("self", value)
+        try:
+            verdict = compiled.program.execute(self._context)
+        except Exception as exc:  # noqa: BLE001 - the engine raises ValueError, TypeError, RuntimeError, KeyError
+            if is_engine_gap(exc):
+                return None  # static checks found no gap; a late one is as for compile_rule
+            # The API server rejects an object whose rule errs (e.g. no such key, int("x")).
+            return CelFailure(_place(path, rule), f"rule {rule.rule!r} cannot be evaluated here: {_short(exc)}")
+        if verdict is True:
+            return None
+        if verdict is not False:
+            return CelFailure(_place(path, rule), f"rule {rule.rule!r} gave {verdict!r}, not a boolean")
+        return CelFailure(_place(path, rule), self._message(rule))
+
+    def _message(self, rule: Rule) -> str:
+        message = rule.message or f"failed rule: {rule.rule.strip()}"
+        if rule.message_expression:
+            # The API server falls back to ``message`` when the expression fails or gives no usable text.
+            compiled = compile_rule(rule.message_expression)
+            if compiled.program is not None and not compiled.transition:
+                try:
+                    assert self._context is not None
+                    text = compiled.program.execute(self._context)
+                except Exception:  # noqa: BLE001 - as in _run
+                    text = None
+                if isinstance(text, str) and text.strip() and "\n" not in text:
+                    message = text
+        reason = _REASONS.get(rule.reason, "")
+        return f"{reason}: {message}" if reason and rule.reason != "FieldValueInvalid" else message
+
+
+def _collect(schema: Any) -> _Node | None:
+    """The rule-bearing part of ``schema``; None when it has no rule anywhere."""
+    if not isinstance(schema, Mapping):
+        return None
+    node = _Node(schema)
+    for entry in schema.get("x-kubernetes-validations") or []:
+        if isinstance(entry, Mapping) and isinstance(entry.get("rule"), str):
+            node.rules.append(Rule(entry["rule"], str(entry.get("message") or ""),
+                                   str(entry.get("messageExpression") or ""), str(entry.get("reason") or ""),
+                                   str(entry.get("fieldPath") or "")))
+    for name, sub in (schema.get("properties") or {}).items():
+        child = _collect(sub)
+        if child is not None:
+            node.properties[str(name)] = child
+    node.items = _collect(schema.get("items"))
+    node.additional = _collect(schema.get("additionalProperties"))
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(keyword) or []:
+            # (A structural schema keeps properties out of these: only their own rules count.)
+            branch = _collect(sub)
+            if branch is not None:
+                node.rules.extend(branch.rules)
+    if node.rules or node.properties or node.items or node.additional:
+        return node
+    return None
+
+
+def _nodes(node: _Node) -> Iterator[_Node]:
+    yield node
+    yield from (n for child in node.properties.values() for n in _nodes(child))
+    for child in (node.items, node.additional):
+        if child is not None:
+            yield from _nodes(child)
+
+
+def _prepared(value: Any, schema: Any) -> Any:
+    """``value`` (a copy) as a rule sees it: the schema's defaults filled in and strings of the
+    formats CEL types natively (duration, date-time, date, byte) converted to those types."""
+    if not isinstance(schema, Mapping):
+        return value
+    if isinstance(value, Mapping):
+        properties = schema.get("properties") or {}
+        out = {str(k): v for k, v in value.items()}
+        for name, sub in properties.items():
+            if name not in out and isinstance(sub, Mapping) and "default" in sub:
+                out[name] = copy.deepcopy(sub["default"])
+        additional = schema.get("additionalProperties")
+        return {key: _prepared(item, properties.get(key, additional)) for key, item in out.items()}
+    if isinstance(value, list):
+        return [_prepared(item, schema.get("items")) for item in value]
+    if isinstance(value, str) and schema.get("type") == "string":
+        return _typed_string(value, str(schema.get("format") or ""))
+    return value
+
+
+def _typed_string(value: str, fmt: str) -> Any:
+    # A value that does not parse stays a string: the schema check speaks about its format.
+    try:
+        if fmt == "duration":
+            return _go_duration(value)
+        if fmt in ("date-time", "date"):
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if fmt == "byte":
+            return base64.b64decode(value, validate=True)
+    except ValueError:
+        return value
+    return value
+
+
+def _go_duration(text: str) -> timedelta:
+    """A Go duration string (``1h30m``, ``-1.5s``) as a timedelta; ValueError when it is not one."""
+    sign, body = (-1, text[1:]) if text.startswith("-") else (1, text.removeprefix("+"))
+    if body == "0":
+        return timedelta(0)
+    parts = _GO_DURATION.findall(body)
+    if not body or "".join(number + unit for number, unit in parts) != body or any(n in ("", ".") for n, _ in parts):
+        raise ValueError(f"not a duration: {text!r}")
+    return timedelta(seconds=sign * sum(float(number) * _GO_UNITS[unit] for number, unit in parts))
+
+
+def _place(path: tuple[str | int, ...], rule: Rule) -> tuple[str | int, ...]:
+    """Where a failure is reported: the rule's place, or its ``fieldPath`` below it."""
+    if not rule.field_path:
+        return path
+    return (*path, *_relative_path(rule.field_path))
+
+
+def _relative_path(text: str) -> Sequence[str]:
+    # ".a.b['c.d']" -> ["a", "b", "c.d"]; numeric indexes are not allowed by the API server.
+    return [dotted or quoted for dotted, quoted in re.findall(r"\.([^.\[]+)|\['([^']*)'\]", text)]
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
