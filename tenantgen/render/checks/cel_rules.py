@@ -48,6 +48,8 @@ class CelFailure:
 
     path: tuple[str | int, ...]
     message: str
+    rule: Rule
+    location: str  # the rule's place in the schema, e.g. ``spec.requirements[*].key`` (``{*}``: any key)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class _Node:
     """The part of a schema that holds rules, or leads to some."""
 
     schema: Mapping[str, Any]
+    location: str
     rules: list[Rule] = field(default_factory=list)
     properties: dict[str, _Node] = field(default_factory=dict)
     items: _Node | None = None
@@ -85,6 +88,10 @@ class CrdRules:
         )
         self._context: cel.Context | None = None
 
+    def located(self) -> list[tuple[str, Rule]]:
+        """Every rule with its place in the schema (``""``: the object's root), in schema order."""
+        return [(node.location, rule) for node in _nodes(self._root) for rule in node.rules] if self._root else []
+
     @property
     def has_rules(self) -> bool:
         return self._root is not None
@@ -106,7 +113,7 @@ class CrdRules:
         if value is None:
             return  # an absent or null field: its rules do not run
         for rule in node.rules:
-            failure = self._run(rule, bound, path)
+            failure = self._run(rule, node.location, bound, path)
             if failure is not None:
                 yield failure
         if isinstance(value, Mapping):
@@ -120,7 +127,7 @@ class CrdRules:
             for index, item in enumerate(value):
                 yield from self._walk(node.items, item, item, (*path, index))
 
-    def _run(self, rule: Rule, value: Any, path: tuple[str | int, ...]) -> CelFailure | None:
+    def _run(self, rule: Rule, location: str, value: Any, path: tuple[str | int, ...]) -> CelFailure | None:
         compiled = compile_rule(rule.rule)
         if compiled.program is None or compiled.transition:
             return None  # counted in ``counts`` and reported once per run, not per object
@@ -132,12 +139,13 @@ class CrdRules:
             if is_engine_gap(exc):
                 return None  # static checks found no gap; a late one is as for compile_rule
             # The API server rejects an object whose rule errs (e.g. no such key, int("x")).
-            return CelFailure(_place(path, rule), f"rule {rule.rule!r} cannot be evaluated here: {_short(exc)}")
+            return CelFailure(_place(path, rule), f"rule {rule.rule!r} cannot be evaluated here: {_short(exc)}",
+                              rule, location)
         if verdict is True:
             return None
         if verdict is not False:
-            return CelFailure(_place(path, rule), f"rule {rule.rule!r} gave {verdict!r}, not a boolean")
-        return CelFailure(_place(path, rule), self._message(rule))
+            return CelFailure(_place(path, rule), f"rule {rule.rule!r} gave {verdict!r}, not a boolean", rule, location)
+        return CelFailure(_place(path, rule), self._message(rule), rule, location)
 
     def _message(self, rule: Rule) -> str:
         message = rule.message or f"failed rule: {rule.rule.strip()}"
@@ -156,26 +164,26 @@ class CrdRules:
         return f"{reason}: {message}" if reason and rule.reason != "FieldValueInvalid" else message
 
 
-def _collect(schema: Any) -> _Node | None:
+def _collect(schema: Any, location: str = "") -> _Node | None:
     """The rule-bearing part of ``schema``; None when it has no rule anywhere."""
     if not isinstance(schema, Mapping):
         return None
-    node = _Node(schema)
+    node = _Node(schema, location)
     for entry in schema.get("x-kubernetes-validations") or []:
         if isinstance(entry, Mapping) and isinstance(entry.get("rule"), str):
             node.rules.append(Rule(entry["rule"], str(entry.get("message") or ""),
                                    str(entry.get("messageExpression") or ""), str(entry.get("reason") or ""),
                                    str(entry.get("fieldPath") or "")))
     for name, sub in (schema.get("properties") or {}).items():
-        child = _collect(sub)
+        child = _collect(sub, f"{location}.{name}" if location else str(name))
         if child is not None:
             node.properties[str(name)] = child
-    node.items = _collect(schema.get("items"))
-    node.additional = _collect(schema.get("additionalProperties"))
+    node.items = _collect(schema.get("items"), f"{location}[*]")
+    node.additional = _collect(schema.get("additionalProperties"), f"{location}{{*}}")
     for keyword in ("allOf", "anyOf", "oneOf"):
         for sub in schema.get(keyword) or []:
             # (A structural schema keeps properties out of these: only their own rules count.)
-            branch = _collect(sub)
+            branch = _collect(sub, location)
             if branch is not None:
                 node.rules.extend(branch.rules)
     if node.rules or node.properties or node.items or node.additional:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,11 +140,13 @@ class ManifestValidator:
             self._rules[key] = found if found is not None and found.has_rules else None
         return self._rules[key]
 
-    def rule_notes(self) -> list[str]:
-        """One line per CRD version checked so far whose rules could not all be evaluated, e.g.
-        ``2 CEL rules of NodePool (karpenter.sh/v1) not evaluated: uses quantity, which ...``."""
+    def rule_notes(self, objects: Iterable[Mapping[str, Any]]) -> list[str]:
+        """One line per CRD version of ``objects`` whose rules could not all be evaluated, e.g.
+        ``2 CEL rule(s) of NodePool (karpenter.sh/v1) not evaluated: uses quantity, which ...``."""
         notes = []
-        for (api_version, kind), rules in sorted(self._rules.items()):
+        kinds = {(str(o.get("apiVersion")), str(o.get("kind"))) for o in objects}
+        for api_version, kind in sorted(kinds):
+            rules = self._rules.get((api_version, kind))
             if rules is not None and rules.counts.not_evaluable:
                 reasons = sorted({why for _, why in rules.counts.not_evaluable})
                 notes.append(f"{len(rules.counts.not_evaluable)} CEL rule(s) of {kind} ({api_version}) "
