@@ -13,12 +13,19 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-from cel import stdlib
+# The package's __init__ also imports its command-line REPL (typer, prompt_toolkit, pygments): about a
+# second in every worker process that checks objects, for nothing the checks use. A placeholder for
+# that one submodule keeps it out; the engine and ``cel.stdlib`` load as they are.
+if "cel" not in sys.modules:
+    sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
+import cel  # noqa: E402 - after the placeholder above
+from cel import stdlib  # noqa: E402
 
 # What cel-rust itself implements (the macros has/all/exists/exists_one/map/filter are expanded by
 # its parser and never appear as functions): the CEL core's functions and conversions.

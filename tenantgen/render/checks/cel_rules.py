@@ -17,11 +17,12 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-import cel
+from typing import TYPE_CHECKING, Any
 
 from tenantgen.render.checks.cel_library import compile_rule, is_engine_gap, new_context
+
+if TYPE_CHECKING:
+    import cel
 
 _ROOT_METADATA = ("name", "generateName")
 _GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")

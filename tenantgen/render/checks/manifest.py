@@ -13,12 +13,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match, relevance
 
-from tenantgen.render.checks.cel_rules import CelFailure, CrdRules
 from tenantgen.render.checks.schemas import (
     DEFINITIONS_URI,
     CrdIndex,
@@ -31,6 +30,9 @@ from tenantgen.render.checks.schemas import (
     schema_root,
 )
 from tenantgen.render.schema_compiler import Predicate, SchemaCompiler
+
+if TYPE_CHECKING:  # loaded when a CRD has rules (see ``rules``): the CEL engine takes a tenth of a second
+    from tenantgen.render.checks.cel_rules import CelFailure, CrdRules
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_REPR = 200
@@ -136,8 +138,12 @@ class ManifestValidator:
         if key not in self._rules:
             group, _, version = api_version.rpartition("/")
             crd = self._crds.get((group, kind)) if group else None
-            found = CrdRules(crd[version].schema) if crd is not None and version in crd else None
-            self._rules[key] = found if found is not None and found.has_rules else None
+            found = None
+            if crd is not None and version in crd and _has_rules(crd[version].schema):
+                from tenantgen.render.checks.cel_rules import CrdRules
+
+                found = CrdRules(crd[version].schema)
+            self._rules[key] = found
         return self._rules[key]
 
     def rule_notes(self, objects: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -205,6 +211,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _has_rules(schema: Any) -> bool:
+    """Whether ``x-kubernetes-validations`` occurs anywhere in ``schema``."""
+    if isinstance(schema, Mapping):
+        return "x-kubernetes-validations" in schema or any(_has_rules(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(_has_rules(value) for value in schema)
+    return False
 
 
 def _rule_problem(failure: CelFailure) -> ObjectProblem:
