@@ -96,3 +96,14 @@ def test_rules_the_engine_cannot_evaluate_are_noted_once(tmp_path: Path, upstrea
     notes = [line for line in result.stdout.splitlines() if "CEL rule" in line]
     assert notes == ["note: 2 CEL rule(s) of Widget (example.com/v1) not evaluated: uses isLessThan, quantity, "
                      "which the CEL engine lacks"]
+
+
+def test_diff_holds_the_head_to_the_same_rules(tmp_path: Path, good_out: Path, upstream_crds: Path) -> None:
+    tree, charts = _pinned_tree(tmp_path, "cel", NODEPOOL)
+    result = run_cli(["diff", str(tree), "--against", str(good_out), "--charts", str(charts),
+                      "--crds", str(upstream_crds), "--no-cache"])
+    shown = result.stdout + result.stderr
+    assert result.exit_code == 1, shown
+    assert "does not render" in shown and "release alpha-tenant" in shown
+    assert ("$.spec.template.spec.requirements: requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a "
+            "single positive integer value") in shown

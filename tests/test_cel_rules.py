@@ -109,8 +109,9 @@ def test_transition_rules_are_skipped_and_counted(aws: ManifestValidator) -> Non
     assert aws.check(changed(nodepool("karpenter.k8s.aws", "EC2NodeClass"), static)) == []
 
 
-def _crd(tmp_path: Path, validations: list[dict[str, Any]], field_schema: dict[str, Any] | None = None) -> Path:
-    """A CRD of kind Widget (example.com/v1) whose spec has ``validations``."""
+def _crd(tmp_path: Path, validations: list[dict[str, Any]], field_schema: dict[str, Any] | None = None,
+         root: list[dict[str, Any]] | None = None) -> Path:
+    """A CRD of kind Widget (example.com/v1) whose spec has ``validations`` (and its root ``root``)."""
     import json
 
     spec = {"type": "object", "properties": {"size": {"type": "integer"}, "name": {"type": "string"},
@@ -120,7 +121,8 @@ def _crd(tmp_path: Path, validations: list[dict[str, Any]], field_schema: dict[s
            "metadata": {"name": "widgets.example.com"},
            "spec": {"group": "example.com", "names": {"kind": "Widget", "plural": "widgets"}, "scope": "Namespaced",
                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                        "type": "object", "properties": {"spec": spec}}}}]}}
+                        "type": "object", "properties": {"spec": spec},
+                        **({"x-kubernetes-validations": root} if root else {})}}}]}}
     (tmp_path / "widget.yaml").write_text(json.dumps(crd), encoding="utf-8")
     return tmp_path
 
@@ -164,6 +166,17 @@ def test_rules_see_the_schemas_defaults_and_formats(tmp_path: Path) -> None:
     assert validator.check(_widget(extra={})) == []  # the default, 5m, is what the API server checks
     assert [p.message for p in validator.check(_widget(extra={"wait": "30s"}))] == ["wait too short"]
     assert validator.check(_widget(extra={"wait": "1h30m"})) == []
+
+
+def test_a_rule_at_the_root_sees_the_object_but_only_the_name_of_its_metadata(tmp_path: Path) -> None:
+    validator = ManifestValidator.create([_crd(tmp_path, [], root=[
+        {"rule": "self.spec.size > 0", "message": "size must be positive"},
+        {"rule": "self.metadata.name.startsWith('w') && !has(self.metadata.labels)", "message": "metadata"},
+    ])], KUBE)
+    labelled = _widget(size=1)
+    labelled["metadata"]["labels"] = {"a": "b"}
+    assert validator.check(labelled) == []  # labels are not visible to a rule at the root
+    assert [(p.path, p.message) for p in validator.check(_widget(size=0))] == [("$", "size must be positive")]
 
 
 def test_the_kubernetes_regex_library() -> None:

@@ -3,8 +3,8 @@ server would evaluate them on create.
 
 A rule runs at its place in the schema with ``self`` bound to the value there; a rule under
 ``items`` or ``additionalProperties`` runs once per element. Before the rules run, the object gets
-the schema's defaults (the API server defaults an object before it validates it) and, at the root,
-only what the API server lets a rule see there (apiVersion, kind, metadata.name/generateName).
+the schema's defaults (the API server defaults an object before it validates it); of its metadata a
+rule at the root sees only what the API server lets it see (name and generateName).
 Transition rules (``oldSelf``) compare with the stored object: offline there is none, so they are
 skipped and counted. Rules the engine cannot run are counted with the reason and never passed.
 """
@@ -80,14 +80,20 @@ class CrdRules:
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self._schema = schema
         self._root = _collect(schema)
-        rules = [rule for node in _nodes(self._root) for rule in node.rules] if self._root else []
-        compiled = {rule.rule: compile_rule(rule.rule) for rule in rules}
-        self.counts = RuleCounts(
-            evaluated=sum(1 for r in rules if compiled[r.rule].program is not None and not compiled[r.rule].transition),
-            transition=sum(1 for r in rules if compiled[r.rule].transition),
-            not_evaluable=tuple((r.rule, compiled[r.rule].unusable) for r in rules if compiled[r.rule].unusable),
-        )
+        self._all = [rule for node in _nodes(self._root) for rule in node.rules] if self._root else []
+        # Rules whose gap in the engine shows only when they run (``compile_rule`` finds the others).
+        self._late_gaps: dict[str, str] = {}
         self._context: cel.Context | None = None
+
+    @property
+    def counts(self) -> RuleCounts:
+        compiled = {rule.rule: compile_rule(rule.rule) for rule in self._all}
+        unusable = {text: c.unusable for text, c in compiled.items() if c.unusable} | self._late_gaps
+        return RuleCounts(
+            evaluated=sum(1 for r in self._all if r.rule not in unusable and not compiled[r.rule].transition),
+            transition=sum(1 for r in self._all if compiled[r.rule].transition),
+            not_evaluable=tuple((r.rule, unusable[r.rule]) for r in self._all if r.rule in unusable),
+        )
 
     def located(self) -> list[tuple[str, Rule]]:
         """Every rule with its place in the schema (``""``: the object's root), in schema order."""
@@ -104,7 +110,7 @@ class CrdRules:
         if self._context is None:
             self._context = new_context()
         prepared = _prepared(obj, self._schema)
-        root = {key: value for key, value in prepared.items() if key in ("apiVersion", "kind")}
+        root = dict(prepared)
         metadata = prepared.get("metadata")
         if isinstance(metadata, Mapping):
             root["metadata"] = {key: metadata[key] for key in _ROOT_METADATA if key in metadata}
@@ -138,7 +144,9 @@ class CrdRules:
             verdict = compiled.program.execute(self._context)
         except Exception as exc:  # noqa: BLE001 - the engine raises ValueError, TypeError, RuntimeError, KeyError
             if is_engine_gap(exc):
-                return None  # static checks found no gap; a late one is as for compile_rule
+                # Not passed: counted with the rules compile_rule turned down, and said once per run.
+                self._late_gaps[rule.rule] = f"the CEL engine lacks what it calls ({_short(exc)})"
+                return None
             # The API server rejects an object whose rule errs (e.g. no such key, int("x")).
             return CelFailure(_place(path, rule), f"rule {rule.rule!r} cannot be evaluated here: {_short(exc)}",
                               rule, location)
