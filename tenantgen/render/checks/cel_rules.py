@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import cel
 
 _ROOT_METADATA = ("name", "generateName")
+_TYPED_FORMATS = frozenset({"duration", "date-time", "date", "byte"})
 _GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 # The API server's words for a rule's ``reason`` (field.ErrorType), before the message.
@@ -59,6 +60,7 @@ class _Node:
 
     schema: Mapping[str, Any]
     location: str
+    prepare: bool = False  # whether its values need defaults or typed strings before rules see them
     rules: list[Rule] = field(default_factory=list)
     properties: dict[str, _Node] = field(default_factory=dict)
     items: _Node | None = None
@@ -78,7 +80,6 @@ class CrdRules:
     """The rules of one CRD version, compiled once, evaluated on each object of that kind."""
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        self._schema = schema
         self._root = _collect(schema)
         self._all = [rule for node in _nodes(self._root) for rule in node.rules] if self._root else []
         # Rules whose gap in the engine shows only when they run (``compile_rule`` finds the others).
@@ -109,37 +110,42 @@ class CrdRules:
             return []
         if self._context is None:
             self._context = new_context()
-        prepared = _prepared(obj, self._schema)
-        root = dict(prepared)
-        metadata = prepared.get("metadata")
-        if isinstance(metadata, Mapping):
-            root["metadata"] = {key: metadata[key] for key in _ROOT_METADATA if key in metadata}
-        return list(self._walk(self._root, prepared, root, ()))
+        return list(self._walk(self._root, obj, ()))
 
-    def _walk(self, node: _Node, value: Any, bound: Any, path: tuple[str | int, ...]) -> Iterator[CelFailure]:
+    def _walk(self, node: _Node, value: Any, path: tuple[str | int, ...]) -> Iterator[CelFailure]:
+        """The failures of the rules at ``node`` and below; only the parts of the object that lead to
+        a rule are walked, and only the values rules see are prepared (see ``_prepared``)."""
         if value is None:
             return  # an absent or null field: its rules do not run
-        for rule in node.rules:
-            failure = self._run(rule, node.location, bound, path)
-            if failure is not None:
-                yield failure
+        if node.rules:
+            bound = _prepared(value, node.schema) if node.prepare else value
+            if not path and isinstance(bound, Mapping) and isinstance(bound.get("metadata"), Mapping):
+                metadata = bound["metadata"]
+                bound = {**bound, "metadata": {key: metadata[key] for key in _ROOT_METADATA if key in metadata}}
+            assert self._context is not None
+            self._context.add_variable("self", bound)  # once for all the node's rules: converting costs most
+            for rule in node.rules:
+                failure = self._run(rule, node.location, path)
+                if failure is not None:
+                    yield failure
         if isinstance(value, Mapping):
             for name, child in node.properties.items():
-                if name in value:
-                    yield from self._walk(child, value[name], value[name], (*path, name))
+                # A field the object leaves out may still be there for the API server: its default.
+                yield from self._walk(child, value[name] if name in value else child.schema.get("default"),
+                                      (*path, name))
             if node.additional is not None:
                 for key in sorted(k for k in value if k not in node.properties):
-                    yield from self._walk(node.additional, value[key], value[key], (*path, key))
+                    yield from self._walk(node.additional, value[key], (*path, key))
         elif isinstance(value, list) and node.items is not None:
             for index, item in enumerate(value):
-                yield from self._walk(node.items, item, item, (*path, index))
+                yield from self._walk(node.items, item, (*path, index))
 
-    def _run(self, rule: Rule, location: str, value: Any, path: tuple[str | int, ...]) -> CelFailure | None:
+    def _run(self, rule: Rule, location: str, path: tuple[str | int, ...]) -> CelFailure | None:
+        """Run one rule on the value bound as ``self``."""
         compiled = compile_rule(rule.rule)
         if compiled.program is None or compiled.transition:
             return None  # counted in ``counts`` and reported once per run, not per object
         assert self._context is not None
-        self._context.add_variable("self", value)
         try:
             verdict = compiled.program.execute(self._context)
         except Exception as exc:  # noqa: BLE001 - the engine raises ValueError, TypeError, RuntimeError, KeyError
@@ -196,8 +202,22 @@ def _collect(schema: Any, location: str = "") -> _Node | None:
             if branch is not None:
                 node.rules.extend(branch.rules)
     if node.rules or node.properties or node.items or node.additional:
+        node.prepare = _needs_preparing(schema)
         return node
     return None
+
+
+def _needs_preparing(schema: Any) -> bool:
+    """Whether ``_prepared`` would change a value of ``schema``: a default or a typed format below."""
+    if isinstance(schema, Mapping):
+        fmt = schema.get("format")
+        if "default" in schema or isinstance(fmt, str) and fmt in _TYPED_FORMATS:
+            return True
+        return any(_needs_preparing(value) for key, value in schema.items()
+                   if key not in ("x-kubernetes-validations", "description", "enum", "example"))
+    if isinstance(schema, list):
+        return any(_needs_preparing(value) for value in schema)
+    return False
 
 
 def _nodes(node: _Node) -> Iterator[_Node]:
