@@ -88,6 +88,7 @@ class CrdRules:
 
     @property
     def counts(self) -> RuleCounts:
+        """How many rules are evaluated, skipped as transition rules, and not evaluable (with why)."""
         compiled = {rule.rule: compile_rule(rule.rule) for rule in self._all}
         unusable = {text: c.unusable for text, c in compiled.items() if c.unusable} | self._late_gaps
         return RuleCounts(
@@ -102,6 +103,7 @@ class CrdRules:
 
     @property
     def has_rules(self) -> bool:
+        """Whether the schema holds any rule."""
         return self._root is not None
 
     def check(self, obj: Mapping[str, Any]) -> list[CelFailure]:
