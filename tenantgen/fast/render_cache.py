@@ -43,7 +43,7 @@ SCHEMA = (
     "used INTEGER NOT NULL)",
 )
 UNUSED_DAYS = 14
-PAYLOAD_VERSION = 2
+PAYLOAD_VERSION = 3
 CHUNK = 500  # keys per SELECT: below SQLite's limit on bound parameters
 
 
@@ -79,18 +79,20 @@ def files_digest(folders: Sequence[Path]) -> str:
 
 
 def _encode(output: ReleaseOutput) -> bytes:
-    return marshal.dumps((PAYLOAD_VERSION, output.files, output.objects, output.values))
+    return marshal.dumps((PAYLOAD_VERSION, output.files, output.objects, output.values, output.notes))
 
 
 def _decode(payload: bytes) -> ReleaseOutput:
-    version, files, objects, values = marshal.loads(payload)
+    version, files, objects, values, notes = marshal.loads(payload)
     if version != PAYLOAD_VERSION or not isinstance(values, str) or not isinstance(objects, int):
+        raise ValueError("not a render cache entry")
+    if not isinstance(notes, tuple) or not all(isinstance(note, str) for note in notes):
         raise ValueError("not a render cache entry")
     if not isinstance(files, tuple) or not all(
             isinstance(file, tuple) and len(file) == 2 and isinstance(file[0], str) and isinstance(file[1], str)
             for file in files):
         raise ValueError("not a render cache entry")
-    return ReleaseOutput(files, objects, (), "", values)
+    return ReleaseOutput(files, objects, (), "", values, notes=notes)
 
 
 def _today() -> int:

@@ -56,7 +56,7 @@ def render_into(options: RenderOptions, out: Path, progress: Progress = lambda d
                 record_signatures(signatures, out, result.files, stats.digests, stats.removed, whole)
                 record_clusters(folder, result)
     keep_until_exit(result)
-    return Written(result, stats, list(result.notes))
+    return Written(result, stats, [*result.notes, *result.rule_notes])
 
 
 def render_check(options: RenderOptions, out: Path, progress: Progress = lambda done, total: None) -> Checked:

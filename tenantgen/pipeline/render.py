@@ -167,8 +167,11 @@ def _render_jobs(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Relea
     broken: dict[int, list[str]] = {}  # job -> what went wrong
     objects: dict[str, int] = {}
 
+    notes: set[str] = set()
+
     def take(index: int, output: ReleaseOutput) -> None:
         cp, release = jobs[index]
+        notes.update(output.notes)  # (the same few lines from many releases: said once)
         if output.error or output.problems:
             broken[index] = [output.error] if output.error else [f"rendered object {p}" for p in output.problems]
             return
@@ -179,6 +182,7 @@ def _render_jobs(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, Relea
             stage([(rel, file.data) for rel, file in files.items()])
 
     result.rendered = _render_releases(options, jobs, progress, pool, idle, take, output_options)
+    result.rule_notes.extend(sorted(notes))
     pool.let_go()  # the workers exit while the output set is put together
     for index, (cp, release) in enumerate(jobs):
         result.releases += 1

@@ -53,6 +53,8 @@ class RenderResult:
     kept: dict[str, int] = field(default_factory=dict)
     memo: dict[str, ClusterRecord] = field(default_factory=dict)  # what to record for the next run
     notes: list[str] = field(default_factory=list)  # worth knowing, not wrong: cluster config replacing the tier's
+    # What the output validation could not check, once per run: CEL rules the engine cannot evaluate.
+    rule_notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

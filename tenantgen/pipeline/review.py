@@ -52,13 +52,13 @@ def diff_tree(options: RenderOptions, base: str | None = None, against: Path | N
     head = render_tree(options)
     problems = _problems(WORKING_TREE, head)
     if base is not None:
-        return DiffOutcome(_against_ref(options, base, head, problems, guard))
+        return DiffOutcome(_against_ref(options, base, head, problems, guard), tuple(head.rule_notes))
     assert against is not None
     base_files, notes = read_output_dir(against, head.files)
     result = compare(base_files, head.files) if head.ok else DiffResult()
     report = DiffReport(display_root_of(options.tree), f"the output directory {against.as_posix()}", WORKING_TREE, result,
                         None, problems)
-    return DiffOutcome(report, notes)
+    return DiffOutcome(report, (*notes, *head.rule_notes))
 
 
 def _against_ref(options: RenderOptions, ref: str, head: RenderResult, problems: list[str],

@@ -32,7 +32,7 @@ def _report_check(checked: Checked, out: Path, stdout: TextIO) -> int:
     result, console = checked.result, console_for(stdout)
     if not result.ok:
         return _report_failed(result, stdout)
-    for note in result.notes:
+    for note in [*result.notes, *result.rule_notes]:
         console.print(f"note: {note}", markup=False)
     for difference in checked.differences:
         console.print(f"{difference.state}: {out.as_posix()}/{difference.path}", markup=False)
@@ -60,6 +60,8 @@ def _report_written(written: Written, out: Path, stdout: TextIO) -> int:
 
 def _report_failed(result: RenderResult, stdout: TextIO) -> int:
     report_failures(result, stdout)
+    for note in result.rule_notes:  # what the validation that failed could not check, all the same
+        console_for(stdout).print(f"note: {note}", markup=False)
     console_for(stdout).print("[bold red]render failed[/]; the output directory was not changed")
     return 1
 

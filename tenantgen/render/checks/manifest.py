@@ -1,18 +1,19 @@
 """The object check: each rendered Kubernetes object against its kind's schema (see ``schemas``).
 
 The most relevant problem comes first, worded for a person: the path of the field and what is wrong
-and, where the schema says so, what is allowed. CEL rules (``x-kubernetes-validations``) and
-admission webhooks are not evaluated.
+and, where the schema says so, what is allowed. An object of a CRD that passes its schema is then
+held to the CRD's CEL rules (``x-kubernetes-validations``, see ``cel_rules``); admission webhooks
+are not run.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match, relevance
@@ -29,6 +30,9 @@ from tenantgen.render.checks.schemas import (
     schema_root,
 )
 from tenantgen.render.schema_compiler import Predicate, SchemaCompiler
+
+if TYPE_CHECKING:  # loaded when a CRD has rules (see ``rules``): the CEL engine takes a tenth of a second
+    from tenantgen.render.checks.cel_rules import CelFailure, CrdRules
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_REPR = 200
@@ -72,6 +76,7 @@ class ManifestValidator:
         self._validators: dict[tuple[str, str], Draft202012Validator | None] = {}
         self._compiler = compiler
         self._quick: dict[tuple[str, str], Predicate | None] = {}
+        self._rules: dict[tuple[str, str], CrdRules | None] = {}
 
     @classmethod
     def create(cls, crd_dirs: Sequence[Path], kube_version: str,
@@ -108,10 +113,10 @@ class ManifestValidator:
         instance = _plain(obj)
         quick = self._quick_check(api_version, kind, validator)
         if quick is not None and quick(instance):
-            return []  # a valid object, the common case: no need for jsonschema's bookkeeping
+            return self._rule_problems(api_version, kind, instance)  # the common case: no jsonschema bookkeeping
         errors = sorted(validator.iter_errors(instance), key=_document_order)
         if not errors:
-            return []
+            return self._rule_problems(api_version, kind, instance)
         # Lead with the error jsonschema rates most relevant, then the rest in document order.
         first = best_match(errors, key=relevance)
         ordered = [first] + [e for e in errors if e is not first]
@@ -125,6 +130,42 @@ class ManifestValidator:
             and isinstance(kind, str)
             and self._validator(api_version, kind) is not None
         )
+
+    def rules(self, api_version: str, kind: str) -> CrdRules | None:
+        """The CEL rules of the CRD version that describes this kind; None for core kinds, unknown kinds
+        and CRDs without rules."""
+        key = (api_version, kind)
+        if key not in self._rules:
+            group, _, version = api_version.rpartition("/")
+            crd = self._crds.get((group, kind)) if group else None
+            found = None
+            if crd is not None and version in crd and _has_rules(crd[version].schema):
+                from tenantgen.render.checks.cel_rules import CrdRules
+
+                found = CrdRules(crd[version].schema)
+            self._rules[key] = found
+        return self._rules[key]
+
+    def rule_notes(self, objects: Iterable[Mapping[str, Any]]) -> list[str]:
+        """One line per CRD version of ``objects`` whose rules could not all be evaluated, e.g.
+        ``2 CEL rule(s) of NodePool (karpenter.sh/v1) not evaluated: uses quantity, which ...``."""
+        notes = []
+        kinds = {(str(o.get("apiVersion")), str(o.get("kind"))) for o in objects}
+        for api_version, kind in sorted(kinds):
+            rules = self._rules.get((api_version, kind))
+            if rules is not None and rules.counts.not_evaluable:
+                reasons = sorted({why for _, why in rules.counts.not_evaluable})
+                notes.append(f"{len(rules.counts.not_evaluable)} CEL rule(s) of {kind} ({api_version}) "
+                             f"not evaluated: {'; '.join(reasons)}")
+        return notes
+
+    def _rule_problems(self, api_version: str, kind: str, instance: Any) -> list[ObjectProblem]:
+        # Only for an object that passed its schema: a rule would trip over a wrongly typed field
+        # with a message less clear than the schema's.
+        rules = self.rules(api_version, kind)
+        if rules is None:
+            return []
+        return [_rule_problem(failure) for failure in rules.check(instance)]
 
     def _validator(self, api_version: str, kind: str) -> Draft202012Validator | None:
         key = (api_version, kind)
@@ -170,6 +211,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _has_rules(schema: Any) -> bool:
+    """Whether ``x-kubernetes-validations`` occurs anywhere in ``schema``."""
+    if isinstance(schema, Mapping):
+        return "x-kubernetes-validations" in schema or any(_has_rules(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(_has_rules(value) for value in schema)
+    return False
+
+
+def _rule_problem(failure: CelFailure) -> ObjectProblem:
+    return ObjectProblem(_json_path(failure.path), _truncate(failure.message, _MAX_MESSAGE))
 
 
 def _problems(error: ValidationError) -> Iterator[ObjectProblem]:

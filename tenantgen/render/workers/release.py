@@ -45,6 +45,8 @@ class ReleaseOutput:
     error: str  # the engine's message when it failed, else ""
     values: str = ""  # the release's values file (YAML), written here so the parent does not have to
     values_digest: str = ""  # ``values_digest`` of the values rendered, for the render cache's key
+    # Said once per run: e.g. CEL rules of a CRD the objects were checked against that could not be evaluated.
+    notes: tuple[str, ...] = ()
 
 
 class ReleaseRenderer:
@@ -75,5 +77,8 @@ class ReleaseRenderer:
                 if not self.config.crd_dirs and not validator.has_schema(obj.body):
                     continue  # custom kinds are checked only against CRDs the user gave
                 problems.extend(f"{obj.file_name}: {p.path}: {p.message}" for p in validator.check(obj.body))
+        notes = tuple(self.validator(job.kube_version).rule_notes(obj.body for obj in objects)) \
+            if self.config.validate else ()
         files = tuple((obj.file_name, object_text(obj)) for obj in objects)
-        return ReleaseOutput(files, len(objects), tuple(problems), "", dump(job.values), values_digest(encoded))
+        return ReleaseOutput(files, len(objects), tuple(problems), "", dump(job.values), values_digest(encoded),
+                             notes)
