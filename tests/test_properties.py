@@ -318,6 +318,7 @@ def test_the_bundled_helmfile_template_writes_valid_yaml_for_any_strings(
     text = environment().get_template(HELMFILE_TEMPLATE).render(context)
     loaded = load_all(text.encode())[0]
     assert loaded["helmDefaults"]["kubeContext"] == cluster_name
+    assert loaded["kubeVersion"] == "v1.31.0"
     assert [(r["name"], r["namespace"], r["chart"], r["labels"], r.get("needs", []), r["values"])
             for r in loaded["releases"] or []] == [
         (r["name"], r["namespace"], r["chart"], r["labels"], r["needs"], [r["values_file"]]) for r in releases]
