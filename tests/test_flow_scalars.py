@@ -3,12 +3,14 @@ render, ``new --set``), and a scalar Helm reads otherwise than YAML 1.2 is refus
 
 from __future__ import annotations
 
+import marshal
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tenantgen.fast.parse_cache import parse_chunk
 from tenantgen.yamlio import YamlProblem, load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, run_cli
 from tests.trees import ALPHA, PROJECTS, build_tree, lines, pos, project_yaml, shown, tenant_yaml
@@ -98,6 +100,25 @@ def test_every_screen_still_holds_with_flow_scalars_inside() -> None:
         load_all((flow + 'b: [oidc:x, "\\x07"]\n').encode())
     with pytest.raises(YamlProblem, match="at most"):
         load_all(b"a: [" + b"https://x.example.com/y, " * 50_000 + b"]\n")
+
+
+def test_credentials_in_a_flow_scalar_are_found_at_their_column(tmp_path: Path) -> None:
+    text = project_yaml("alpha").replace(
+        "  sourceRepos:\n    - https://github.com/example-org/alpha-*\n",
+        "  sourceRepos: [https://deploy:s3cr3tpassw0rd@github.com/example-org/alpha-deploy.git]\n")
+    tree = build_tree(tmp_path, {f"{PROJECTS}/alpha.yaml": text})
+    line, col = pos(text, "https://deploy")
+    [finding] = lines(tree)
+    assert finding.startswith(f"{shown(PROJECTS)}/alpha.yaml:{line}:{col}: $.spec.sourceRepos[0]: looks like a URL "
+                              "with a user and password; credentials never go into the tree")
+    assert "s3cr3t" not in finding
+
+
+def test_the_parse_cache_helpers_read_as_the_reader_does() -> None:
+    good, bad = b"sourceRepos: [https://github.com/org/repo]\nreaders: [oidc:team.devs]\n", b"a: [x, yes]\n"
+    [(_, blob, _), (_, refused, _)] = parse_chunk([(b"good", good, None), (b"bad", bad, None)])
+    assert blob is not None and marshal.loads(blob) == load_all(good)
+    assert refused is None  # the main process reads it again and reports the finding
 
 
 @pytest.fixture()
