@@ -189,6 +189,19 @@ def test_flow_scalars_with_a_colon_read_alike_with_or_without_yaml_rs(text: str)
     tree_read_is_ruamels_or_nothing(text)
 
 
+_FLOW_PIECES = ["a", "b", "1", "0", ":", "/", ".", "?", "#", "-", ",", "[", "]", "{", "}", " ", "_", "~", "%", "@",
+                "=", "+", "https://x.y/z", "oidc:t.d", "'q:'", '"d"', "!", "&", "*", "|", ">", "yes", "0755", "1e3"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FLOW_PIECES), min_size=1, max_size=7),
+       st.sampled_from(["k: [%s]\n", "k: {%s}\n", "k: [x, %s, {a: b}]\n", "- {a: %s}\n", "k:\n  - [%s]\n  - c: d\n"]))
+def test_flow_collections_read_alike_with_or_without_yaml_rs(pieces: list[str], frame: str) -> None:
+    """Any text in a flow collection (":" and "?" inside scalars, indicators, quotes): the yaml_rs
+    path gives what ruamel's parsers give (libyaml, or its Python parser where libyaml refuses)."""
+    tree_read_is_ruamels_or_nothing(frame % "".join(pieces))
+
+
 @pytest.mark.parametrize("text", ["a: [https://github.com/org/repo]\n", "readers: [oidc:team.devs, x]\n",
                                   "a: {url: https://x.example.com:8443/p}\n"])
 def test_flow_scalars_with_a_colon_inside_take_the_rust_reader(text: str) -> None:
