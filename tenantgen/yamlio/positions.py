@@ -12,14 +12,25 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 from tenantgen.json_path import JsonPath
-from tenantgen.yamlio.reader import MAX_DEPTH, YamlProblem, decode
+from tenantgen.yamlio.reader import MAX_DEPTH, PlainScalarResolver, YamlProblem, decode
+
+
+class _PositionConstructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with timestamps kept as text as tenantgen reads them: an
+    impossible date ("2024-13-45") is text to tenantgen, and must not fail here."""
+
+
+_PositionConstructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
 
 
 def _round_trip_loader() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _PositionConstructor
+    yaml.Resolver = PlainScalarResolver  # scalars resolve as tenantgen's reader resolves them ("-_" is text)
     yaml.allow_duplicate_keys = True  # positions only: duplicates were reported by the safe pass
     return yaml
 
@@ -35,8 +46,8 @@ class PositionIndex:
         positions: dict[JsonPath, tuple[int, int]] = {}
         try:
             root = _round_trip_loader().load(io.StringIO(decode(raw)))
-        except (YAMLError, YamlProblem, RecursionError):
-            return cls(positions)
+        except (YAMLError, YamlProblem, RecursionError, ValueError, OverflowError):
+            return cls(positions)  # a file the reader refused: its finding has its own position
         for path, line, col in _walk_positions(root, ()):
             positions.setdefault(path, (line, col))
         return cls(positions)

@@ -76,7 +76,7 @@ class YamlProblem(Exception):
         return self.message
 
 
-class _Resolver(VersionedResolver):
+class PlainScalarResolver(VersionedResolver):
     """ruamel's resolver, with plain scalars tagged by ``versions.plain_tag`` (the fast reader's too):
     YAML 1.2 whatever a ``%YAML`` directive says, and a tag of their own for the scalars Helm reads
     otherwise, which the constructor refuses with the scalar's position. Explicitly tagged scalars
@@ -115,7 +115,7 @@ def _safe_loader(*, pure: bool = False) -> YAML:
     """ruamel's safe loader with tenantgen's resolver and constructor; ``pure``: its Python parser."""
     yaml = YAML(typ="safe", pure=pure)
     yaml.Constructor = _Constructor
-    yaml.Resolver = _Resolver
+    yaml.Resolver = PlainScalarResolver
     yaml.allow_duplicate_keys = False
     return yaml
 

@@ -66,7 +66,8 @@ _INT64 = 2**63
 TEXT = object()  # what ``helm_reads`` gives for a scalar Go reads as a string
 # The first characters of anything Go reads as other than text: the one test most text pays.
 _GO_FIRST = frozenset("yYnNoOtTfF~.+-0123456789")
-CONFLICT_TAG = "tag:tenantgen,2026:yaml-version-conflict"  # tenantgen's resolvers' tag for a refused scalar
+CONFLICT_TAG = "tag:tenantgen,2026:yaml-version-conflict"
+_LONGEST = 64  # no number of 64 bits, in any notation, is longer (with a sign, a prefix and "_"s, nearly)  # tenantgen's resolvers' tag for a refused scalar
 
 
 def _go_int(text: str) -> int | None:
@@ -143,15 +144,15 @@ def plain_tag(plain: str) -> str:
     if version_conflict(plain):
         return CONFLICT_TAG
     tag = resolve12(plain)
-    if (tag == _INT or tag == _FLOAT) and tenantgen_reads(plain) is TEXT:
+    if (tag == _INT or tag == _FLOAT) and len(plain) <= _LONGEST and tenantgen_reads(plain) is TEXT:
         return _STR
     return tag
 
 
 def version_conflict(plain: str) -> str | None:
     """Why the plain scalar ``plain`` is refused, or None when Helm reads it as tenantgen does."""
-    if plain[:1] not in _GO_FIRST:
-        return None
+    if plain[:1] not in _GO_FIRST or len(plain) > _LONGEST:
+        return None  # a longer number is out of range to both, and refused as that
     helm, ours = helm_reads(plain), tenantgen_reads(plain)
     if _same(helm, ours):
         return None
@@ -163,6 +164,9 @@ def version_conflict(plain: str) -> str | None:
     if ours is TEXT:
         return (f"{plain!r} is the number {_number(helm)} to Helm and Kubernetes but text to YAML 1.2 readers; "
                 f"write {_number(helm)} for the number, or quote it ({quoted}) for the text")
+    if helm is TEXT and not math.isfinite(ours):
+        return (f"{plain!r} is text to Helm and Kubernetes but an infinite number to YAML 1.2 readers; "
+                f"quote it ({quoted}) for the text")
     if helm is TEXT:
         return (f"{plain!r} is text to Helm and Kubernetes but the number {_number(ours)} to YAML 1.2 readers; "
                 f"quote it ({quoted}) for the text, or write {_number(ours)} for the number")
