@@ -84,6 +84,16 @@ def test_timestamps_stay_the_text_written() -> None:
         {"a": "2001-12-14 21:59:43.10 -5", "b": ["2024-13-45"], "c": "2026-01-02"}]
 
 
+def test_a_file_with_dates_and_odd_numbers_as_text_gets_its_findings_placed(tmp_path: Path) -> None:
+    """Text that YAML 1.2's resolver takes for a date or a number (2024-13-45, -_) is text to tenantgen
+    and Helm; a finding elsewhere in the file still gets its line and column."""
+    text = tenant_yaml("alpha", extra="readers: [2024-13-45, -_, 'oidc:x']\nnamespaces: {quota: many}\n")
+    tree = build_tree(tmp_path, {ALPHA: text})
+    line, col = pos(text, "quota")
+    assert [found for found in lines(tree) if found.startswith(shown(ALPHA))] == [
+        f"{shown(ALPHA)}:{line}:{col}: $.spec.namespaces.quota: expected integer, found string \"many\""]
+
+
 def test_every_screen_still_holds_with_flow_scalars_inside() -> None:
     flow = "sourceRepos: [https://github.com/org/repo]\n"
     with pytest.raises(YamlProblem, match="duplicate key") as duplicate:
