@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from tenantgen.fast.parse_cache import parse_chunk
+from tenantgen.render.engine.interface import EngineError
+from tenantgen.render.engine.objects import split_objects
 from tenantgen.yamlio import YamlProblem, load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, run_cli
 from tests.trees import ALPHA, PROJECTS, build_tree, lines, pos, project_yaml, shown, tenant_yaml
@@ -168,3 +170,12 @@ def test_set_refuses_a_scalar_helm_reads_otherwise(repo: Path) -> None:
     assert result.exit_code == 2  # a usage error, as every bad --set
     assert "--set readers: '[oidc:team.devs, on]' is not a YAML value: 'on' is true to Helm" in result.stderr
     assert not (repo / PROD / "tenants/team-a.yaml").exists()
+
+
+def test_a_rendered_object_is_read_by_the_same_rule() -> None:
+    head = "kind: ConfigMap\nmetadata:\n  name: x\n"
+    [read] = split_objects({"c/templates/x.yaml": head + "data: {url: [http://x:8080/y], a: 'on'}\n"})
+    assert read.body["data"] == {"url": ["http://x:8080/y"], "a": "on"}
+    with pytest.raises(EngineError, match=r"c/templates/x.yaml: rendered output is not valid YAML: 'on' is true "
+                                          r"to Helm and Kubernetes .* \(line 4\)"):
+        split_objects({"c/templates/x.yaml": head + "data: {a: on}\n"})
