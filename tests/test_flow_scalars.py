@@ -57,7 +57,7 @@ def test_flow_scalars_with_a_colon_validate_and_reach_the_rendered_objects(tmp_p
                                        "YAML 1.2 readers; write true for the boolean, or quote it ('yes') for the text"),
     ("readers:\n  - on", "'on' is true to Helm and Kubernetes (YAML 1.1) but the text 'on' to YAML 1.2 readers"),
     ("costCenter: 0755", "'0755' is 493 to Helm and Kubernetes (YAML 1.1 reads a leading 0 as octal) but 755 to "
-                         "YAML 1.2 readers; write the number you mean without the leading 0, or quote it ('0755')"),
+                         "YAML 1.2 readers; write 493 or 755, the number you mean, or quote it ('0755') for the text"),
     ("costCenter: 0X1F", "'0X1F' is the number 31 to Helm and Kubernetes but text to YAML 1.2 readers; write 31 "
                          "for the number, or quote it ('0X1F') for the text"),
 ])

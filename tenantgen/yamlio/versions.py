@@ -171,8 +171,8 @@ def version_conflict(plain: str) -> str | None:
         return (f"{plain!r} is text to Helm and Kubernetes but the number {_number(ours)} to YAML 1.2 readers; "
                 f"quote it ({quoted}) for the text, or write {_number(ours)} for the number")
     return (f"{plain!r} is {_number(helm)} to Helm and Kubernetes (YAML 1.1 reads a leading 0 as octal) but "
-            f"{_number(ours)} to YAML 1.2 readers; write the number you mean without the leading 0, or "
-            f"quote it ({quoted}) for the text")
+            f"{_number(ours)} to YAML 1.2 readers; write {_number(helm)} or {_number(ours)}, the number you mean, "
+            f"or quote it ({quoted}) for the text")
 
 
 def _number(value: Any) -> str:
