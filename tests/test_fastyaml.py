@@ -25,9 +25,8 @@ def ruamel_dump(document: Any) -> str:
 
 
 def ruamel_load(text: str) -> list[Any]:
-    yaml = YAML(typ="safe")
-    yaml.allow_duplicate_keys = False
-    return list(yaml.load_all(text))
+    """ruamel's reading with tenantgen's resolver and constructor (the fast path's reference)."""
+    return yamlio._parsed(text)
 
 
 @pytest.mark.parametrize("rendered", [False, True], ids=["tree-parser", "rendered-output-parser"])
@@ -68,18 +67,25 @@ def test_common_documents_take_the_fast_path() -> None:
     assert fastyaml.load_all(ruamel_dump(document)) == [document]
 
 
+def test_timestamps_are_the_text_written() -> None:
+    assert fastyaml.load_all("a: 2001-12-14\nb: 2001-12-14 21:59:43.10 -5\n") == [
+        {"a": "2001-12-14", "b": "2001-12-14 21:59:43.10 -5"}]
+
+
 def test_what_ruamel_reports_is_left_to_ruamel() -> None:
     assert fastyaml.load_all("a: 1\na: 2\n") is None  # duplicate key
-    assert fastyaml.load_all("a: 2001-12-14\n") is None  # a timestamp
+    assert fastyaml.load_all("a: yes\n") is None  # a scalar Helm reads otherwise
+    assert fastyaml.load_all("a: [http://x]\n") is None  # a ":" inside a flow scalar: libyaml refuses
     assert fastyaml.load_all("%YAML 1.1\n---\na: yes\n") is None
     assert fastyaml.load_all("a: !!binary aGk=\n") is None
     assert fastyaml.load_all("a: [b\n") is None  # a syntax error
 
 
 def test_rendered_output_takes_its_fast_path_and_keeps_the_limits() -> None:
-    text = "kind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 'yes'\n  b: 012\n"
+    text = "kind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: 'yes'\n  b: 12\n  c: 2001-12-14\n"
     assert fastyaml.load_all(text, yamlio._LIMITS, rendered=True) == [
-        {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "yes", "b": 12}}]
+        {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "yes", "b": 12, "c": "2001-12-14"}}]
+    assert fastyaml.load_all("a: 012\n", yamlio._LIMITS, rendered=True) is None  # octal to Helm
     assert fastyaml.load_all("a: &x [1]\nb: *x\n", yamlio._LIMITS, rendered=True) is None  # an alias
     assert fastyaml.load_all('a: "\\x07"\n', yamlio._LIMITS, rendered=True) is None  # a control character
     with pytest.raises(yamlio.YamlProblem, match="control character"):
@@ -176,14 +182,36 @@ def test_the_rust_reader_of_tree_files_reads_as_ruamel(document: dict[str, Any])
         tree_read_is_ruamels_or_nothing(text)
 
 
-@pytest.mark.parametrize("text", ["a: {1:2: x}\n", "a: [http://x]\n", "a: [a?b]\n", "a: b:c\n", "a: [x, y]\n"])
-def test_what_only_the_older_libyaml_refuses_is_refused_in_tree_files(text: str) -> None:
+@pytest.mark.parametrize("text", ["a: {1:2: x}\n", "a: [http://x]\n", "a: [a?b]\n", "a: b:c\n", "a: [x, y]\n",
+                                  "a: [x, ! 0]\n", "a: [_._1, 1e1_0]\n", "a: [.5e1]\n", "a: [-_, ._]\n",
+                                  "a: [a :]\n", "a: {a:}\n", "a: [?b]\n", 'a: ["d":x:y]\n'])
+def test_flow_scalars_with_a_colon_read_alike_with_or_without_yaml_rs(text: str) -> None:
     tree_read_is_ruamels_or_nothing(text)
+
+
+_FLOW_PIECES = ["a", "b", "1", "0", ":", "/", ".", "?", "#", "-", ",", "[", "]", "{", "}", " ", "_", "~", "%", "@",
+                "=", "+", "https://x.y/z", "oidc:t.d", "'q:'", '"d"', "!", "&", "*", "|", ">", "yes", "0755", "1e3"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FLOW_PIECES), min_size=1, max_size=7),
+       st.sampled_from(["k: [%s]\n", "k: {%s}\n", "k: [x, %s, {a: b}]\n", "- {a: %s}\n", "k:\n  - [%s]\n  - c: d\n"]))
+def test_flow_collections_read_alike_with_or_without_yaml_rs(pieces: list[str], frame: str) -> None:
+    """Any text in a flow collection (":" and "?" inside scalars, indicators, quotes): the yaml_rs
+    path gives what ruamel's parsers give (libyaml, or its Python parser where libyaml refuses)."""
+    tree_read_is_ruamels_or_nothing(frame % "".join(pieces))
+
+
+@pytest.mark.parametrize("text", ["a: [https://github.com/org/repo]\n", "readers: [oidc:team.devs, x]\n",
+                                  "a: {url: https://x.example.com:8443/p}\n"])
+def test_flow_scalars_with_a_colon_inside_take_the_rust_reader(text: str) -> None:
+    assert not fastyaml._flow_may_read_otherwise(text)
+    assert fastyaml._load_rust(text, yamlio._LIMITS) == yamlio._parsed(text)
 
 
 def test_tree_files_of_the_example_take_the_rust_reader() -> None:
     texts = [path.read_text() for path in sorted((REPO_ROOT / "tiers").rglob("*.yaml"))]
-    read = [text for text in texts if not fastyaml._ruamel_may_refuse(text)
+    read = [text for text in texts if not fastyaml._flow_may_read_otherwise(text)
             and fastyaml._load_rust(text, yamlio._LIMITS) is not None]
     assert len(texts) > 20 and len(read) >= 0.8 * len(texts)
     for text in texts:
@@ -200,8 +228,9 @@ def test_rendered_objects_of_the_example_take_the_rust_reader() -> None:
 
 
 def test_yamlio_gives_the_same_answers_through_either_path() -> None:
-    text = "a: yes\nb: 012\nc: [1, {d: e}]\nf: null\n"
-    assert yamlio.load_all(text.encode()) == [{"a": "yes", "b": 12, "c": [1, {"d": "e"}], "f": None}]
+    text = "a: 'yes'\nb: 12\nc: [1, {d: e}]\nf: null\ng: 2001-12-14 21:59:43.10 -5\n"
+    assert yamlio.load_all(text.encode()) == [
+        {"a": "yes", "b": 12, "c": [1, {"d": "e"}], "f": None, "g": "2001-12-14 21:59:43.10 -5"}]
 
 
 def _flow(document: dict[str, Any]) -> str:
@@ -214,7 +243,7 @@ def _flow(document: dict[str, Any]) -> str:
 
 # The screens as first written (a look-behind or character class first): slow on long texts, plain
 # to read. The literal-led screens that replaced them must give the same verdict on any text.
-_PLAIN_NODE_PROPERTY = re.compile(r"[&*!](?<![^\s\[{,][&*!])\S")
+_PLAIN_NODE_PROPERTY = re.compile(r"[&*](?<![^\s\[{,][&*])\S|!(?<![^\s\[{,]!)")
 _PLAIN_UNDERSCORE_NUMBER = re.compile(r"(?<![\w.])[-+]?_[0-9_]")
 
 
@@ -242,8 +271,8 @@ def test_the_literal_led_indicator_screen_finds_what_the_plain_one_finds(text: s
         assert bool(fastyaml._INDICATOR_STARTS[indicator].search(text)) == _plain_indicator_start(text, indicator)
 
 
-def _plain_ruamel_may_refuse(text: str) -> bool:
-    """``fastyaml._ruamel_may_refuse`` as first written: every line looked at."""
+def _plain_flow_may_read_otherwise(text: str) -> bool:
+    """``fastyaml._flow_may_read_otherwise`` as first written: every line looked at."""
     for line in text.split("\n"):
         starts = [index for index in (line.find("["), line.find("{")) if index >= 0]
         if not starts:
@@ -259,4 +288,4 @@ def _plain_ruamel_may_refuse(text: str) -> bool:
 @settings(max_examples=1000, deadline=None)
 @given(st.text(alphabet="[]{}\n :?ab", max_size=16))
 def test_the_flow_screen_that_skips_lines_without_brackets_says_what_the_plain_one_says(text: str) -> None:
-    assert fastyaml._ruamel_may_refuse(text) == _plain_ruamel_may_refuse(text)
+    assert fastyaml._flow_may_read_otherwise(text) == _plain_flow_may_read_otherwise(text)

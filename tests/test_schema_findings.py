@@ -39,7 +39,7 @@ def test_unknown_field_lists_the_allowed_ones(tmp_path: Path) -> None:
 
 
 def test_several_unknown_fields_are_named_on_their_map(tmp_path: Path) -> None:
-    text = project_yaml("alpha").replace("    credentialsSecret", "    password: x\n    username: y\n    credentialsSecret")
+    text = project_yaml("alpha").replace("    credentialsSecret", "    password: x\n    username: z\n    credentialsSecret")
     root = build_tree(tmp_path, {PROJECT: text})
     assert lines(root) == [
         (f"{shown(PROJECT)}:9:3: $.spec.repository: unknown field 'password', 'username'; "

@@ -8,9 +8,9 @@ The fast reader (``fast``) and the emitter (``emit``) are inside.
 
 from __future__ import annotations
 
+from tenantgen.yamlio.positions import PositionIndex
 from tenantgen.yamlio.reader import (
     MAX_FILE_BYTES,
-    PositionIndex,
     YamlProblem,
     dump,
     dump_all,

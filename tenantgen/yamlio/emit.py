@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml as _pyyaml
 
-from tenantgen.yamlio.fast import ResolverTable, resolve12, resolved_tag
+from tenantgen.yamlio.versions import ResolverTable, resolve12, resolved_tag
 
 _STR = "tag:yaml.org,2002:str"
 MAX_KEY = 1000  # YAML's simple keys stop at 1024 characters; longer ones are left to ruamel

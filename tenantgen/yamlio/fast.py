@@ -1,11 +1,13 @@
 """A fast path for the YAML tenantgen reads most, with ruamel's results or none at all.
 
 ruamel (``yamlio``) stays the reference; this module only makes the common cases cheaper. Reading
-uses ruamel's own C parser (so exactly the same texts are valid YAML) but a lean resolver and
-constructor in place of ruamel's general ones (which cost most of the time). It accepts only plain
-strings, ``true``/``false``, nulls, decimal integers, simple decimal floats, lists and maps with
-unique string keys; anything else (timestamps, merge keys, hex or octal numbers, tags, a ``%YAML``
-directive, duplicate keys, aliases) gives ``None`` and the caller asks ruamel. With ``Limits`` it also
+uses ruamel's own C parser (so exactly the same texts are valid YAML) but a lean constructor in
+place of ruamel's general one (which costs most of the time), and the resolver ruamel's path uses
+(``versions.plain_tag``). It accepts only plain strings, ``true``/``false``, nulls, decimal integers,
+simple decimal floats, timestamps (as their text), lists and maps with unique string keys; anything
+else (a scalar Helm reads otherwise, merge keys, hex or octal numbers, tags, a ``%YAML`` directive,
+duplicate keys, aliases, a ":" inside a flow scalar, which ruamel's libyaml refuses) gives ``None`` and
+the caller asks ruamel. With ``Limits`` it also
 enforces the caller's bounds while it builds (depth, node count, integer range, refused characters),
 so that accepted data needs no second walk: a document outside them gives ``None`` too, and the
 caller's slow path words the problem. Rendered output (Helm's, read by the hundred thousand) goes
@@ -21,8 +23,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ruamel.yaml import resolver as _ruamel_resolver
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from tenantgen.yamlio.versions import YAML11_BOOLEANS, plain_tag
 
 try:  # ruamel's own libyaml binding: the parser that decides what is valid YAML stays ruamel's
     from _ruamel_yaml import CParser as _RuamelParser
@@ -47,16 +50,8 @@ _FLOAT = re.compile(r"^-?[0-9]+\.[0-9]+$")
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
 _INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
-
-# ruamel's implicit resolvers for YAML 1.2 (its default): first character -> (tag, regexp).
-ResolverTable = dict[str, list[tuple[str, re.Pattern[str]]]]  # first character -> [(tag, regexp)]
-_TABLE12: ResolverTable = {}
-for _versions, _tag_name, _regexp, _first in _ruamel_resolver.implicit_resolvers:
-    if (1, 2) in _versions:
-        for _char in _first:
-            _TABLE12.setdefault(_char, []).append((_tag_name, re.compile(_regexp.pattern, _regexp.flags)))
-
 
 class Fallback(Exception):
     """The data needs ruamel: the fast path cannot promise the same result."""
@@ -76,21 +71,8 @@ class Limits:
             raise ValueError("refused_text must not match printable ASCII (see _rust_may_read)")
 
 
-def resolved_tag(table: ResolverTable, value: str) -> str:
-    """The tag a YAML reader with these implicit resolvers gives the plain scalar ``value``."""
-    for tag, regexp in table.get(value[:1], ()):
-        if regexp.match(value):
-            return tag
-    return _STR
-
-
-def resolve12(value: str) -> str:
-    """The tag ruamel gives the plain scalar ``value`` under YAML 1.2."""
-    return resolved_tag(_TABLE12, value)
-
-
 def _scalar(tag: str, value: str) -> Any:
-    if tag == _STR:
+    if tag == _STR or tag == _TIMESTAMP_TAG:  # timestamps: the text as written (see ``yamlio``)
         return value
     if tag == _NULL:
         return None
@@ -120,7 +102,9 @@ class _Builder:
 
     def resolve(self, kind: Any, value: str | None, implicit: Any) -> str:
         if kind is self.scalar_node:
-            return resolve12(value or "") if implicit[0] else _STR
+            # A tag ``_scalar`` does not know (a scalar Helm reads otherwise) sends the text to ruamel's
+            # path, which words the refusal.
+            return plain_tag(value or "") if implicit[0] else _STR
         return _MAP if kind is self.mapping_node else _SEQ
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -179,12 +163,13 @@ def load_all(text: str, limits: Limits | None = None, *, rendered: bool = False)
     libyaml binding, whose nodes cost half as much to build as ruamel's: rendered objects are
     parsed by the hundred thousand, and what decides whether they are valid is the API server's
     YAML reader anyway, not ruamel's. The files of the tree stay with ruamel's parser where yaml_rs
-    declines, and what ruamel's (older) libyaml refuses, yaml_rs is not asked to read.
+    declines, and a flow collection yaml_rs might read otherwise (``_flow_may_read_otherwise``) is not
+    given to it.
     """
     loader_class = _output_loader_class() if rendered else _loader_class()
     if loader_class is None or text.startswith("%") or "\n%" in text:
         return None  # a %YAML 1.1 directive changes how scalars resolve
-    if limits is not None and (rendered or not _ruamel_may_refuse(text)):
+    if limits is not None and (rendered or not _flow_may_read_otherwise(text)):
         fast = _load_rust(text, limits)
         if fast is not None:
             return fast
@@ -211,14 +196,25 @@ def load_all(text: str, limits: Limits | None = None, *, rendered: bool = False)
 # expressions that start with a character class or a look-behind scan slowly: each below is led by
 # the literal it is about, and looks behind from there).
 # Tags, anchors and aliases: "&", "*" or "!" at the start or after a space, "[", "{" or ",", then more.
-_NODE_PROPERTY = {mark: re.compile(re.escape(mark) + r"(?<![^\s\[{,]" + re.escape(mark) + r")\S") for mark in "&*!"}
+_NODE_PROPERTY = {mark: re.compile(re.escape(mark) + r"(?<![^\s\[{,]" + re.escape(mark) + r")\S") for mark in "&*"}
+# A tag, the non-specific "!" alone too ("! 0": ruamel resolves the scalar, yaml_rs keeps it text).
+_NODE_PROPERTY["!"] = re.compile(r"!(?<![^\s\[{,]!)")
 # Anything shaped like a date: ruamel resolves "2024-13-45" or "2024-1-2 3:4:5" as a timestamp (and
 # refuses the impossible ones), where yaml_rs gives a string. Led by the literal "-", so that it
 # scans quickly.
 _TIMESTAMP = re.compile(r"-(?<=[0-9]{4}-)[0-9][0-9]?-[0-9]")
+# A plain scalar that starts with "0" and another digit or "_", alone or after a sign ("0755", "-010"):
+# an octal number to Helm that yaml_rs reads as a decimal, where tenantgen refuses it (``versions``).
+# Led by the literal "0", then looking behind for where a scalar can start.
+_LEADING_ZERO = re.compile(r"0(?:(?<![^\s\[{,]0)|(?<=[\s\[{,][-+]0)|(?<=^[-+]0))[0-7_]")
 # Numbers with a leading underscore (yaml_rs reads "_1" as 1, "-_1" as -1): an "_" before a digit or
 # "_" that follows no word character or "." (a sign is neither, so "-_1" is found by its "_").
 _UNDERSCORE_NUMBER = re.compile(r"_(?<![\w.]_)[0-9_]")
+# An "_" next to a digit or "." ("1_000", "1e1_0", "_._1"), or a "." that starts a number (".5e1"):
+# readers differ on where such numbers end (yaml_rs, ruamel and Go each have their own rules), and
+# tenantgen refuses those Helm reads otherwise (``versions``). Led by their literals, like the rest.
+_NUMBER_UNDERSCORE = re.compile(r"_(?:(?<=[0-9.]_)|(?=[0-9.]))")
+_DOT_NUMBER = re.compile(r"\.(?<![^\s\[{,+-]\.)[0-9]")
 # A backslash that is not one of the escapes \\, \", \n, \t: other escapes could make characters the
 # text does not hold (and would need the same reading in both parsers). Regexes in rendered objects
 # are written with "\\."; a backslash in a plain or single-quoted scalar lands here too (by chance).
@@ -232,15 +228,18 @@ _INDICATOR_STARTS = {mark: re.compile(re.escape(mark) + r"(?<=[ \n\[{,]" + re.es
 _ASCII_ALLOWED = bytes([9, 10, 13, *range(0x20, 0x7F)])
 
 
-# ":" or "?" inside a plain scalar of a flow collection ("{1:2: x}"): YAML 1.2, PyYAML's libyaml and
-# yaml_rs read it; ruamel's libyaml, which is older, refuses it.
-_INNER_INDICATOR = re.compile(r"[:?][^\s]")
+# What yaml_rs may read otherwise than tenantgen's parsers inside a flow collection: any "?"; a ":"
+# followed by a character that could end or start something ("[a:]", "{a:#b}", "{a::b}"); a ":" right
+# after a quoted key ('{"a":b}'). A ":" inside a scalar, before a letter, digit or one of / . _ ~ % + = @ -
+# ("[https://example.com/org]", "[oidc:team.devs]"), is read alike by yaml_rs, YAML 1.2 and Helm.
+_INNER_INDICATOR = re.compile(r":[^\s0-9A-Za-z/._~%+=@-]|\?|[\"']:")
 
 
-def _ruamel_may_refuse(text: str) -> bool:
-    """Whether ruamel's parser may refuse a text that yaml_rs reads (files of the tree are ruamel's
-    to refuse, with its message). Flow collections are looked at line by line, from their first
-    bracket on; one that does not close on its line (or a stray bracket) counts as a "maybe"."""
+def _flow_may_read_otherwise(text: str) -> bool:
+    """Whether yaml_rs may read a flow collection of ``text`` otherwise than tenantgen's parsers
+    (libyaml, and ruamel's Python parser where libyaml refuses a ":" inside a flow scalar), or accept
+    what they refuse. Flow collections are looked at line by line, from their first bracket on; one
+    that does not close on its line (or a stray bracket) counts as a "maybe"."""
     start = 0
     while True:  # from one line's first bracket to its end, for each line with one (the rest is skipped)
         found = [index for index in (text.find("[", start), text.find("{", start)) if index >= 0]
@@ -280,7 +279,11 @@ def _rust_may_read(text: str, limits: Limits) -> bool:
         return False  # "[a:, x]": YAML 1.2 reads "a:" as a key, libyaml refuses it
     if any(mark in text and pattern.search(text) for mark, pattern in _NODE_PROPERTY.items()):
         return False
-    if "_" in text and _UNDERSCORE_NUMBER.search(text):
+    if "0" in text and _LEADING_ZERO.search(text):
+        return False
+    if "_" in text and (_UNDERSCORE_NUMBER.search(text) or _NUMBER_UNDERSCORE.search(text)):
+        return False
+    if "." in text and _DOT_NUMBER.search(text):
         return False
     if "-" in text and _TIMESTAMP.search(text):
         return False
@@ -321,12 +324,16 @@ def _nodes(node: Any, depth: int, limits: Limits) -> int:
             raise Fallback
         count = 1
         for key in node if kind is dict else ():
-            if type(key) is not str:
+            if type(key) is not str or key in YAML11_BOOLEANS:
                 raise Fallback
         for item in node.values() if kind is dict else node:
             count += _nodes(item, depth + 1, limits)
         return count
-    if kind is str or kind is bool or node is None:
+    if kind is str:
+        if node in YAML11_BOOLEANS:
+            raise Fallback  # "yes" may have been plain (refused) or quoted: the other path can tell
+        return 1
+    if kind is bool or node is None:
         return 1
     if kind is int and -limits.max_int - 1 <= node <= limits.max_int:
         return 1

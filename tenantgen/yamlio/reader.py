@@ -1,8 +1,14 @@
 """The one place that configures the YAML library.
 
 Reading is two-speed: every file is parsed with ruamel's fast safe loader (libyaml underneath), and
-only files that need a line number (a finding, ``explain``) are parsed again with the round-trip
-loader, whose nodes remember where each key and item stood.
+only files that need a line number (a finding, ``explain``) are parsed again for positions
+(``positions``). ruamel's libyaml is older than YAML 1.2 and Helm's reader in one respect: it refuses
+a ":" inside a plain scalar of a flow collection (``[https://example.com]``, ``[oidc:team.devs]``).
+What it refuses is read again by ruamel's own pure-Python parser, which follows YAML 1.2 there.
+
+Scalars are read as YAML 1.2 reads them, except that timestamps stay the text they were written as
+(YAML 1.2's core schema has none, and Helm keeps them as text too), and a plain scalar that Helm
+(YAML 1.1) reads otherwise, such as ``yes`` or ``0755``, is refused with advice (``versions``).
 
 Input is hostile until proven otherwise: size, nesting depth and alias expansion are bounded, text
 must be UTF-8, and anything that is not plain JSON-like data is refused with a message. The one
@@ -11,25 +17,27 @@ exception is a file the user vouches for, such as a CRD file (``load_all_trusted
 
 from __future__ import annotations
 
-import datetime
 import io
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.parser import ParserError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scanner import ScannerError
+from ruamel.yaml.tag import Tag
 
-from tenantgen.json_path import JsonPath
 from tenantgen.yamlio import emit as yamlemit
 from tenantgen.yamlio import fast as fastyaml
+from tenantgen.yamlio.versions import CONFLICT_TAG, plain_tag, version_conflict
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -68,32 +76,63 @@ class YamlProblem(Exception):
         return self.message
 
 
-class _Constructor(SafeConstructor):
-    """The safe constructor, reading the plain scalars ``=`` and ``<<`` (as a value) as text.
+class PlainScalarResolver(VersionedResolver):
+    """ruamel's resolver, with plain scalars tagged by ``versions.plain_tag`` (the fast reader's too):
+    YAML 1.2 whatever a ``%YAML`` directive says, and a tag of their own for the scalars Helm reads
+    otherwise, which the constructor refuses with the scalar's position. Explicitly tagged scalars
+    (``!!str yes``) are not resolved, so they pass; so does anything quoted."""
 
-    YAML 1.1 tags them "value" and "merge", which have no safe constructor; Kubernetes reads them as
-    strings, and Helm's toYaml writes them unquoted (a cluster role "=" renders as ``- =``).
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0] and isinstance(value, str):
+            return Tag(suffix=plain_tag(value))
+        return super().resolve(kind, value, implicit)
+
+
+class _Constructor(SafeConstructor):
+    """The safe constructor, reading the plain scalars ``=`` and ``<<`` (as a value) as text, and
+    timestamps as the text they were written as.
+
+    YAML 1.1 tags ``=`` and ``<<`` "value" and "merge", which have no safe constructor; Kubernetes reads
+    them as strings, and Helm's toYaml writes them unquoted (a cluster role "=" renders as ``- =``).
+    Helm (go-yaml v2) and YAML 1.2's core schema read ``2001-12-14 21:59:43.10 -5`` as text too.
     """
 
     def construct_plain_text(self, node: Any) -> Any:
         return self.construct_scalar(node)
 
+    def construct_version_conflict(self, node: Any) -> Any:
+        raise YamlProblem(version_conflict(node.value) or "", node.start_mark.line + 1, node.start_mark.column + 1,
+                          "yaml-version")
+
 
 _Constructor.add_constructor("tag:yaml.org,2002:value", _Constructor.construct_plain_text)
 _Constructor.add_constructor("tag:yaml.org,2002:merge", _Constructor.construct_plain_text)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_plain_text)
+_Constructor.add_constructor(CONFLICT_TAG, _Constructor.construct_version_conflict)
 
 
-def _safe_loader() -> YAML:
-    yaml = YAML(typ="safe")
+def _safe_loader(*, pure: bool = False) -> YAML:
+    """ruamel's safe loader with tenantgen's resolver and constructor; ``pure``: its Python parser."""
+    yaml = YAML(typ="safe", pure=pure)
     yaml.Constructor = _Constructor
+    yaml.Resolver = PlainScalarResolver
     yaml.allow_duplicate_keys = False
     return yaml
 
 
-def _round_trip_loader() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = True  # positions only: duplicates were reported by the safe pass
-    return yaml
+def _parsed(text: str, compose: bool = False) -> list[Any]:
+    """Every document of ``text`` (or its node graph, ``compose``), by libyaml, or by ruamel's Python
+    parser where libyaml refuses the syntax: it reads a ":" inside a flow scalar as YAML 1.2 and Helm
+    do. A text both refuse gets libyaml's message, as before; any other problem is the reader's."""
+    try:
+        loader = _safe_loader()
+        return list(loader.compose_all(text) if compose else loader.load_all(text))
+    except (ScannerError, ParserError) as refused:
+        try:
+            loader = _safe_loader(pure=True)
+            return list(loader.compose_all(text) if compose else loader.load_all(text))
+        except (ScannerError, ParserError):
+            raise refused from None
 
 
 def decode(raw: bytes) -> str:
@@ -122,7 +161,7 @@ def load_all(raw: bytes) -> list[Any]:
     if fast is not None:
         return fast
     try:
-        documents = list(_safe_loader().load_all(text))
+        documents = _parsed(text)
     except MarkedYAMLError as exc:
         raise _problem_from(exc) from None
     except ReaderError as exc:  # a raw control character: its message spans lines and has no line number
@@ -203,7 +242,7 @@ def _first_bad_node(text: str) -> tuple[int, int]:
     """
     yaml = _safe_loader()
     try:
-        roots = list(yaml.compose_all(text))
+        roots = _parsed(text, compose=True)
     except (YAMLError, RecursionError, ValueError):
         return (0, 0)
     budget = MAX_NODES
@@ -239,7 +278,7 @@ def _refused(yaml: YAML, node: Node) -> bool:
         return not math.isfinite(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return not -MAX_INT - 1 <= value <= MAX_INT
-    return not (value is None or isinstance(value, (str, bool, int, datetime.date)))
+    return not (value is None or isinstance(value, (str, bool, int)))
 
 
 def _key_refused(yaml: YAML, key: Node) -> bool:
@@ -292,9 +331,6 @@ def _checked(document: Any) -> Any:
             raise YamlProblem(f"{node!r} is not a finite number", code="yaml-type")
         if isinstance(node, int) and not isinstance(node, bool) and not -MAX_INT - 1 <= node <= MAX_INT:
             raise YamlProblem("integer is out of range (64-bit); quote it if it is text", code="yaml-type")
-        if isinstance(node, (datetime.date, datetime.datetime)):
-            # Unquoted dates become strings, as Kubernetes' own YAML handling would have them.
-            return node.isoformat()
         if node is None or isinstance(node, (str, bool, int, float)):
             return node
         if isinstance(node, bytes):
@@ -302,52 +338,6 @@ def _checked(document: Any) -> Any:
         raise YamlProblem(f"unsupported YAML value of type {type(node).__name__}", code="yaml-type")
 
     return walk(document, 0)
-
-
-class PositionIndex:
-    """Line and column (1-based) of every key and item of one YAML document."""
-
-    def __init__(self, positions: dict[JsonPath, tuple[int, int]]) -> None:
-        self._positions = positions
-
-    @classmethod
-    def parse(cls, raw: bytes) -> PositionIndex:
-        positions: dict[JsonPath, tuple[int, int]] = {}
-        try:
-            root = _round_trip_loader().load(io.StringIO(decode(raw)))
-        except (YAMLError, YamlProblem, RecursionError):
-            return cls(positions)
-        for path, line, col in _walk_positions(root, ()):
-            positions.setdefault(path, (line, col))
-        return cls(positions)
-
-    def locate(self, path: JsonPath) -> tuple[int, int]:
-        """The position of ``path``, or of its nearest ancestor that is written in the file."""
-        for end in range(len(path), 0, -1):
-            found = self._positions.get(path[:end])
-            if found:
-                return found
-        return (1, 1)
-
-    def __contains__(self, path: JsonPath) -> bool:
-        return path in self._positions
-
-
-def _walk_positions(node: Any, path: JsonPath, depth: int = 0) -> Iterator[tuple[JsonPath, int, int]]:
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(node, CommentedMap):
-        for key in node:
-            line, col = node.lc.key(key)
-            child = (*path, str(key))
-            yield child, line + 1, col + 1
-            yield from _walk_positions(node[key], child, depth + 1)
-    elif isinstance(node, CommentedSeq):
-        for index, item in enumerate(node):
-            line, col = node.lc.item(index)
-            child = (*path, index)
-            yield child, line + 1, col + 1
-            yield from _walk_positions(item, child, depth + 1)
 
 
 class _Representer(SafeRepresenter):

@@ -17,7 +17,12 @@ TRICKY = ["yes", "no", "on", "off", "y", "n", "true", "True", "FALSE", "null", "
           "100m", "1.5Gi", "2h30m", "1e", "1.32.0", "10.0.0.1", "^(a|b)$", "a:", "a::b", "a :b", "\u2028x", "\x85",
           # timestamps in the forms the readers disagree on
           "2002-1-1", "2002-1-1T10:00:00Z", "2002-1-1 10:00:00", "2001-12-14 21:59:43.10 -5", "2001-12-14T21:59:43Z",
-          "2001-12-14T21:59:43", "2001-12-14 21:59:43.5", "2002-12-1t1:2:3", "2002-1-12 1:02:03.5 +1"]
+          "2001-12-14T21:59:43", "2001-12-14 21:59:43.5", "2002-12-1t1:2:3", "2002-1-12 1:02:03.5 +1",
+          # numbers Go, ruamel and yaml_rs each end or read their own way
+          "._5", "-._5", "_._1", "1e1_0", ".5e1", "-_", "+_", "._", "0b_", "0X", "0B00", "-0O17", "0_10", "1e+309",
+          "08", "0o8", "-0x1F", "+_1", "1__", "1.e3",
+          # what Helm and YAML 1.2 read alike inside flow collections too
+          "oidc:team.devs", "https://github.com/org/repo", "a:b:c", "x#y", "-x", "a?b"]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
                     st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(TRICKY),
                     st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20),
