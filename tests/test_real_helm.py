@@ -244,7 +244,7 @@ def test_lint_with_real_helm_agrees_with_the_embedded_lint(breakage: Any, real_h
     helm_on_path(real_helm, tmp_path / "bin", monkeypatch)
     with_helm = run_cli([*args, "--engine", "helm"])
     if breakage is None:
-        assert embedded.exit_code == 0 and "lint ok: 4 chart(s), 0 error(s), 0 warning(s)" in embedded.stdout
+        assert embedded.exit_code == 0 and "lint ok: 5 chart(s), 0 error(s), 0 warning(s)" in embedded.stdout
     else:
         assert embedded.exit_code == 1 and "tenant-0.2.0: [ERROR] " in embedded.stdout
         assert "tenant-0.1.0:" not in embedded.stdout
