@@ -251,6 +251,11 @@ def _tier(delivery: str) -> str:
      '$.spec.delivery.revision: "my branch" is not allowed: must match pattern'),
     (DELIVERY.replace("https://", "https://deploy:hunter22@"), "repoURL:",
      "$.spec.delivery.repoURL: "),
+    # Flux's GitRepository CRD refuses the scp-like form (url pattern ^(http|https|ssh)://).
+    (DELIVERY.replace("https://git.example.com/", "git@git.example.com:"), "repoURL:",
+     "$.spec.delivery.repoURL: 'git@git.example.com:platform/gitops.git' is the scp-like form, which Flux's "
+     "GitRepository refuses (its url must be http://, https:// or ssh://); write it as "
+     "ssh://git@git.example.com/platform/gitops.git"),
 ])
 def test_bad_delivery_is_a_finding_at_its_line(tmp_path: Path, delivery: str, needle: str, message: str) -> None:
     tier = _tier(delivery)
