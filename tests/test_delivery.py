@@ -131,7 +131,7 @@ def test_depends_on_and_sync_waves_equal_helmfile_needs(repo: Path) -> None:
     needs = helmfile_needs(out_of(repo) / PROD_EUW1)
     apps = {obj["metadata"]["name"].removeprefix("prod-euw1-"): obj
             for obj in folder_objects(out_of(repo) / PROD_EUW1 / "argocd").values()
-            if obj["metadata"]["name"] != "tenantgen-prod-euw1"}
+            if obj["metadata"]["name"] not in ("tenantgen-prod-euw1", "prod-euw1-tenantgen-config")}
     assert sorted(apps) == sorted(needs)
     wave = {name: int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for name, app in apps.items()}
     for name in needs:
@@ -160,6 +160,22 @@ def test_every_path_a_flux_or_argocd_object_names_exists_in_the_repository(repo:
                     assert in_repo(repo, spec["source"]["path"]).is_dir(), spec["source"]["path"]
                     named += 1
     assert named > 40
+
+
+@pytest.mark.parametrize(("cluster", "folder"), [(PROD_EUW1, "flux"), (PROD_EUC1, "flux"), (PROD_EUW1, "argocd"),
+                                                 (PLAY_EUW1, "argocd")])
+def test_every_flavour_applies_the_clusters_config_folder(repo: Path, cluster: str, folder: str) -> None:
+    # config/ holds the PriorityClass the tenants' Capsule Tenants name as their default: a flavour
+    # that left it out would leave every tenant Pod refused for a missing class.
+    out = out_of(repo)
+    assert any(path.name.startswith("priorityclass-") for path in (out / cluster / "config").iterdir())
+    objects = folder_objects(out / cluster / folder).values()
+    paths = [obj["spec"]["path"] if obj["kind"] == "Kustomization" else obj["spec"]["source"]["path"]
+             for obj in objects if obj["kind"] in ("Kustomization", "Application")]
+    assert [path for path in paths if path.removeprefix("./") == f"{REPO_PATH}/{cluster}/config"], paths
+    if folder == "argocd":  # before every release: node pools are wave 0
+        (config_app,) = [obj for obj in objects if obj["spec"]["source"]["path"].endswith("/config")]
+        assert config_app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "-1"
 
 
 def test_manifests_folders_hold_only_kubernetes_objects(repo: Path) -> None:
@@ -251,6 +267,11 @@ def _tier(delivery: str) -> str:
      '$.spec.delivery.revision: "my branch" is not allowed: must match pattern'),
     (DELIVERY.replace("https://", "https://deploy:hunter22@"), "repoURL:",
      "$.spec.delivery.repoURL: "),
+    # Flux's GitRepository CRD refuses the scp-like form (url pattern ^(http|https|ssh)://).
+    (DELIVERY.replace("https://git.example.com/", "git@git.example.com:"), "repoURL:",
+     "$.spec.delivery.repoURL: 'git@git.example.com:platform/gitops.git' is the scp-like form, which Flux's "
+     "GitRepository refuses (its url must be http://, https:// or ssh://); write it as "
+     "ssh://git@git.example.com/platform/gitops.git"),
 ])
 def test_bad_delivery_is_a_finding_at_its_line(tmp_path: Path, delivery: str, needle: str, message: str) -> None:
     tier = _tier(delivery)

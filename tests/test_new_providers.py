@@ -28,6 +28,8 @@ def test_new_azure_cluster_shows_the_aks_node_class_settings(repo: Path) -> None
     hints = comments(path)
     assert "AKSNodeClass" in hints and "imageFamily: AzureLinux" in hints and "vnetSubnetID:" in hints
     assert "role:" not in hints and "amiAlias" not in hints
+    # A tier's defaults written for aws clusters name EBS classes: the hint shows AKS's own.
+    assert "storageClasses: {allowed: [managed-csi], default: managed-csi}" in hints
     assert_tree_valid(repo)
 
 

@@ -14,6 +14,7 @@ from tests.test_checks import at
 from tests.trees import (
     ACCOUNT,
     ACCOUNT_YAML,
+    ALPHA,
     APPS_POOL,
     CLUSTER,
     CLUSTER_YAML,
@@ -21,6 +22,7 @@ from tests.trees import (
     build_tree,
     lines,
     shown,
+    tenant_yaml,
 )
 
 SUBSCRIPTION = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -294,3 +296,26 @@ def test_a_broken_account_file_brings_its_own_finding_and_no_provider_guess(tmp_
     account = AZURE_ACCOUNT.replace("provider: azure", "provider: gcp")
     found = lines(azure_tree(tmp_path, account=account))
     assert len(found) == 1 and found[0].startswith(f"{at(ACCOUNT, account, 'provider')}: $.spec.provider: ")
+
+
+def test_an_ebs_storage_class_on_an_azure_cluster(tmp_path: Path) -> None:
+    tenant = tenant_yaml("alpha", extra="nodePool: apps\nstorageClasses:\n  allowed: [gp3, managed-csi]\n"
+                                         "  default: managed-csi\n")
+    files: dict[str, str | bytes | None] = {ACCOUNT: AZURE_ACCOUNT, CLUSTER: AZURE_CLUSTER, APPS_POOL: AZURE_POOL,
+                                            ALPHA: tenant}
+    found = lines(build_tree(tmp_path, files))
+    assert found == [
+        f"{at(ALPHA, tenant, 'gp3')}: $.spec.storageClasses.allowed[0]: storage class 'gp3' is an EBS volume "
+        f"type, but {ON_AZURE}; AKS's own classes are managed-csi, managed-csi-premium, azurefile-csi, ... "
+        "(set storageClasses in the cluster's defaults)",
+    ]
+
+
+def test_an_ebs_default_storage_class_inherited_on_azure_is_named_where_it_is_set(tmp_path: Path) -> None:
+    cluster = AZURE_CLUSTER.replace("    nodePool: apps\n", "    nodePool: apps\n    storageClasses: {default: gp3}\n", 1)
+    found = lines(azure_tree(tmp_path, cluster=cluster))
+    assert found and all(text.startswith(f"{at(CLUSTER, cluster, 'default: gp3')}: $.spec.defaults.storageClasses.default: ")
+                         and "storage class 'gp3' is an EBS volume type" in text for text in found), found
+    # On aws the same class is the usual one.
+    aws = CLUSTER_YAML.replace("    nodePool: apps\n", "    nodePool: apps\n    storageClasses: {default: gp3}\n", 1)
+    assert lines(build_tree(tmp_path / "aws", {CLUSTER: aws})) == []

@@ -8,12 +8,13 @@ committed to (``Delivery.path`` joined with the path in OUT), and every release'
 - ``flux: helmrelease``: a HelmRelease per release, its chart the copy under ``OUT/charts/`` and its
   values the chart's ``values.yaml`` then the release's values file (Flux's ``valuesFiles`` replace
   the chart's own values, so those come first); ``dependsOn`` its needs;
-- ``flux: manifests``: a Kustomization per release applying ``manifests/<release>/`` (and one for
-  ``config/``), ``dependsOn`` its needs;
-- either way a GitRepository, the Kustomization ``tenantgen`` that applies this folder (the one object
+- ``flux: manifests``: a Kustomization per release applying ``manifests/<release>/``, ``dependsOn``
+  its needs;
+- either way a Kustomization for ``config/`` (when the cluster has config files), a GitRepository, the Kustomization ``tenantgen`` that applies this folder (the one object
   the platform team points the cluster's Flux at; it then manages itself) and a ``kustomization.yaml``;
 - ``argocd: true``: an Application per release over ``manifests/<release>/``, its sync wave one more
-  than the highest of its needs, and the cluster's root Application over ``argocd/`` itself.
+  than the highest of its needs, one over ``config/`` at wave -1, and the cluster's root Application
+  over ``argocd/`` itself.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ SOURCE_INTERVAL = "1m"
 RETRIES = 3  # Helm install and upgrade attempts before Flux reports the release failed
 LABELS = {"app.kubernetes.io/managed-by": "tenantgen"}
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+CONFIG_SYNC_WAVE = "-1"  # config/ before every release (node pools are wave 0)
 ARGOCD_FINALIZER = "resources-finalizer.argocd.argoproj.io"  # removing an Application removes its objects
 
 
@@ -102,7 +104,9 @@ def _flux_objects(cp: ClusterPlan, delivery: Delivery) -> dict[str, tuple[dict[s
         else:
             obj = _kustomization(delivery, release.name, f"{cp.rel}/manifests/{release.name}", release.needs, wait=True)
         objects[f"{FLUX}/{release.name}.yaml"] = (obj, release)
-    if delivery.flux == "manifests" and cp.cluster.config_files():
+    # config/ holds objects the tenants rely on (the tier's PriorityClasses and StorageClasses that
+    # their Capsule Tenants name as defaults): Flux applies it whichever way it installs the releases.
+    if cp.cluster.config_files():
         objects[f"{FLUX}/{CONFIG_KUSTOMIZATION}.yaml"] = (
             _kustomization(delivery, CONFIG_KUSTOMIZATION, f"{cp.rel}/config", (), wait=True), None)
     return objects
@@ -164,6 +168,13 @@ def _argocd_objects(cp: ClusterPlan, delivery: Delivery) -> dict[str, tuple[dict
                            f"{cp.rel}/manifests/{release.name}", server, release.namespace, recurse=True)
         app["metadata"]["annotations"] = {SYNC_WAVE: str(waves[release.name])}
         objects[f"{ARGOCD}/{release.name}.yaml"] = (app, release)
+    if cp.cluster.config_files():
+        # The pass-through manifests go first (wave -1, before the node pools' 0): the tenants'
+        # default PriorityClass and StorageClass exist before a tenant's Pods and claims name them.
+        app = _application(delivery, f"{cp.cluster.name}-{CONFIG_KUSTOMIZATION}", namespace, f"{cp.rel}/config",
+                           server, "default", recurse=True)
+        app["metadata"]["annotations"] = {SYNC_WAVE: CONFIG_SYNC_WAVE}
+        objects[f"{ARGOCD}/{CONFIG_KUSTOMIZATION}.yaml"] = (app, None)
     return objects
 
 

@@ -22,6 +22,13 @@ def check_delivery(cluster: ClusterModel) -> Iterator[Finding]:
         yield _at(cluster, (on,), f"{what} but no repoURL is set: Flux and Argo CD need "
                   "the Git repository OUT is committed to (set delivery.repoURL in the tier or the cluster, "
                   "e.g. https://git.example.com/platform/gitops.git)", "delivery-repository")
+    if delivery.flux != "none" and delivery.repo_url.startswith("git@"):
+        # Flux's GitRepository CRD takes only http(s):// and ssh:// URLs: the scp-like form Argo CD and
+        # git accept would be refused by the API server when Flux applies the GitRepository.
+        host, _, repo = delivery.repo_url[len("git@"):].partition(":")
+        yield _at(cluster, ("repoURL",), f"{delivery.repo_url!r} is the scp-like form, which Flux's "
+                  f"GitRepository refuses (its url must be http://, https:// or ssh://); write it as "
+                  f"ssh://git@{host}/{repo}", "delivery-repository")
     path = str(cluster.delivery_merged.value.get("path", ""))
     if path.startswith("/"):
         yield _at(cluster, ("path",), f"{path!r} starts at '/': path is OUT's folder relative to the "

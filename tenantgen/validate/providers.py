@@ -14,7 +14,8 @@ from typing import Any
 
 from tenantgen.findings import Finding
 from tenantgen.load import Document
-from tenantgen.merge import ClusterModel
+from tenantgen.merge import ClusterModel, TenantModel
+from tenantgen.validate.placing import at
 
 AWS = "aws"
 AZURE = "azure"
@@ -38,6 +39,8 @@ INSTANCE_TYPE = {
     AZURE: (re.compile(r"^Standard_[A-Za-z0-9]+(_[A-Za-z0-9]+)*$"), "Azure VM size", "Standard_D4s_v5"),
 }
 CAPACITY_TYPES = {AWS: ("on-demand", "spot", "reserved"), AZURE: ("on-demand", "spot")}
+# EBS volume types, the names AWS clusters give their StorageClasses: none exists on AKS.
+EBS_STORAGE_CLASSES = frozenset({"gp2", "gp3", "io1", "io2", "st1", "sc1"})
 
 
 def provider_of(cluster: ClusterModel) -> str:
@@ -66,6 +69,23 @@ def check_providers(cluster: ClusterModel, accounts: Container[tuple[str, str]])
     yield from check_cluster_settings(cluster, provider)
     for name in sorted(cluster.node_pools):
         yield from check_node_pool(cluster, provider, cluster.node_pools[name])
+    if provider == AZURE:
+        for tenant_name in sorted(cluster.tenants):
+            yield from _ebs_storage_classes(cluster, cluster.tenants[tenant_name])
+
+
+def _ebs_storage_classes(cluster: ClusterModel, tenant: TenantModel) -> Iterator[Finding]:
+    """A tenant on azure whose storage classes name an EBS volume type (often the tier's defaults,
+    written for its aws clusters): AKS has no such class, so the tenant's claims would stay Pending."""
+    choice = tenant.spec.get("storageClasses") or {}
+    named: list[tuple[tuple[str | int, ...], Any]] = [(("storageClasses", "allowed", index), name)
+                                                      for index, name in enumerate(choice.get("allowed") or [])]
+    named.append((("storageClasses", "default"), choice.get("default")))
+    for path, name in named:
+        if name in EBS_STORAGE_CLASSES:
+            yield at(tenant, path, f"storage class {name!r} is an EBS volume type, but {_on(cluster, AZURE)}; "
+                     f"AKS's own classes are managed-csi, managed-csi-premium, azurefile-csi, ... (set "
+                     f"storageClasses in the cluster's defaults)", "provider")
 
 
 def check_cluster_settings(cluster: ClusterModel, provider: str) -> Iterator[Finding]:
