@@ -14,7 +14,7 @@ import pytest
 
 from tenantgen.errors import UsageError
 from tenantgen.pipeline.crd_folders import check_crd_folders, parse_crds_option
-from tests.helpers import EXAMPLE_TREE, read_tree, run_cli, tenant_chart_variant
+from tests.helpers import EXAMPLE_TREE, read_tree, run_cli, run_cli_process, tenant_chart_variant
 from tests.support.upstream_crds import PROVIDER_CRD_FOLDERS, scoped_crds_args, shared_crd_dirs
 
 # A NodePool per tenant whose requirement uses a made-up label of its own cloud's Karpenter domain:
@@ -133,3 +133,19 @@ def test_identical_definitions_in_one_scope_are_fine(tmp_path: Path, upstream_cr
     # The shared folders once for every cluster, each Karpenter for its own cloud: no conflict.
     check_crd_folders(tuple(shared_crd_dirs(upstream_crds)),
                       tuple((provider, upstream_crds / folder) for provider, folder in PROVIDER_CRD_FOLDERS.items()))
+
+
+def test_a_conflict_added_after_a_good_run_is_caught(tmp_path: Path, upstream_crds: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check is remembered in the cache for the same files in the same scopes, and only for those."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    aws = tmp_path / "aws-crds"
+    shutil.copytree(upstream_crds / PROVIDER_CRD_FOLDERS["aws"], aws)
+    args = ["render", str(EXAMPLE_TREE), "-o", str(tmp_path / "out"), "--tier", "playground",
+            *[arg for folder in shared_crd_dirs(upstream_crds) for arg in ("--crds", str(folder))], "--crds", f"aws={aws}"]
+    assert run_cli(args).exit_code == 0
+    assert run_cli(args).exit_code == 0
+    shutil.copy(upstream_crds / PROVIDER_CRD_FOLDERS["azure"] / "karpenter.sh_nodepools.yaml", aws / "zz-nodepools.yaml")
+    result = run_cli_process(args)  # a new process, as each run is: nothing loaded by the runs before
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert f"in the --crds aws= folders: NodePool (karpenter.sh/v1) is defined differently in {aws}" in result.stderr

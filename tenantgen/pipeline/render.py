@@ -8,6 +8,7 @@ checks and ``diff`` compares. Any finding or failed release fails the whole run.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import version as package_version
@@ -277,11 +278,33 @@ def _delivery_failures(options: RenderOptions, cp: ClusterPlan, files: dict[str,
 
 
 def _worker_pool(options: RenderOptions) -> WorkerPool:
-    check_crd_folders(options.crd_dirs, options.provider_crd_dirs, load=options.validate_output)
+    _check_crds(options)
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
                           options.validate_output, schema_compiler=compile_exact,
                           provider_crd_dirs=tuple((scope, str(folder)) for scope, folder in options.provider_crd_dirs))
     return WorkerPool(config, options.jobs or default_workers(), options.timeout)
+
+
+def _check_crds(options: RenderOptions) -> None:
+    """The ``--crds`` folders exist and no scope defines a kind version twice, differently (see
+    ``crd_folders``), before anything renders."""
+    check_crd_folders(options.crd_dirs, options.provider_crd_dirs, load=False)
+    if not options.validate_output or not (options.crd_dirs or options.provider_crd_dirs):
+        return
+    # Loading the CRDs takes this process two seconds, which a run that reuses every cluster would not
+    # spend otherwise: the same files in the same scopes are checked once, then remembered.
+    marker = None
+    if options.cache_dir is not None:
+        marker = options.cache_dir / "crds-checked" / hashlib.sha256(_crds_digest(options).encode()).hexdigest()
+        if marker.is_file():
+            return
+    check_crd_folders(options.crd_dirs, options.provider_crd_dirs)
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # a cache that cannot be written costs the check again next time, nothing more
 
 
 def engine_version(options: RenderOptions) -> str:
