@@ -14,6 +14,7 @@ import pytest
 
 from tenantgen.errors import UsageError
 from tenantgen.pipeline.crd_folders import check_crd_folders, parse_crds_option
+from tenantgen.render import ManifestValidator
 from tests.helpers import EXAMPLE_TREE, read_tree, run_cli, run_cli_process, tenant_chart_variant
 from tests.support.upstream_crds import PROVIDER_CRD_FOLDERS, scoped_crds_args, shared_crd_dirs
 
@@ -78,12 +79,13 @@ def test_the_example_renders_with_each_cloud_scoped(tmp_path: Path, upstream_crd
     assert any(p.startswith("prod/prod-azure/") and "/manifests/" in p and "nodepool" in p for p in read_tree(out))
 
 
-@pytest.mark.parametrize("command", ["render", "diff"])
+@pytest.mark.parametrize("command", ["render", "render --check", "diff"])
 def test_both_nodepool_crds_in_one_scope_is_a_usage_error(tmp_path: Path, upstream_crds: Path,
                                                           command: str) -> None:
     out = tmp_path / "out"
-    args = ["-o", str(out)] if command == "render" else ["--against", str(tmp_path / "old")]
-    result = run_cli([command, str(EXAMPLE_TREE), *args, *_both_unscoped(upstream_crds), "--no-cache"])
+    args = {"render": ["-o", str(out)], "render --check": ["-o", str(out), "--check"],
+            "diff": ["--against", str(tmp_path / "old")]}[command]
+    result = run_cli([command.split()[0], str(EXAMPLE_TREE), *args, *_both_unscoped(upstream_crds), "--no-cache"])
     shown = result.stdout + result.stderr
     assert result.exit_code == 2, shown
     aws_file = upstream_crds / "karpenter" / "karpenter.sh_nodepools.yaml"
@@ -149,3 +151,14 @@ def test_a_conflict_added_after_a_good_run_is_caught(tmp_path: Path, upstream_cr
     result = run_cli_process(args)  # a new process, as each run is: nothing loaded by the runs before
     assert result.exit_code == 2, result.stdout + result.stderr
     assert f"in the --crds aws= folders: NodePool (karpenter.sh/v1) is defined differently in {aws}" in result.stderr
+
+
+def test_a_clouds_own_nodepool_crd_comes_before_the_one_for_every_cluster(upstream_crds: Path) -> None:
+    every_cluster = [upstream_crds / PROVIDER_CRD_FOLDERS["azure"]]
+    aws = ManifestValidator.create(every_cluster, "1.31.0", provider_crd_dirs=[upstream_crds / PROVIDER_CRD_FOLDERS["aws"]])
+    azure = ManifestValidator.create(every_cluster, "1.31.0")
+    pool = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "p"}, "spec": {"template": {
+        "spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "apps"},
+                 "requirements": [{"key": "karpenter.k8s.aws/not-a-label", "operator": "Exists"}]}}}}
+    assert [f"{p.path}: {p.message}" for p in aws.check(pool)] == [AWS_RULE]
+    assert azure.check(pool) == []  # what checking an aws pool against Azure's CRD lets by
