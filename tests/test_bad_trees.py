@@ -21,6 +21,7 @@ import pytest
 
 from tenantgen.yamlio.reader import load_all
 from tests.helpers import REPO_ROOT, CliResult, read_tree, render_good_copy, run_cli_process
+from tests.support.upstream_crds import scoped_crds_args
 
 CORPUS = REPO_ROOT / "tests" / "bad_trees"
 BASE = CORPUS / "_base"
@@ -170,7 +171,7 @@ def test_injected_strings_come_out_inert(case: str, tmp_path: Path, good_out: Pa
                                          upstream_crds: Path) -> None:
     payloads = _case(case)["payloads"]
     build_case(case, tmp_path)
-    result = run_cli_process(["render", "tree", "-o", "out", "--crds", str(upstream_crds)], tmp_path)
+    result = run_cli_process(["render", "tree", "-o", "out", *scoped_crds_args(upstream_crds)], tmp_path)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 

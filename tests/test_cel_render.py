@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import REPO_ROOT, read_tree, render_good_copy, run_cli, tenant_chart_variant
+from tests.support.upstream_crds import scoped_crds_args
 
 BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
 ONLY_ALPHA = '{{- if eq .Values.tenant.name "alpha" }}\n'
@@ -75,7 +76,7 @@ def test_a_nodepool_that_breaks_a_rule_fails_render_and_leaves_out_alone(
     out = tmp_path / "out"
     shutil.copytree(good_out, out)
     before = read_tree(out)
-    result = run_cli(["render", str(tree), "-o", str(out), "--charts", str(charts), "--crds", str(upstream_crds),
+    result = run_cli(["render", str(tree), "-o", str(out), "--charts", str(charts), *scoped_crds_args(upstream_crds),
                       "--no-cache"])
     assert result.exit_code == 1, result.stdout + result.stderr
     [line] = [line for line in result.stdout.splitlines() if "release alpha-tenant" in line]
@@ -91,7 +92,7 @@ def test_rules_the_engine_cannot_evaluate_are_noted_once(tmp_path: Path, upstrea
     tree, charts = _pinned_tree(tmp_path, "widget", WIDGET)
     widgets = _widget_crds(tmp_path / "widget-crds")
     result = run_cli(["render", str(tree), "-o", str(tmp_path / "out"), "--charts", str(charts),
-                      "--crds", str(upstream_crds), "--crds", str(widgets), "--no-cache"])
+                      *scoped_crds_args(upstream_crds), "--crds", str(widgets), "--no-cache"])
     assert result.exit_code == 0, result.stdout + result.stderr
     notes = [line for line in result.stdout.splitlines() if "CEL rule" in line]
     assert notes == ["note: 2 CEL rule(s) of Widget (example.com/v1) not evaluated: uses isLessThan, quantity, "
@@ -101,7 +102,7 @@ def test_rules_the_engine_cannot_evaluate_are_noted_once(tmp_path: Path, upstrea
 def test_diff_holds_the_head_to_the_same_rules(tmp_path: Path, good_out: Path, upstream_crds: Path) -> None:
     tree, charts = _pinned_tree(tmp_path, "cel", NODEPOOL)
     result = run_cli(["diff", str(tree), "--against", str(good_out), "--charts", str(charts),
-                      "--crds", str(upstream_crds), "--no-cache"])
+                      *scoped_crds_args(upstream_crds), "--no-cache"])
     shown = result.stdout + result.stderr
     assert result.exit_code == 1, shown
     assert "does not render" in shown and "release alpha-tenant" in shown

@@ -84,7 +84,7 @@ def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def validator(upstream_crds: Path) -> ManifestValidator:
-    return ManifestValidator.create([upstream_crds], KUBE_VERSION)
+    return ManifestValidator.create(provider_crd_dirs(upstream_crds, "aws"), KUBE_VERSION)
 
 
 @pytest.fixture(scope="session")

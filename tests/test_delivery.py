@@ -15,6 +15,7 @@ from tenantgen.render.engine.create import create_engine
 from tenantgen.render.engine.objects import split_objects
 from tenantgen.yamlio.reader import load_all
 from tests.helpers import EXAMPLE_TREE, read_tree, run_cli
+from tests.support.upstream_crds import scoped_crds_args
 from tests.trees import CLUSTER, CLUSTER_YAML, TIER, TIER_YAML, build_tree, lines, pos, shown
 
 REPO_PATH = "clusters/out"  # the example tree's delivery.path
@@ -55,7 +56,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory, upstream_crds: Path) -> Path:
     tier = tree / "prod" / "tier.yaml"
     tier.write_text(tier.read_text().replace("    flux: helmrelease\n", "    flux: helmrelease\n    argocd: true\n"))
     checkout = base / "repo"
-    result = run_cli(["render", str(tree), "-o", str(checkout / REPO_PATH), "--crds", str(upstream_crds)])
+    result = run_cli(["render", str(tree), "-o", str(checkout / REPO_PATH), *scoped_crds_args(upstream_crds)])
     assert result.exit_code == 0, result.stdout + result.stderr
     return checkout
 
@@ -408,10 +409,10 @@ def test_flux_objects_are_checked_against_the_crds_given(tmp_path: Path, upstrea
     crd_file.write_text(dump(crd))
     root = build_tree(tmp_path, {TIER: _tier(DELIVERY)})
     out = tmp_path / "out"
-    result = run_cli(["render", str(root), "-o", str(out), "--crds", str(crds)])
+    result = run_cli(["render", str(root), "-o", str(out), *scoped_crds_args(crds)])
     assert result.exit_code == 1
     assert ("dev/dev-aws/dev-euw1: tenant alpha, release alpha-tenant (from tree/dev/dev-aws/dev-euw1/cluster.yaml): "
             "object flux/alpha-tenant.yaml: $.spec.postRenderers: required field is missing") in result.stdout
     assert "8 release problem(s)" in result.stdout  # one per HelmRelease (the shared release too); the rendered objects pass
     assert not out.exists()
-    assert run_cli(["render", str(root), "-o", str(out), "--crds", str(upstream_crds)]).exit_code == 0
+    assert run_cli(["render", str(root), "-o", str(out), *scoped_crds_args(upstream_crds)]).exit_code == 0

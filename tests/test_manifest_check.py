@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tenantgen.fast.schema_compile import compile_exact
-from tenantgen.render import ManifestValidator
+from tenantgen.render import ManifestValidator, SchemaCompiler
 from tenantgen.yamlio.reader import load_all
 from tests.helpers import REPO_ROOT
+from tests.support.upstream_crds import PROVIDER_CRD_FOLDERS, shared_crd_dirs
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
 OBJECTS = [doc for path in sorted(GOLDEN.rglob("manifests/*/*.yaml")) for doc in load_all(path.read_bytes())]
@@ -25,13 +26,20 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allo
 
 @pytest.fixture(scope="module")
 def validator(upstream_crds: Path) -> ManifestValidator:
-    return ManifestValidator.create([upstream_crds], "1.31.0", compile_exact)
+    return _every_kind(upstream_crds, compile_exact)
 
 
 @pytest.fixture(scope="module")
 def plain_validator(upstream_crds: Path) -> ManifestValidator:
     """What jsonschema alone says: no compiler handed in."""
-    return ManifestValidator.create([upstream_crds], "1.31.0")
+    return _every_kind(upstream_crds, None)
+
+
+def _every_kind(upstream_crds: Path, compiler: SchemaCompiler | None) -> ManifestValidator:
+    """Every kind of the example has a schema: Azure's Karpenter folder for every cluster (its
+    AKSNodeClass), AWS's in front of it (the one NodePool CRD of the run: the two differ)."""
+    return ManifestValidator.create([*shared_crd_dirs(upstream_crds), upstream_crds / PROVIDER_CRD_FOLDERS["azure"]],
+                                    "1.31.0", compiler, [upstream_crds / PROVIDER_CRD_FOLDERS["aws"]])
 
 
 def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -26,6 +26,7 @@ from tenantgen.render import HELMFILE_TEMPLATE, RenderJob, WorkerConfig, WorkerP
 from tenantgen.validate.schema import strip_nulls, validator_for
 from tenantgen.yamlio.reader import MAX_INT, dump, load_all
 from tests.helpers import REPO_ROOT
+from tests.support.upstream_crds import PROVIDER_CRD_FOLDERS, shared_crd_dirs
 
 BASE = REPO_ROOT / "tests" / "bad_trees" / "_base"
 ALPHA = "dev/dev-aws/dev-euw1/tenants/alpha.yaml"
@@ -144,7 +145,9 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pool(upstream_crds: Path) -> Iterator[WorkerPool]:
     """One worker for the whole module: renders cost milliseconds once the engine has started."""
-    config = WorkerConfig("embedded", "helm", (str(upstream_crds),), True)
+    config = WorkerConfig("embedded", "helm", tuple(str(d) for d in shared_crd_dirs(upstream_crds)), True,
+                          provider_crd_dirs=tuple((provider, str(upstream_crds / folder))
+                                                  for provider, folder in PROVIDER_CRD_FOLDERS.items()))
     with WorkerPool(config, 1, timeout=60) as workers:
         yield workers
 

@@ -15,6 +15,7 @@ import pytest
 from tenantgen.render import ManifestValidator
 from tenantgen.yamlio.reader import load_all
 from tests.helpers import EXAMPLE_TREE, REPO_ROOT, read_tree, run_cli, tenant_chart_variant
+from tests.support.upstream_crds import PROVIDER_CRD_FOLDERS, provider_crd_dirs, scoped_crds_args
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "example"
 UPDATE = os.environ.get("TENANTGEN_UPDATE_GOLDEN") == "1"
@@ -35,7 +36,7 @@ def cluster_files(out: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def example_out(tmp_path_factory: pytest.TempPathFactory, upstream_crds: Path) -> Path:
     out = tmp_path_factory.mktemp("render") / "out"
-    render(EXAMPLE_TREE, out, "--crds", str(upstream_crds))
+    render(EXAMPLE_TREE, out, *scoped_crds_args(upstream_crds))
     return out
 
 
@@ -89,13 +90,15 @@ def test_helmfile_orders_releases_with_needs(example_out: Path) -> None:
 
 
 def test_every_rendered_object_passes_crd_and_core_schemas(example_out: Path, upstream_crds: Path) -> None:
-    validators = {version: ManifestValidator.create([upstream_crds], version)
-                  for version in ("v1.31.0", "v1.32.0")}
+    # Each cloud's objects against its own Karpenter CRDs: both define nodepools.karpenter.sh v1.
+    validators = {(version, provider): ManifestValidator.create(provider_crd_dirs(upstream_crds, provider), version)
+                  for version in ("v1.31.0", "v1.32.0") for provider in PROVIDER_CRD_FOLDERS}
     checked = 0
     for path in sorted(example_out.glob("*/*/*/manifests/*/*.yaml")):
         kube = "v1.32.0" if path.is_relative_to(example_out / "playground") else "v1.31.0"
+        provider = "azure" if path.relative_to(example_out).parts[1].endswith("-azure") else "aws"
         for obj in load_all(path.read_bytes()):
-            assert validators[kube].check(obj) == [], path
+            assert validators[kube, provider].check(obj) == [], path
             checked += 1
     assert checked >= 80
 
@@ -327,13 +330,13 @@ def test_an_interrupted_first_render_is_rolled_forward(example_out: Path, tmp_pa
         real_replace(src, dst)
 
     monkeypatch.setattr(commit.os, "replace", dying_replace)
-    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(out), "--crds", str(upstream_crds)])
+    result = run_cli(["render", str(EXAMPLE_TREE), "-o", str(out), *scoped_crds_args(upstream_crds)])
     assert result.exit_code == 130
     monkeypatch.setattr(commit.os, "replace", real_replace)
     assert moved == ["charts", "playground", "prod"]  # one rename per folder, not one per file
     assert (out / ".tenantgen" / "journal.json").exists() and (out / "playground").is_dir()
     assert not (out / "prod").exists()
-    render(EXAMPLE_TREE, out, "--crds", str(upstream_crds))  # the next run finishes the commit first
+    render(EXAMPLE_TREE, out, *scoped_crds_args(upstream_crds))  # the next run finishes the commit first
     assert cluster_files(out) == cluster_files(example_out)
 
 
@@ -468,7 +471,7 @@ def stand_in_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_helm_binary_engine_gives_the_same_output(example_out: Path, tmp_path: Path, stand_in_helm: Path,
                                                   upstream_crds: Path) -> None:
     out = tmp_path / "out"
-    render(EXAMPLE_TREE, out, "--engine", "helm", "--crds", str(upstream_crds))
+    render(EXAMPLE_TREE, out, "--engine", "helm", *scoped_crds_args(upstream_crds))
     assert cluster_files(out) == cluster_files(example_out)
 
 

@@ -13,6 +13,7 @@ from tenantgen.validate.hostnames import hostname_regex
 from tenantgen.yamlio import load_all
 from tests.helpers import run_cli
 from tests.support.admission import refusals, resource_matched, selector_matches
+from tests.support.upstream_crds import scoped_crds_args
 from tests.test_charts import load_values, one, render
 from tests.test_guard import guard, rules
 from tests.trees import (
@@ -149,7 +150,7 @@ def rendered(tmp_path: Path, changes: dict[str, str | bytes | None],
     checks every custom object against those CRDs (core kinds are always checked)."""
     tree = build_tree(tmp_path, changes)
     out = tmp_path / "out"
-    result = run_cli(["render", str(tree), "-o", str(out), *(["--crds", str(crds)] if crds else [])])
+    result = run_cli(["render", str(tree), "-o", str(out), *(scoped_crds_args(crds) if crds else [])])
     assert result.exit_code == 0, result.stderr
     return {path.relative_to(out).as_posix(): [o for o in load_all(path.read_bytes()) if isinstance(o, dict)]
             for path in sorted(out.rglob("*.yaml")) if "/manifests/" in path.as_posix()}

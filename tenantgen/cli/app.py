@@ -18,6 +18,7 @@ from tenantgen import __version__
 from tenantgen.cli.commands.render import run_render
 from tenantgen.cli.errors import run_guarded
 from tenantgen.fast.render_cache import default_cache_dir
+from tenantgen.pipeline.crd_folders import parse_crds_option
 from tenantgen.pipeline.results import RenderOptions
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.plan import Selection, parse_shard
@@ -89,8 +90,10 @@ class EngineName(str, Enum):
 
 EngineOption = Annotated[EngineName, typer.Option(
     "--engine", help="embedded: the Helm SDK shipped with tenantgen; helm: a helm binary on PATH.")]
-CrdsOption = Annotated[list[Path], typer.Option(
-    "--crds", metavar="DIR", help="Folder of CRDs to validate custom objects against (repeatable).")]
+CrdsOption = Annotated[list[str], typer.Option(
+    "--crds", metavar="[aws=|azure=]DIR", help=(
+        "Folder of CRDs to validate custom objects against (repeatable); aws=DIR / azure=DIR: only for the "
+        "clusters on that cloud, before the folders for every cluster."))]
 ChartsOption = Annotated[list[Path], typer.Option(
     "--charts", metavar="DIR", help="Folder with other chart versions a tier may pin (repeatable).")]
 TemplatesOption = Annotated[Path | None, typer.Option("--templates", metavar="DIR", help="Folder with your own helmfile.yaml.j2.")]
@@ -102,11 +105,13 @@ TimeoutOption = Annotated[float, typer.Option(
 CacheOption = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse renders of unchanged releases.")]
 
 
-def _render_options(tree: Path, engine: EngineName, crds: list[Path], charts: list[Path], templates: Path | None,
+def _render_options(tree: Path, engine: EngineName, crds: list[str], charts: list[Path], templates: Path | None,
                     validate_output: bool, jobs: int, timeout: float, cache: bool,
                     selection: Selection | None = None) -> RenderOptions:
+    crd_dirs, provider_crd_dirs = parse_crds_option(crds)
     return RenderOptions(
-        tree=tree, engine=engine.value, crd_dirs=tuple(crds), chart_dirs=tuple(charts), templates_dir=templates,
+        tree=tree, engine=engine.value, crd_dirs=crd_dirs, provider_crd_dirs=provider_crd_dirs,
+        chart_dirs=tuple(charts), templates_dir=templates,
         validate_output=validate_output, jobs=jobs, timeout=timeout, selection=selection or Selection(),
         cache_dir=default_cache_dir() if cache else None,
     )
@@ -243,9 +248,11 @@ def diff(
     """Compare TREE's render with a git ref or an output directory: per-tenant summary, then object diff."""
     from tenantgen.cli.commands.diff import DiffOptions, run_diff
 
-    render_options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache)
-    options = DiffOptions(render_options, base, against, output_format.value, exit_code, guard)
-    raise typer.Exit(run_guarded(lambda: run_diff(options)))
+    def run() -> int:
+        render_options = _render_options(tree, engine, crds, charts, templates, validate_output, jobs, timeout, cache)
+        return run_diff(DiffOptions(render_options, base, against, output_format.value, exit_code, guard))
+
+    raise typer.Exit(run_guarded(run))
 
 
 # Placeholders that show the shape of an owner. Kept here rather than in review/: importing that

@@ -8,6 +8,7 @@ checks and ``diff`` compares. Any finding or failed release fails the whole run.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import version as package_version
@@ -20,6 +21,7 @@ from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
 from tenantgen.fast.schema_compile import compile_exact
 from tenantgen.findings import sort_findings
 from tenantgen.load import display_root_of, tree_name_of
+from tenantgen.pipeline.crd_folders import check_crd_folders
 from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult, Stage
 from tenantgen.pipeline.reuse import Reuse, records_of, scan_for_reuse
 from tenantgen.pipeline.validate import Reading, read_and_validate
@@ -39,7 +41,7 @@ from tenantgen.render.delivery import delivery_problems
 from tenantgen.render.helmfile import render_helmfile, template_files
 from tenantgen.render.output_files import ReleaseFailure, chart_files, cluster_files, release_files
 from tenantgen.render.output_set import OutputFile
-from tenantgen.validate import Validation
+from tenantgen.validate import Validation, provider_of
 
 SAVE_EVERY = 500  # fresh renders written to the cache in one go
 
@@ -203,8 +205,8 @@ def _render_releases(options: RenderOptions, jobs: Sequence[tuple[ClusterPlan, R
     a worker renders it (none is kept here). Returns how many the engine rendered."""
     if not jobs:
         return 0
-    render_jobs = [RenderJob(release.name, release.namespace, str(release.chart.path), release.values, cp.kube_version)
-                   for cp, release in jobs]
+    render_jobs = [RenderJob(release.name, release.namespace, str(release.chart.path), release.values, cp.kube_version,
+                             provider_of(cp.cluster)) for cp, release in jobs]
     maker = KeyMaker(output_options)
     keys: dict[int, str] = {}
 
@@ -259,11 +261,14 @@ def _delivery_failures(options: RenderOptions, cp: ClusterPlan, files: dict[str,
                        validators: dict[str, ManifestValidator]) -> list[ReleaseFailure]:
     """The Flux and Argo CD objects of a cluster checked against the CRDs given (``--crds``), as the
     rendered objects are; without CRDs their kinds have no schema to be checked against."""
-    if not options.validate_output or not options.crd_dirs:
+    if not options.validate_output or not (options.crd_dirs or options.provider_crd_dirs):
         return []
-    if cp.kube_version not in validators:
-        validators[cp.kube_version] = ManifestValidator.create(list(options.crd_dirs), cp.kube_version)
-    validator = validators[cp.kube_version]
+    provider = provider_of(cp.cluster)
+    key = f"{cp.kube_version} {provider}"
+    if key not in validators:
+        own = [folder for scope, folder in options.provider_crd_dirs if scope == provider]
+        validators[key] = ManifestValidator.create(list(options.crd_dirs), cp.kube_version, provider_crd_dirs=own)
+    validator = validators[key]
     source = f"{tree_name}/{cp.cluster.cluster_doc.rel}"
     problems = delivery_problems(files, lambda obj: [f"{p.path}: {p.message}" for p in validator.check(obj)])
     # Named after the release the object applies (the folder's own objects: after the folder).
@@ -273,12 +278,33 @@ def _delivery_failures(options: RenderOptions, cp: ClusterPlan, files: dict[str,
 
 
 def _worker_pool(options: RenderOptions) -> WorkerPool:
-    for folder in options.crd_dirs:
-        if not folder.is_dir():
-            raise UsageError(f"--crds {str(folder)!r} is not a folder")
+    _check_crds(options)
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
-                          options.validate_output, schema_compiler=compile_exact)
+                          options.validate_output, schema_compiler=compile_exact,
+                          provider_crd_dirs=tuple((scope, str(folder)) for scope, folder in options.provider_crd_dirs))
     return WorkerPool(config, options.jobs or default_workers(), options.timeout)
+
+
+def _check_crds(options: RenderOptions) -> None:
+    """The ``--crds`` folders exist and no scope defines a kind version twice, differently (see
+    ``crd_folders``), before anything renders."""
+    check_crd_folders(options.crd_dirs, options.provider_crd_dirs, load=False)
+    if not options.validate_output or not (options.crd_dirs or options.provider_crd_dirs):
+        return
+    # Loading the CRDs takes this process two seconds, which a run that reuses every cluster would not
+    # spend otherwise: the same files in the same scopes are checked once, then remembered.
+    marker = None
+    if options.cache_dir is not None:
+        marker = options.cache_dir / "crds-checked" / hashlib.sha256(_crds_digest(options).encode()).hexdigest()
+        if marker.is_file():
+            return
+    check_crd_folders(options.crd_dirs, options.provider_crd_dirs)
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # a cache that cannot be written costs the check again next time, nothing more
 
 
 def engine_version(options: RenderOptions) -> str:
@@ -291,7 +317,13 @@ def engine_version(options: RenderOptions) -> str:
 def _output_options(options: RenderOptions) -> dict[str, Any]:
     """The options that change what a release's output is (not how fast it is made)."""
     return {"engine": engine_version(options), "validate": options.validate_output,
-            "crds": files_digest(list(options.crd_dirs)) if options.validate_output else ""}
+            "crds": _crds_digest(options) if options.validate_output else ""}
+
+
+def _crds_digest(options: RenderOptions) -> str:
+    """The CRDs and which clusters each folder is for: moving a folder into a scope changes the checks."""
+    scoped = [f"{scope}={files_digest([folder])}" for scope, folder in options.provider_crd_dirs]
+    return " ".join([files_digest(list(options.crd_dirs)), *scoped])
 
 
 def _once(call: Callable[[], None]) -> Callable[[], None]:

@@ -20,7 +20,9 @@ class RenderOptions:
     tree: Path
     engine: str = "embedded"
     helm_binary: str = "helm"
-    crd_dirs: tuple[Path, ...] = ()
+    crd_dirs: tuple[Path, ...] = ()  # for every cluster
+    # (provider, folder): for the clusters on that cloud, before ``crd_dirs`` (see ``crd_folders``).
+    provider_crd_dirs: tuple[tuple[str, Path], ...] = ()
     chart_dirs: tuple[Path, ...] = ()
     templates_dir: Path | None = None
     validate_output: bool = True

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from tenantgen.faces import lazy_names
 
 if TYPE_CHECKING:
-    from tenantgen.render.checks import ManifestValidator, ObjectProblem
+    from tenantgen.render.checks import CrdConflict, ManifestValidator, ObjectProblem, load_crds
     from tenantgen.render.engine import BinaryEngine, EngineError, RenderJob, values_digest, values_json
     from tenantgen.render.helmfile import TEMPLATE as HELMFILE_TEMPLATE
     from tenantgen.render.helmfile import render_helmfile
@@ -44,6 +44,8 @@ _HOMES = {
     "values_json": ("tenantgen.render.engine", "values_json"),
     "HELMFILE_TEMPLATE": ("tenantgen.render.helmfile", "TEMPLATE"),
     "render_helmfile": ("tenantgen.render.helmfile", "render_helmfile"),
+    "CrdConflict": ("tenantgen.render.checks", "CrdConflict"),
+    "load_crds": ("tenantgen.render.checks", "load_crds"),
     "ManifestValidator": ("tenantgen.render.checks", "ManifestValidator"),
     "ObjectProblem": ("tenantgen.render.checks", "ObjectProblem"),
     "OutputFile": ("tenantgen.render.output_set", "OutputFile"),
@@ -61,6 +63,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "HELMFILE_TEMPLATE",
     "BinaryEngine",
+    "CrdConflict",
     "EngineError",
     "ManifestValidator",
     "ObjectProblem",
@@ -72,6 +75,7 @@ __all__ = [
     "WorkerConfig",
     "WorkerPool",
     "default_workers",
+    "load_crds",
     "render_helmfile",
     "sha256",
     "values_digest",

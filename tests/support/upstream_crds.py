@@ -46,3 +46,20 @@ def provider_crd_dirs(folder: Path, provider: str) -> list[Path]:
     provider's Karpenter."""
     others = {name for key, name in PROVIDER_CRD_FOLDERS.items() if key != provider}
     return sorted(path for path in folder.iterdir() if path.is_dir() and path.name not in others)
+
+
+def scoped_crds_args(folder: Path) -> list[str]:
+    """``--crds`` options for the whole of ``folder``: each provider's Karpenter folder scoped to that
+    cloud (``--crds aws=...``), every other folder for every cluster."""
+    by_folder = {name: provider for provider, name in PROVIDER_CRD_FOLDERS.items()}
+    args: list[str] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_dir()):
+        scope = by_folder.get(path.name)
+        args += ["--crds", f"{scope}={path}" if scope else str(path)]
+    return args
+
+
+def shared_crd_dirs(folder: Path) -> list[Path]:
+    """The CRD folders under ``folder`` that are the same for every cloud (all but the Karpenter ones)."""
+    providers = set(PROVIDER_CRD_FOLDERS.values())
+    return sorted(path for path in folder.iterdir() if path.is_dir() and path.name not in providers)

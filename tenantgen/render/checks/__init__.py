@@ -5,5 +5,6 @@ with the schemas of core kinds and of the user's CRDs (``schemas``), and against
 from __future__ import annotations
 
 from tenantgen.render.checks.manifest import ManifestValidator, ObjectProblem
+from tenantgen.render.checks.schemas import CrdConflict, load_crds
 
-__all__ = ["ManifestValidator", "ObjectProblem"]
+__all__ = ["CrdConflict", "ManifestValidator", "ObjectProblem", "load_crds"]

@@ -26,6 +26,7 @@ from tenantgen.render.checks.schemas import (
     definitions_document,
     definitions_registry,
     load_crds,
+    overlay_crds,
     pick_schema_dir,
     schema_root,
 )
@@ -79,21 +80,27 @@ class ManifestValidator:
         self._rules: dict[tuple[str, str], CrdRules | None] = {}
 
     @classmethod
-    def create(cls, crd_dirs: Sequence[Path], kube_version: str,
-               compiler: SchemaCompiler | None = None) -> ManifestValidator:
+    def create(cls, crd_dirs: Sequence[Path], kube_version: str, compiler: SchemaCompiler | None = None,
+               provider_crd_dirs: Sequence[Path] = ()) -> ManifestValidator:
         """Load the core schemas for ``kube_version`` (e.g. ``"1.31.0"``) and the CRDs under ``crd_dirs``.
 
-        The newest bundled schema minor not newer than the cluster's is used. Raises ``ValueError`` when
-        ``kube_version`` is malformed or older than every bundled schema set or a CRD file is not YAML,
-        and ``OSError`` (``FileNotFoundError`` for a missing directory) when CRDs cannot be read.
+        The newest bundled schema minor not newer than the cluster's is used. ``provider_crd_dirs``: the
+        CRDs given for the cluster's cloud; a kind they define is checked against them, not against a
+        definition of it under ``crd_dirs``. Raises ``ValueError`` when ``kube_version`` is malformed or
+        older than every bundled schema set or a CRD file is not YAML (``CrdConflict`` when one set of
+        folders defines a version twice, differently), and ``OSError`` (``FileNotFoundError`` for a
+        missing directory) when CRDs cannot be read.
         ``compiler``: a speed path for objects that pass (see ``render.schema_compiler``).
         """
         dir_name, schema_version = pick_schema_dir(kube_version)
+        crds = load_crds(tuple(Path(d).resolve() for d in crd_dirs))
+        if provider_crd_dirs:
+            crds = overlay_crds(load_crds(tuple(Path(d).resolve() for d in provider_crd_dirs)), crds)
         return cls(
             schema_dir_name=dir_name,
             schema_version=schema_version,
-            crds=load_crds(tuple(Path(d).resolve() for d in crd_dirs)),
-            crd_dirs=crd_dirs,
+            crds=crds,
+            crd_dirs=[*provider_crd_dirs, *crd_dirs],
             compiler=compiler,
         )
 

@@ -106,10 +106,16 @@ def crd_schema(crds: CrdIndex, api_version: str, kind: str) -> dict[str, Any] | 
     return _crd_root(crd[version].schema)
 
 
+class CrdConflict(ValueError):
+    """Two CRD files of one set of folders define the same group/kind/version differently."""
+
+
 # Cached: parsing the CRD files takes about a second and a run may validate several clusters.
 @functools.cache
 def load_crds(crd_dirs: tuple[Path, ...]) -> CrdIndex:
-    """Index CRD versions by (group, kind); the first definition found wins (files are read sorted)."""
+    """Index CRD versions by (group, kind), files read sorted. The same version defined again the
+    same way is fine; defined differently it raises ``CrdConflict``: keeping either one would check
+    some objects against the wrong rules without a word (e.g. the AWS and Azure Karpenter NodePool)."""
     crds: dict[tuple[str, str], dict[str, CrdVersion]] = {}
     for directory in crd_dirs:
         if not directory.is_dir():
@@ -125,18 +131,34 @@ def load_crds(crd_dirs: tuple[Path, ...]) -> CrdIndex:
                 if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                     continue
                 spec = doc.get("spec") or {}
-                key = (str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", "")))
-                if key in crds:
-                    continue
-                crds[key] = {
-                    str(v["name"]): CrdVersion(
+                group, kind = str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))
+                known = crds.setdefault((group, kind), {})
+                for v in spec.get("versions") or []:
+                    version = CrdVersion(
                         schema=(v.get("schema") or {}).get("openAPIV3Schema") or {"type": "object"},
                         served=bool(v.get("served", True)),
                         source=file,
                     )
-                    for v in spec.get("versions") or []
-                }
+                    _add_version(known, group, kind, str(v["name"]), version)
     return crds
+
+
+def _add_version(known: dict[str, CrdVersion], group: str, kind: str, name: str, version: CrdVersion) -> None:
+    first = known.get(name)
+    if first is None:
+        known[name] = version
+    elif (first.schema, first.served) != (version.schema, version.served):
+        raise CrdConflict(
+            f"{kind} ({group}/{name}) is defined differently in {first.source} and in {version.source}; "
+            "give only one of them, or give each cloud's CRDs its own scope, e.g. "
+            "--crds aws=<aws CRDs> --crds azure=<azure CRDs>"
+        )
+
+
+def overlay_crds(preferred: CrdIndex, fallback: CrdIndex) -> CrdIndex:
+    """``fallback``'s kinds with ``preferred``'s in their place where both define a (group, kind): a
+    provider's own CRDs before the ones given for every cluster."""
+    return {**fallback, **preferred}
 
 
 def _crd_root(schema: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,8 @@ class RenderJob:
     chart_dir: str
     values: dict[str, Any]
     kube_version: str  # "v1.31.0"
+    # The cloud of the release's cluster: its objects are checked against that cloud's CRDs first.
+    provider: str = ""
 
 
 # Built once: ``json.dumps`` with options builds an encoder on every call.

@@ -35,6 +35,12 @@ class WorkerConfig:
     validate: bool
     # The speed path for the values and object checks (see ``schema_compiler``); None: jsonschema's.
     schema_compiler: SchemaCompiler | None = None
+    # (provider, folder): CRDs for the clusters of one cloud only, before ``crd_dirs`` (``--crds aws=DIR``).
+    provider_crd_dirs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def has_crds(self) -> bool:
+        return bool(self.crd_dirs or self.provider_crd_dirs)
 
 
 @dataclass(frozen=True)
@@ -53,16 +59,18 @@ class ReleaseRenderer:
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
         self.engine: Engine = create_engine(config.engine, config.helm_binary, config.schema_compiler)
-        self._validators: dict[str, ManifestValidator] = {}
+        self._validators: dict[tuple[str, str], ManifestValidator] = {}
 
-    def validator(self, kube_version: str) -> ManifestValidator:
-        if kube_version not in self._validators:
+    def validator(self, kube_version: str, provider: str = "") -> ManifestValidator:
+        key = (kube_version, provider)
+        if key not in self._validators:
             # Loaded in the worker that checks objects, not at start-up of the CLI (see above).
             from tenantgen.render.checks import ManifestValidator
 
             dirs: Sequence[Path] = [Path(folder) for folder in self.config.crd_dirs]
-            self._validators[kube_version] = ManifestValidator.create(dirs, kube_version, self.config.schema_compiler)
-        return self._validators[kube_version]
+            own = [Path(folder) for scope, folder in self.config.provider_crd_dirs if scope == provider]
+            self._validators[key] = ManifestValidator.create(dirs, kube_version, self.config.schema_compiler, own)
+        return self._validators[key]
 
     def __call__(self, job: RenderJob) -> ReleaseOutput:
         encoded = values_json(job.values)
@@ -72,12 +80,12 @@ class ReleaseRenderer:
             return ReleaseOutput((), 0, (), str(exc))
         problems: list[str] = []
         if self.config.validate:
-            validator = self.validator(job.kube_version)
+            validator = self.validator(job.kube_version, job.provider)
             for obj in objects:
-                if not self.config.crd_dirs and not validator.has_schema(obj.body):
+                if not self.config.has_crds and not validator.has_schema(obj.body):
                     continue  # custom kinds are checked only against CRDs the user gave
                 problems.extend(f"{obj.file_name}: {p.path}: {p.message}" for p in validator.check(obj.body))
-        notes = tuple(self.validator(job.kube_version).rule_notes(obj.body for obj in objects)) \
+        notes = tuple(self.validator(job.kube_version, job.provider).rule_notes(obj.body for obj in objects)) \
             if self.config.validate else ()
         files = tuple((obj.file_name, object_text(obj)) for obj in objects)
         return ReleaseOutput(files, len(objects), tuple(problems), "", dump(job.values), values_digest(encoded),
