@@ -94,7 +94,7 @@ def test_an_ec2_instance_type_in_a_new_azure_node_pool_is_refused(repo: Path) ->
 
 def test_an_azure_requirement_in_a_new_aws_node_pool_is_refused(repo: Path) -> None:
     made = new("node-pool", "gpu", "--in", f"{AWS_ACCOUNT}/prod-euw1", "--set", "costCode=CC-1000",
-               "--set", "requirements=[{key: karpenter.azure.com/sku-family, operator: In, values: [N]}]")
+               "--set", "requirements=[{key: karpenter.azure.com/sku-family, operator: In, values: ['N']}]")
     assert made.exit_code == 1
     assert "'karpenter.azure.com/sku-family' is a label of azure's Karpenter, but cluster 'prod-euw1' is on aws" \
         in made.stdout
