@@ -295,6 +295,19 @@ def test_a_cluster_turning_flux_on_without_a_repository_is_named_at_its_line(tmp
     assert lines(root) == []
 
 
+@pytest.mark.parametrize(("revision", "ref"), [
+    ("release/prod", {"branch": "release/prod"}),
+    ("refs/tags/v1.2.0", {"name": "refs/tags/v1.2.0"}),  # as a branch, Flux would look for that literal name
+    ("0123456789abcdef0123456789abcdef01234567", {"commit": "0123456789abcdef0123456789abcdef01234567"}),
+])
+def test_flux_follows_a_branch_a_full_ref_or_a_commit(tmp_path: Path, revision: str, ref: dict[str, str]) -> None:
+    root = build_tree(tmp_path, {TIER: _tier(DELIVERY + f"    revision: {revision}\n")})
+    out = tmp_path / "out"
+    assert run_cli(["render", str(root), "-o", str(out)]).exit_code == 0
+    (source,) = objects_of(next(out.glob("*/*/*/flux/source.yaml")))
+    assert source["spec"]["ref"] == ref
+
+
 def test_bad_delivery_leaves_out_untouched(tmp_path: Path) -> None:
     root = build_tree(tmp_path, {TIER: _tier(DELIVERY + "    path: ../elsewhere\n")})
     out = tmp_path / "out"

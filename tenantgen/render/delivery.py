@@ -19,6 +19,7 @@ committed to (``Delivery.path`` joined with the path in OUT), and every release'
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ LABELS = {"app.kubernetes.io/managed-by": "tenantgen"}
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 CONFIG_SYNC_WAVE = "-1"  # config/ before every release (node pools are wave 0)
 ARGOCD_FINALIZER = "resources-finalizer.argocd.argoproj.io"  # removing an Application removes its objects
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 def delivery_files(cp: ClusterPlan, tree_name: str) -> dict[str, OutputFile]:
@@ -83,6 +85,16 @@ def _metadata(name: str, namespace: str) -> dict[str, Any]:
     return {"name": name, "namespace": namespace, "labels": dict(LABELS)}
 
 
+def _git_ref(revision: str) -> dict[str, str]:
+    # Argo CD's targetRevision takes a branch, a full ref or a commit alike; Flux needs to be told
+    # which: `branch: refs/heads/main` would look for a branch of that literal name.
+    if _COMMIT.match(revision):
+        return {"commit": revision}
+    if revision.startswith("refs/"):
+        return {"name": revision}
+    return {"branch": revision}
+
+
 def _source_ref() -> dict[str, str]:
     return {"kind": "GitRepository", "name": SOURCE_NAME}
 
@@ -90,7 +102,7 @@ def _source_ref() -> dict[str, str]:
 def _flux_objects(cp: ClusterPlan, delivery: Delivery) -> dict[str, tuple[dict[str, Any], Release | None]]:
     namespace = delivery.flux_namespace
     source_spec: dict[str, Any] = {"interval": SOURCE_INTERVAL, "url": delivery.repo_url,
-                                   "ref": {"branch": delivery.revision}}
+                                   "ref": _git_ref(delivery.revision)}
     if delivery.flux_secret:
         source_spec["secretRef"] = {"name": delivery.flux_secret}
     objects: dict[str, tuple[dict[str, Any], Release | None]] = {
