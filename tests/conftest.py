@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import EXAMPLE_TREE, REPO_ROOT
 from tests.support import real_tools
 from tests.support.upstream_crds import REQUIRE_SETTING, crds_required, missing_crds_reason, upstream_crds_dir
 
@@ -88,3 +90,12 @@ def real_helm(request: pytest.FixtureRequest) -> Path:
     """Each real helm major in turn: a test using it runs once with helm 3 and once with helm 4."""
     major: int = request.param
     return _real_tool(lambda: real_tools.helm_binary(major))
+
+
+@pytest.fixture()
+def example_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A checkout: the example tree in tiers/ with schemas/ beside it; the working directory."""
+    shutil.copytree(EXAMPLE_TREE, tmp_path / "tiers")
+    shutil.copytree(REPO_ROOT / "schemas", tmp_path / "schemas")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -4,7 +4,6 @@ render, ``new --set``), and a scalar Helm reads otherwise than YAML 1.2 is refus
 from __future__ import annotations
 
 import marshal
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from tenantgen.fast.parse_cache import parse_chunk
 from tenantgen.render.engine.interface import EngineError
 from tenantgen.render.engine.objects import split_objects
 from tenantgen.yamlio import YamlProblem, load_all
-from tests.helpers import EXAMPLE_TREE, REPO_ROOT, run_cli
+from tests.helpers import run_cli
 from tests.trees import ALPHA, PROJECTS, build_tree, lines, pos, project_yaml, shown, tenant_yaml
 
 CLUSTER_OUT = "dev/dev-aws/dev-euw1"
@@ -133,43 +132,35 @@ def test_the_parse_cache_helpers_read_as_the_reader_does() -> None:
     assert refused is None  # the main process reads it again and reports the finding
 
 
-@pytest.fixture()
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(EXAMPLE_TREE, tmp_path / "tiers")
-    shutil.copytree(REPO_ROOT / "schemas", tmp_path / "schemas")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 PROD = "tiers/prod/prod-aws/prod-euw1"
 TENANT_SETS = ["--set", "costCenter=CC-2000", "--set", "contact.email=team-a@example.com",
                "--set", "contact.slack=#team-a"]
 
 
-def test_set_takes_flow_lists_with_a_colon_inside(repo: Path) -> None:
+def test_set_takes_flow_lists_with_a_colon_inside(example_checkout: Path) -> None:
     project = run_cli(["new", "argo-project", "payments-web", "--in", PROD, "--set", "tenant=payments",
                        "--set", "sourceRepos=[https://github.com/org/repo, https://github.com/example-org/payments-web.git]",
                        "--set", "rootApp.repoURL=https://github.com/example-org/payments-web.git"])
     assert project.exit_code == 0, project.stdout + project.stderr
-    [written] = load_all((repo / PROD / "argo-projects/payments-web.yaml").read_bytes())
+    [written] = load_all((example_checkout / PROD / "argo-projects/payments-web.yaml").read_bytes())
     assert written["spec"]["sourceRepos"] == ["https://github.com/org/repo",
                                               "https://github.com/example-org/payments-web.git"]
     tenant = run_cli(["new", "tenant", "team-a", "--in", PROD, "--owner", "team-a-admins",
                       *TENANT_SETS,
                       "--set", "readers=[oidc:team.devs, sre]"])
     assert tenant.exit_code == 0, tenant.stdout + tenant.stderr
-    [written] = load_all((repo / PROD / "tenants/team-a.yaml").read_bytes())
+    [written] = load_all((example_checkout / PROD / "tenants/team-a.yaml").read_bytes())
     assert written["spec"]["readers"] == ["oidc:team.devs", "sre"]
     assert run_cli(["validate", "tiers"]).exit_code == 0
 
 
-def test_set_refuses_a_scalar_helm_reads_otherwise(repo: Path) -> None:
+def test_set_refuses_a_scalar_helm_reads_otherwise(example_checkout: Path) -> None:
     result = run_cli(["new", "tenant", "team-a", "--in", PROD, "--owner", "team-a-admins",
                       *TENANT_SETS,
                       "--set", "readers=[oidc:team.devs, on]"])
     assert result.exit_code == 2  # a usage error, as every bad --set
     assert "--set readers: '[oidc:team.devs, on]' is not a YAML value: 'on' is true to Helm" in result.stderr
-    assert not (repo / PROD / "tenants/team-a.yaml").exists()
+    assert not (example_checkout / PROD / "tenants/team-a.yaml").exists()
 
 
 def test_a_rendered_object_is_read_by_the_same_rule() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from tenantgen.cli.commands import new as new_command
 from tenantgen.pipeline.validate import validate_tree
 from tenantgen.yamlio.reader import load_all
-from tests.helpers import EXAMPLE_TREE, REPO_ROOT, CliResult, run_cli
+from tests.helpers import CliResult, run_cli
 from tests.trees import ALPHA, CLUSTER_DIR, build_tree, tenant_yaml
 
 PROD = "tiers/prod/prod-aws/prod-euw1"
@@ -20,12 +19,8 @@ PROD_TENANT_SETS = ["--set", "costCenter=CC-2000", "--set", "contact.email=team-
 
 
 @pytest.fixture()
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A checkout: the example tree in tiers/ with schemas/ beside it; the working directory."""
-    shutil.copytree(EXAMPLE_TREE, tmp_path / "tiers")
-    shutil.copytree(REPO_ROOT / "schemas", tmp_path / "schemas")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def repo(example_checkout: Path) -> Path:
+    return example_checkout
 
 
 def new(*args: str) -> CliResult:

@@ -30,15 +30,8 @@ SUBNET = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/aks-dev/providers/Micro
           "aks-vnet/subnets/nodes")
 AZURE_ACCOUNT = ACCOUNT_YAML.replace("provider: aws", "provider: azure").replace(
     'id: "111111111111"', f'id: "{SUBSCRIPTION}"').replace("region: eu-west-1", "region: westeurope")
-AWS_KARPENTER = """\
-  karpenter:
-    role: KarpenterNodeRole-dev-euw1
-    subnetSelector:
-      karpenter.sh/discovery: dev-euw1
-    securityGroupSelector:
-      karpenter.sh/discovery: dev-euw1
-    amiAlias: al2023@latest
-"""
+# The aws cluster's karpenter block, as trees.CLUSTER_YAML writes it.
+AWS_KARPENTER = CLUSTER_YAML[CLUSTER_YAML.index("  karpenter:\n"):CLUSTER_YAML.index("  defaults:\n")]
 AZURE_KARPENTER = f"""\
   karpenter:
     imageFamily: AzureLinux
