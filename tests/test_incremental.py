@@ -88,12 +88,12 @@ def edited_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byte
     return output(out)
 
 
-@pytest.fixture(params=["inline", "thread"])
+@pytest.fixture(params=["inline", "process"])
 def out_check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Whether OUT is checked for intact clusters when asked, or half of it in a thread while the
-    tree is read (large outputs)."""
-    if request.param == "thread":
-        monkeypatch.setattr("tenantgen.fast.reuse.THREAD_MIN_FILES", 1)
+    """Whether OUT is checked for intact clusters when asked, or a share of it in a process of its
+    own while the tree is read (large outputs)."""
+    if request.param == "process":
+        monkeypatch.setattr("tenantgen.fast.reuse.PROCESS_MIN_FILES", 1)
         monkeypatch.setattr("tenantgen.fast.parse_cache.PREFETCH_MIN", 0)  # (a warm parse cache, however small)
     return str(request.param)
 

@@ -11,35 +11,46 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 from pathlib import Path
 from typing import Any
 
-from tenantgen.fast.fingerprint import code_fingerprint
-from tenantgen.files import write_atomic
+# Nothing else of tenantgen at import: the process that checks OUT (``fast.intact``) reads these
+# files and must start in a few hundredths of a second; the fingerprint alone loads package metadata.
 
 _CHECKSUM_BYTES = 32  # a SHA-256 digest
 
 
-def _header(magic: bytes) -> bytes:
+def cache_header(magic: bytes) -> bytes:
+    """The first bytes of a cache file of kind ``magic`` written by this very code."""
+    from tenantgen.fast.fingerprint import code_fingerprint
+
     return magic + code_fingerprint().encode() + b"\n"
 
 
 def write_cache_file(path: Path, magic: bytes, table: dict[Any, Any]) -> None:
     """Write ``table`` to ``path`` (its folder made if need be) under the header; raises OSError
     when it cannot be written (callers decide what that costs)."""
+    from tenantgen.files import write_atomic
+
     payload = marshal.dumps(table)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, _header(magic) + hashlib.sha256(payload).digest() + payload)
+    write_atomic(path, cache_header(magic) + hashlib.sha256(payload).digest() + payload)
 
 
 def read_cache_file(path: Path, magic: bytes) -> dict[Any, Any]:
     """The table of the cache file at ``path``; empty when there is none that checks out (its
     entries are the caller's to check)."""
+    return read_table(path, cache_header(magic))
+
+
+def read_table(path: str | os.PathLike[str], header: bytes) -> dict[Any, Any]:
+    """``read_cache_file`` for a caller that has the header (``cache_header``) at hand."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError:
         return {}
-    header = _header(magic)
     start = len(header) + _CHECKSUM_BYTES
     if not data.startswith(header) or len(data) < start:
         return {}

@@ -20,7 +20,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from tenantgen.fast.cache_file import read_cache_file, write_cache_file
+from tenantgen.fast.cache_file import cache_header, read_cache_file, write_cache_file
 from tenantgen.render.output_set import OutputSet
 from tenantgen.write import CHARTS, FileSignature
 
@@ -42,12 +42,17 @@ def cluster_of_output(rel: str) -> str:
     return "" if parts[0] == CHARTS or len(parts) < 4 else "/".join(parts[:3])
 
 
-def _shard_path(folder: Path, cluster: str) -> Path:
+def shard_path(folder: Path, cluster: str) -> Path:
     return folder / f"{hashlib.sha256(cluster.encode()).hexdigest()[:24]}.bin"
 
 
+def shard_header() -> bytes:
+    """The header of every record file (for a reader of ``cache_file.read_table``)."""
+    return cache_header(SIGNATURES_MAGIC)
+
+
 def read_shard(folder: Path, cluster: str) -> Shard:
-    table = read_cache_file(_shard_path(folder, cluster), SIGNATURES_MAGIC)
+    table = read_cache_file(shard_path(folder, cluster), SIGNATURES_MAGIC)
     if table.get("") != cluster:  # (the cluster it is of, under the empty key)
         return {}
     return {rel: value for rel, value in table.items() if rel and isinstance(value, tuple)}
@@ -123,9 +128,9 @@ def record_signatures(signatures: Signatures, out: Path, files: OutputSet, diges
             continue
         try:
             if any(not rel.endswith("/") for rel in table):
-                write_cache_file(_shard_path(folder, cluster), SIGNATURES_MAGIC, {"": cluster, **table})
+                write_cache_file(shard_path(folder, cluster), SIGNATURES_MAGIC, {"": cluster, **table})
             else:
-                _shard_path(folder, cluster).unlink(missing_ok=True)
+                shard_path(folder, cluster).unlink(missing_ok=True)
         except OSError:
             pass  # a record that cannot be written only makes the next run slower
         signatures._shards[cluster] = table

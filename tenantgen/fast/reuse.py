@@ -9,8 +9,8 @@ cache beside the signatures of OUT's files (``out_record``: never in OUT, whose 
 on the machine). The next render into the same OUT reuses a cluster (no validation, planning,
 rendering or writing) when its digest is the same *and* every file tenantgen wrote for it is still
 on disk as recorded (size, modification and change times, inode) in folders nothing was added to or
-removed from (for a large output a thread checks half of it while the tree is read, see
-``intact_check``). Anything else, including a missing or unreadable record, renders the cluster as
+removed from (for a large output a process checks a share of it while the tree is read, see
+``IntactCheck``). Anything else, including a missing or unreadable record, renders the cluster as
 usual.
 
 This relies on tenantgen's checks being local to a cluster (and its tier and account), which they are:
@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import suppress
@@ -30,9 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tenantgen.errors import TenantgenError
+from tenantgen.fast import intact as intact_module
 from tenantgen.fast.cache_file import read_cache_file, write_cache_file
 from tenantgen.fast.fingerprint import code_fingerprint
 from tenantgen.fast.intact import intact_clusters
+from tenantgen.fast.out_record import shard_header, shard_path
 from tenantgen.load import (
     ClusterDocs,
     Document,
@@ -44,6 +48,7 @@ from tenantgen.load import (
     tier_config_of,
 )
 from tenantgen.plan import ChartCatalog
+from tenantgen.write import commit_pending
 from tenantgen.yamlio import MAX_FILE_BYTES
 
 MEMO_FILE = "clusters.bin"  # in the record folder of OUT (``out_record``)
@@ -245,45 +250,95 @@ def document_digests_match(scan: TreeScan, tree: TreeDocs, cluster: ClusterDocs)
     return all(scan.digests.get(rel) == hashlib.sha256(raw).digest() for rel, raw in pairs)
 
 
-THREAD_MIN_FILES = 20_000  # below this, checking OUT takes less than handing half of it to a thread
+PROCESS_MIN_FILES = 20_000  # below this, checking OUT takes less than starting a process for a share of it
+# The process's share of the files: this process reads the tree meanwhile (~0.3 s for the benchmark's
+# fleet), then checks the rest; at about 0.6 the two end together there.
+PROCESS_SHARE = 0.6
 
 
-def intact_check(out: Path | None, folder: Path, early: Mapping[str, ClusterRecord]
-                 ) -> Callable[[Mapping[str, ClusterRecord]], set[str]]:
-    """Which of the clusters asked about (their records) OUT holds intact (``intact_clusters``).
+class IntactCheck:
+    """Which of the clusters asked about (their records) OUT holds intact (``intact.intact_clusters``).
 
-    When the clusters of ``early`` have many files, a thread starts now on half of them (by files),
-    and this one checks the other half when asked, after reading the tree: the two end at about the
-    same time. A thread, not a helper process: the check is a stat per file, and a stat lets go of
-    the interpreter lock, so the two overlap; a process cost ~0.3 CPU-seconds more to start and to
-    load what it needs (measured on the benchmark fleet). A check that fails makes its clusters
-    count as changed. Any other cluster is checked when asked about.
+    When the clusters of ``early`` have many files, a process starts now on a share of them, and this
+    one checks the others when asked (``__call__``), after reading the tree. If the process cannot
+    start or fails, its share is checked here: slower, never a different answer. A check that fails
+    makes its clusters count as changed; any cluster not in ``early`` is checked when asked about.
+    Used as a context manager: on the way out, a process nobody asked is ended.
     """
-    if out is None:
-        return lambda asked: set()
-    expected = {rel: record.files for rel, record in early.items()}
-    total = sum(expected.values())
-    if total < THREAD_MIN_FILES:
-        return lambda asked: intact_clusters(folder, out, {rel: record.files for rel, record in asked.items()}) if asked else set()
-    theirs: dict[str, int] = {}
-    taken = 0
-    for rel in sorted(expected):
-        if 2 * taken >= total:
-            break
-        theirs[rel] = expected[rel]
-        taken += expected[rel]
-    found: set[str] = set()
 
-    def check() -> None:
-        with suppress(Exception):  # (nothing found: its clusters are rendered again)
-            found.update(intact_clusters(folder, out, theirs))
+    def __init__(self, out: Path | None, folder: Path, early: Mapping[str, ClusterRecord]) -> None:
+        self.out, self.folder = out, folder
+        self.theirs: dict[str, int] = {}
+        self.process: subprocess.Popen[bytes] | None = None
+        if out is None or commit_pending(out):
+            self.out = None  # no OUT, or an interrupted run: let ``write_output`` finish it first
+            return
+        expected = {rel: record.files for rel, record in early.items()}
+        total = sum(expected.values())
+        if total < PROCESS_MIN_FILES:
+            return
+        taken = 0
+        for rel in sorted(expected):
+            if taken >= PROCESS_SHARE * total:
+                break
+            self.theirs[rel] = expected[rel]
+            taken += expected[rel]
+        self.process = _start_check(out, self._shards(self.theirs))
 
-    thread = threading.Thread(target=check, name="tenantgen-intact", daemon=True)
-    thread.start()
-
-    def result(asked: Mapping[str, ClusterRecord]) -> set[str]:
-        mine = intact_clusters(folder, out, {rel: record.files for rel, record in asked.items() if rel not in theirs})
-        thread.join()
+    def __call__(self, asked: Mapping[str, ClusterRecord]) -> set[str]:
+        if self.out is None:
+            return set()
+        mine = intact_clusters(str(self.out), self._shards(
+            {rel: record.files for rel, record in asked.items() if rel not in self.theirs}), shard_header())
+        found = self._answer()
+        if found is None:
+            found = intact_clusters(str(self.out), self._shards(self.theirs), shard_header())
         return (mine | found) & asked.keys()
 
-    return result
+    def __enter__(self) -> IntactCheck:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            with suppress(OSError):
+                self.process.kill()
+            self._answer()
+
+    def _shards(self, expected: Mapping[str, int]) -> list[tuple[str, str, int]]:
+        return [(rel, os.fspath(shard_path(self.folder, rel)), count) for rel, count in expected.items()]
+
+    def _answer(self) -> set[str] | None:
+        """The process's intact clusters; None when it failed (or when there is none)."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        assert process.stdout is not None
+        try:
+            with process.stdout:
+                answer = marshal.loads(process.stdout.read())
+        except (OSError, ValueError, EOFError, TypeError):
+            answer = None
+        if process.wait() != 0 or not isinstance(answer, list) or not all(isinstance(a, str) for a in answer):
+            return None
+        return set(answer)
+
+
+def _start_check(out: Path, shards: list[tuple[str, str, int]]) -> subprocess.Popen[bytes] | None:
+    """Start ``intact.serve`` on ``shards`` in a bare interpreter (``-I -S``: no site, no environment:
+    it needs the standard library and this package's folder only); None if it cannot start."""
+    package_parent = os.fspath(Path(intact_module.__file__).resolve().parents[2])
+    code = f"import sys; sys.path.insert(0, {package_parent!r}); from tenantgen.fast.intact import serve; serve()"
+    try:
+        process = subprocess.Popen([sys.executable, "-I", "-S", "-c", code], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except (OSError, ValueError):
+        return None
+    try:
+        assert process.stdin is not None
+        process.stdin.write(marshal.dumps((os.fspath(out), shard_header(), shards)))
+        process.stdin.close()
+    except OSError:
+        process.kill()
+        process.wait()
+        return None
+    return process

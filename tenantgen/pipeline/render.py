@@ -18,7 +18,7 @@ from tenantgen.assets import templates_dir
 from tenantgen.errors import UsageError
 from tenantgen.fast.helpers import collector_paused
 from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
-from tenantgen.fast.schema_compile import compile_exact
+from tenantgen.fast.schema_compile import CachedCompiler, compile_exact
 from tenantgen.findings import sort_findings
 from tenantgen.load import display_root_of, tree_name_of
 from tenantgen.pipeline.crd_folders import check_crd_folders
@@ -280,7 +280,8 @@ def _delivery_failures(options: RenderOptions, cp: ClusterPlan, files: dict[str,
 def _worker_pool(options: RenderOptions) -> WorkerPool:
     _check_crds(options)
     config = WorkerConfig(options.engine, options.helm_binary, tuple(str(folder) for folder in options.crd_dirs),
-                          options.validate_output, schema_compiler=compile_exact,
+                          options.validate_output,
+                          schema_compiler=compile_exact if options.cache_dir is None else CachedCompiler(options.cache_dir),
                           provider_crd_dirs=tuple((scope, str(folder)) for scope, folder in options.provider_crd_dirs))
     return WorkerPool(config, options.jobs or default_workers(), options.timeout)
 

@@ -11,10 +11,10 @@ from tenantgen.fast.out_record import record_folder
 from tenantgen.fast.parse_cache import tree_key
 from tenantgen.fast.reuse import (
     ClusterRecord,
+    IntactCheck,
     TreeScan,
     document_digests_match,
     forget_clusters,
-    intact_check,
     read_memo,
     read_signatures,
     scan_tree,
@@ -58,22 +58,22 @@ def scan_for_reuse(options: RenderOptions, tree_name: str, catalog: ChartCatalog
     records = read_memo(folder) if folder is not None else {}
     whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
     # Whether OUT still holds every file of each recorded cluster (a stat per file) is the slow part
-    # of a re-render: a large output is checked by a thread while this one reads the tree.
+    # of a re-render: for a large output a process checks most of it while this one reads the tree.
     # (Not when the parse cache is cold: tenantgen changed, or it is a first run; the helpers parse.)
-    intact = intact_check(options.reuse_from if folder is not None else None, folder or Path(),
-                          records if whole_clusters and not cache.cold() else {})
-    scan = scan_tree(options.tree, known,
-                     (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
-    if signatures is not None and scan.signatures != known:
-        write_signatures(signatures, scan.signatures)
-    shared = shared_inputs({**shared_parts, "tree": tree_name}, catalog, templates)
-    digests = {rel: scan.cluster_digest(shared, rel) for rel in scan.clusters()}
-    same = {rel: records[rel] for rel, digest in digests.items()
-            if whole_clusters and digest is not None and rel in records and records[rel].inputs == digest
-            and options.selection.cluster_selected(rel)}
-    if len(same) < len(digests):
-        dirty()  # the engine loads while the check of OUT ends
-    whole = intact(same)
+    with IntactCheck(options.reuse_from if folder is not None else None, folder or Path(),
+                     records if whole_clusters and not cache.cold() else {}) as intact:
+        scan = scan_tree(options.tree, known, (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel)))
+                         if cache.cold() else None)
+        if signatures is not None and scan.signatures != known:
+            write_signatures(signatures, scan.signatures)
+        shared = shared_inputs({**shared_parts, "tree": tree_name}, catalog, templates)
+        digests = {rel: scan.cluster_digest(shared, rel) for rel in scan.clusters()}
+        same = {rel: records[rel] for rel, digest in digests.items()
+                if whole_clusters and digest is not None and rel in records and records[rel].inputs == digest
+                and options.selection.cluster_selected(rel)}
+        if len(same) < len(digests):
+            dirty()  # the engine loads while the check of OUT ends
+        whole = intact(same)
     reused = {rel: record for rel, record in same.items() if rel in whole}
     if len(reused) < len(same):
         dirty()

@@ -6,8 +6,8 @@ predicate that answers as jsonschema would, only sooner; jsonschema still words 
 schema it cannot answer for exactly, it gives None. Without a compiler the stage asks jsonschema
 (``is_valid``) for every verdict: the same verdicts, slower.
 
-The compiler travels to spawn-started workers inside ``WorkerConfig``: it must be a module-level
-function, which pickles by reference.
+The compiler travels to spawn-started workers inside ``WorkerConfig``: it must pickle (a module-level
+function does, by reference).
 """
 
 from __future__ import annotations
