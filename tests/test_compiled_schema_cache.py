@@ -76,3 +76,14 @@ def test_a_schema_that_changes_gets_an_entry_of_its_own(tmp_path: Path) -> None:
     predicate = CachedCompiler(tmp_path)(stricter, DOCUMENTS)
     assert predicate is not None and not predicate({"name": "web", "replicas": 3})
     assert len(list((tmp_path / SCHEMAS).iterdir())) == 2
+
+
+def test_a_schema_s_validity_is_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = {"type": "object", "properties": {"name": {"type": "text"}}}  # no such type
+    assert CachedCompiler(tmp_path).valid_schema(SCHEMA) and not CachedCompiler(tmp_path).valid_schema(broken)
+
+    def no_checking(self: object, schema: object) -> bool:
+        raise AssertionError("checked again instead of remembered")
+
+    monkeypatch.setattr(schema_compile.ExactCompiler, "valid_schema", no_checking)
+    assert CachedCompiler(tmp_path).valid_schema(SCHEMA) and not CachedCompiler(tmp_path).valid_schema(broken)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from tenantgen.fast.cache_file import read_cache_file, write_cache_file
 
@@ -118,17 +120,31 @@ def _predicate(validate: Callable[[Any], Any]) -> Predicate:
     return predicate
 
 
-def compile_exact(schema: Any, documents: Mapping[str, Any] | None = None) -> Predicate | None:
-    """A predicate that gives jsonschema's verdict (draft 2020-12, ``format`` an annotation only), or
-    None: only a schema whose keywords, and those of ``documents``, are all ``SHARED_KEYWORDS`` is
-    compiled. The compiler the pipeline hands the render stage (see ``render.schema_compiler``)."""
-    if not shared_keywords_only(schema) or not all(shared_keywords_only(doc) for doc in (documents or {}).values()):
-        return None
-    return compile_schema(schema, documents)
+class ExactCompiler:
+    """The compiler the pipeline hands the render stage without a cache (see ``render.schema_compiler``)."""
+
+    def __call__(self, schema: Any, documents: Mapping[str, Any] | None = None) -> Predicate | None:
+        """A predicate that gives jsonschema's verdict (draft 2020-12, ``format`` an annotation only), or
+        None: only a schema whose keywords, and those of ``documents``, are all ``SHARED_KEYWORDS`` is
+        compiled."""
+        if not shared_keywords_only(schema) or not all(shared_keywords_only(doc)
+                                                       for doc in (documents or {}).values()):
+            return None
+        return compile_schema(schema, documents)
+
+    def valid_schema(self, schema: Any) -> bool:
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError:
+            return False
+        return True
+
+
+compile_exact = ExactCompiler()
 
 
 @dataclass
-class CachedCompiler:
+class CachedCompiler(ExactCompiler):
     """``compile_exact``, its results kept in ``folder`` (the user cache): a worker's first check
     against each schema then loads compiled code instead of generating it (~40 ms a schema; in a
     one-tenant re-render of the benchmark's fleet, ~0.3 s before its two releases were checked).
@@ -150,12 +166,11 @@ class CachedCompiler:
 
     def __call__(self, schema: Any, documents: Mapping[str, Any] | None = None) -> Predicate | None:
         try:
-            key = hashlib.sha256(json.dumps(
-                [importlib.util.MAGIC_NUMBER.hex(), self._digest(schema),
-                 sorted((uri, self._digest(doc)) for uri, doc in (documents or {}).items())]).encode()).hexdigest()
+            key = self._key("compiled", importlib.util.MAGIC_NUMBER.hex(), self._digest(schema),
+                            sorted((uri, self._digest(doc)) for uri, doc in (documents or {}).items()))
         except (TypeError, ValueError, RecursionError):
-            return compile_exact(schema, documents)  # not JSON: nothing to key it by
-        path = self.folder / SCHEMAS / f"{key[:40]}.bin"
+            return super().__call__(schema, documents)  # not JSON: nothing to key it by
+        path = self._path(key)
         entry = read_cache_file(path, _MAGIC)
         if entry.get("key") == key:
             if entry.get("name") is None:
@@ -174,6 +189,26 @@ class CachedCompiler:
         with suppress(OSError, ValueError):
             write_cache_file(path, _MAGIC, stored)
         return None if generated is None else _predicate(generated[0])
+
+    def valid_schema(self, schema: Any) -> bool:
+        try:
+            key = self._key("valid", self._digest(schema))
+        except (TypeError, ValueError, RecursionError):
+            return super().valid_schema(schema)
+        entry = read_cache_file(self._path(key), _MAGIC)
+        if entry.get("key") == key and isinstance(entry.get("valid"), bool):
+            return bool(entry["valid"])
+        valid = super().valid_schema(schema)
+        with suppress(OSError, ValueError):
+            write_cache_file(self._path(key), _MAGIC, {"key": key, "valid": valid})
+        return valid
+
+    @staticmethod
+    def _key(*parts: Any) -> str:
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / SCHEMAS / f"{key[:40]}.bin"
 
     def _digest(self, document: Any) -> str:
         known = self._digests.get(id(document))

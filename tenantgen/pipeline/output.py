@@ -16,7 +16,7 @@ from tenantgen.fast.helpers import collector_paused, keep_until_exit
 from tenantgen.fast.out_record import Signatures, record_folder, record_signatures
 from tenantgen.pipeline.render import render_tree
 from tenantgen.pipeline.results import Progress, RenderOptions, RenderResult
-from tenantgen.pipeline.reuse import forget_touched, record_clusters, touched
+from tenantgen.pipeline.reuse import forget_touched, out_check, record_clusters, touched
 from tenantgen.plan import Selection
 from tenantgen.write import CHARTS, Difference, Owned, WriteStats, check_output, cluster_folders, write_output
 
@@ -42,8 +42,8 @@ def render_into(options: RenderOptions, out: Path, progress: Progress = lambda d
     if folder is not None and out.is_dir():
         options = replace(options, reuse_from=out)
     signatures = Signatures(folder)
-    with _early_staging(out, signatures) as early:
-        result = render_tree(options, progress, stage=early.add)
+    with _early_staging(out, signatures) as early, out_check(options, out) as intact:
+        result = render_tree(options, progress, stage=early.add, intact=intact)
         if not result.ok:
             return Written(result)
         with collector_paused():  # (what it builds stays alive until the end; see ``fast.helpers``)

@@ -18,6 +18,7 @@ from tenantgen.assets import templates_dir
 from tenantgen.errors import UsageError
 from tenantgen.fast.helpers import collector_paused
 from tenantgen.fast.render_cache import KeyMaker, RenderCache, files_digest
+from tenantgen.fast.reuse import IntactCheck
 from tenantgen.fast.schema_compile import CachedCompiler, compile_exact
 from tenantgen.findings import sort_findings
 from tenantgen.load import display_root_of, tree_name_of
@@ -47,9 +48,11 @@ SAVE_EVERY = 500  # fresh renders written to the cache in one go
 
 
 def render_tree(options: RenderOptions, progress: Progress = lambda done, total: None,
-                display_root: str | None = None, stage: Stage | None = None) -> RenderResult:
+                display_root: str | None = None, stage: Stage | None = None,
+                intact: IntactCheck | None = None) -> RenderResult:
     """Render the tree of ``options`` into an output set. ``stage``: given each release's files as
-    soon as they are known (the writer stages them while the rest renders)."""
+    soon as they are known (the writer stages them while the rest renders). ``intact``: the check of
+    the OUT to reuse (``options.reuse_from``), started by the caller (see ``reuse.out_check``)."""
     started = time.monotonic()
     reading = Reading.create(options.cache_dir, options.tree)
     with _worker_pool(options) as pool, reading.pool:
@@ -62,7 +65,7 @@ def render_tree(options: RenderOptions, progress: Progress = lambda done, total:
         output_options = _output_options(options)
         reuse = scan_for_reuse(options, tree_name, catalog, output_options,
                                template_files(options.templates_dir or templates_dir()),
-                               lambda: pool.prestart(1), reading)
+                               lambda: pool.prestart(1), reading, intact)
         if options.selection.tenant is None and sum(
                 1 for rel in reuse.digests if rel not in reuse.reused and options.selection.cluster_selected(rel)) > 1:
             # Clusters to render: every worker will be wanted, and each loads its engine while this

@@ -40,11 +40,14 @@ class Reuse:
 
 
 def scan_for_reuse(options: RenderOptions, tree_name: str, catalog: ChartCatalog, shared_parts: Mapping[str, object],
-                   templates: list[Path], dirty: Callable[[], None], reading: Reading) -> Reuse:
+                   templates: list[Path], dirty: Callable[[], None], reading: Reading,
+                   intact: IntactCheck | None = None) -> Reuse:
     """Read the tree and decide which clusters can be reused.
 
     ``dirty`` is called as soon as some cluster is known to need rendering. With a cold parse cache,
     each file goes to ``reading``'s helpers as it is read, to be parsed while the scan goes on.
+    ``intact``: the check of OUT (``out_check``), started by the caller as early as it could.
+    (It is the caller's to close.)
     """
     if not options.tree.is_dir():
         dirty()
@@ -56,28 +59,37 @@ def scan_for_reuse(options: RenderOptions, tree_name: str, catalog: ChartCatalog
     folder = (record_folder(options.cache_dir, options.reuse_from)
               if options.reuse_from is not None and options.cache_dir is not None else None)
     records = read_memo(folder) if folder is not None else {}
+    if intact is None:
+        intact = IntactCheck(options.reuse_from if folder is not None else None, folder or Path(), {})
     whole_clusters = options.selection.tenant is None  # only then is a cluster's record complete
-    # Whether OUT still holds every file of each recorded cluster (a stat per file) is the slow part
-    # of a re-render: for a large output a process checks most of it while this one reads the tree.
-    # (Not when the parse cache is cold: tenantgen changed, or it is a first run; the helpers parse.)
-    with IntactCheck(options.reuse_from if folder is not None else None, folder or Path(),
-                     records if whole_clusters and not cache.cold() else {}) as intact:
-        scan = scan_tree(options.tree, known, (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel)))
-                         if cache.cold() else None)
-        if signatures is not None and scan.signatures != known:
-            write_signatures(signatures, scan.signatures)
-        shared = shared_inputs({**shared_parts, "tree": tree_name}, catalog, templates)
-        digests = {rel: scan.cluster_digest(shared, rel) for rel in scan.clusters()}
-        same = {rel: records[rel] for rel, digest in digests.items()
-                if whole_clusters and digest is not None and rel in records and records[rel].inputs == digest
-                and options.selection.cluster_selected(rel)}
-        if len(same) < len(digests):
-            dirty()  # the engine loads while the check of OUT ends
-        whole = intact(same)
+    scan = scan_tree(options.tree, known,
+                     (lambda rel, digest, raw: cache.offer(digest, raw, helpers, kind_at(rel))) if cache.cold() else None)
+    if signatures is not None and scan.signatures != known:
+        write_signatures(signatures, scan.signatures)
+    shared = shared_inputs({**shared_parts, "tree": tree_name}, catalog, templates)
+    digests = {rel: scan.cluster_digest(shared, rel) for rel in scan.clusters()}
+    same = {rel: records[rel] for rel, digest in digests.items()
+            if whole_clusters and digest is not None and rel in records and records[rel].inputs == digest
+            and options.selection.cluster_selected(rel)}
+    if len(same) < len(digests):
+        dirty()  # the engine loads while the check of OUT ends
+    whole = intact(same)
     reused = {rel: record for rel, record in same.items() if rel in whole}
     if len(reused) < len(same):
         dirty()
     return Reuse(scan, digests, reused)
+
+
+def out_check(options: RenderOptions, out: Path) -> IntactCheck:
+    """The check of which recorded clusters OUT holds intact, started now on the clusters a render of
+    ``options`` may reuse (for a large OUT, mostly in a process of its own: see ``IntactCheck``).
+    Started before the tree is read and before the stages load: it has the machine's other core."""
+    folder = record_folder(options.cache_dir, out) if options.cache_dir is not None else None
+    if folder is None or options.reuse_from is None or options.selection.tenant is not None:
+        return IntactCheck(None, Path(), {})  # nothing to reuse (see ``scan_for_reuse``)
+    records = read_memo(folder)
+    return IntactCheck(out, folder, {rel: record for rel, record in records.items()
+                                     if options.selection.cluster_selected(rel)})
 
 
 def records_of(reuse: Reuse, validation: Validation, selected: list[ClusterPlan], files: OutputSet,

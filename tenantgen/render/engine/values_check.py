@@ -52,6 +52,15 @@ _UNSAFE_PATTERN = re.compile(r"\(\?|\\[0-9pPAzZbBGQE]|\[:|[*+?}][*+?]|\{,")
 SAFE_INT = 2**53
 
 
+def valid_schema(schema: Any) -> bool:
+    """Whether ``schema`` is a valid draft 2020-12 schema."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError:
+        return False
+    return True
+
+
 class ValuesCheck:
     def __init__(self, validator: Draft202012Validator, defaults: dict[str, Any],
                  compiler: SchemaCompiler | None = None) -> None:
@@ -71,9 +80,7 @@ class ValuesCheck:
             return None
         if not _safe_value(defaults, allow_float=True):
             return None
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError:
+        if not (compiler.valid_schema(schema) if compiler is not None else valid_schema(schema)):
             return None
         return cls(Draft202012Validator(schema), defaults, compiler)
 
