@@ -31,11 +31,16 @@ def cache_header(magic: bytes) -> bytes:
 def write_cache_file(path: Path, magic: bytes, table: dict[Any, Any]) -> None:
     """Write ``table`` to ``path`` (its folder made if need be) under the header; raises OSError
     when it cannot be written (callers decide what that costs)."""
+    write_table(path, cache_header(magic), table)
+
+
+def write_table(path: Path, header: bytes, table: dict[Any, Any]) -> None:
+    """``write_cache_file`` for a caller that has the header (``cache_header``) at hand."""
     from tenantgen.files import write_atomic
 
     payload = marshal.dumps(table)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, cache_header(magic) + hashlib.sha256(payload).digest() + payload)
+    write_atomic(path, header + hashlib.sha256(payload).digest() + payload)
 
 
 def read_cache_file(path: Path, magic: bytes) -> dict[Any, Any]:

@@ -22,7 +22,7 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tenantgen.fast.cache_file import read_cache_file, write_cache_file
+from tenantgen.fast.cache_file import cache_header, read_table, write_table
 
 Predicate = Callable[[Any], bool]
 SCHEMAS = "schemas"  # under the cache folder
@@ -155,14 +155,17 @@ class CachedCompiler(ExactCompiler):
     """
 
     folder: Path
+    # Made where the compiler is (the pipeline's process): a worker then need not work out the code
+    # fingerprint in it (~15 ms) before its first check.
+    header: bytes = field(default_factory=lambda: cache_header(_MAGIC))
     # id -> (the document, its digest): the same definitions document comes with every core schema
     _digests: dict[int, tuple[Any, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"folder": self.folder}
+        return {"folder": self.folder, "header": self.header}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.folder, self._digests = state["folder"], {}
+        self.folder, self.header, self._digests = state["folder"], state["header"], {}
 
     def __call__(self, schema: Any, documents: Mapping[str, Any] | None = None) -> Predicate | None:
         try:
@@ -171,7 +174,7 @@ class CachedCompiler(ExactCompiler):
         except (TypeError, ValueError, RecursionError):
             return super().__call__(schema, documents)  # not JSON: nothing to key it by
         path = self._path(key)
-        entry = read_cache_file(path, _MAGIC)
+        entry = read_table(path, self.header)
         if entry.get("key") == key:
             if entry.get("name") is None:
                 return None  # known to be beyond ``compile_exact``
@@ -187,7 +190,7 @@ class CachedCompiler(ExactCompiler):
             validate, source = generated
             stored.update(name=validate.__name__, code=marshal.dumps(compile(source, "<compiled schema>", "exec")))
         with suppress(OSError, ValueError):
-            write_cache_file(path, _MAGIC, stored)
+            write_table(path, self.header, stored)
         return None if generated is None else _predicate(generated[0])
 
     def valid_schema(self, schema: Any) -> bool:
@@ -195,12 +198,12 @@ class CachedCompiler(ExactCompiler):
             key = self._key("valid", self._digest(schema))
         except (TypeError, ValueError, RecursionError):
             return super().valid_schema(schema)
-        entry = read_cache_file(self._path(key), _MAGIC)
+        entry = read_table(self._path(key), self.header)
         if entry.get("key") == key and isinstance(entry.get("valid"), bool):
             return bool(entry["valid"])
         valid = super().valid_schema(schema)
         with suppress(OSError, ValueError):
-            write_cache_file(self._path(key), _MAGIC, {"key": key, "valid": valid})
+            write_table(self._path(key), self.header, {"key": key, "valid": valid})
         return valid
 
     @staticmethod
