@@ -17,7 +17,12 @@ from pathlib import Path
 from tenantgen import __version__
 from tenantgen.assets import schemas_dir
 
-_LIBRARIES = ("ruamel.yaml", "jsonschema", "PyYAML", "kubernetes-validate", "helm-python-sdk")
+# Every library whose version can change what a cached entry holds: parsing (ruamel, libyaml through
+# PyYAML, yaml-rs for rendered objects), checks and their verdicts (jsonschema and referencing, the
+# compiled checks of fastjsonschema, whose generated code is cached too, CEL rules), the Kubernetes
+# schemas, the Helm engine and the helmfile template (Jinja).
+_LIBRARIES = ("ruamel.yaml", "ruamel.yaml.clib", "PyYAML", "yaml-rs", "jsonschema", "referencing", "fastjsonschema",
+              "common-expression-language", "kubernetes-validate", "helm-python-sdk", "jinja2")
 
 
 def _library_version(name: str) -> str:

@@ -2,7 +2,7 @@
 
 The check is a stat per output file (160,000 for the benchmark's fleet, ~1 CPU-second) and most of
 a re-render's time, so a share of it runs in a process of its own while the parent reads the tree
-(see ``reuse.intact_check``). A process, not a thread: a thread's stats, each letting go of the
+(see ``reuse.IntactCheck``). A process, not a thread: a thread's stats, each letting go of the
 interpreter lock and taking it back, queued behind the parent's Python and made the check twice as
 slow. So that the process starts in a few hundredths of a second, this module and what it imports
 (``cache_file``) load nothing but the standard library: the process runs ``python -I -S`` on it
