@@ -143,7 +143,10 @@ class WorkerPool:
 
     def _send(self, worker: Worker, pending: deque[int], jobs: Sequence[RenderJob]) -> None:
         # Smaller batches towards the end, so no worker is left with a long tail while others idle.
-        size = max(1, min(BATCH, len(pending) // (2 * len(self._workers))))
+        # A lone worker has no one to leave a tail to: it gets all there is (the two releases of a
+        # changed tenant, one at a time, waited between them for the parent's work in ``idle``).
+        share = len(pending) // (2 * len(self._workers)) if len(self._workers) > 1 else len(pending)
+        size = max(1, min(BATCH, share))
         batch = [pending.popleft() for _ in range(min(size, len(pending)))]
         if not worker.inflight:
             worker.started = time.monotonic()
