@@ -83,10 +83,12 @@ def test_a_hand_edit_that_keeps_size_and_mtime_is_found_in_either_share(rendered
     assert answer == set(CLUSTERS) - {cluster}
 
 
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "", None])
 def test_a_process_that_cannot_start_changes_nothing_but_the_time(rendered: tuple[Path, Path],
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  executable: str | None) -> None:
     out, cache = rendered
-    monkeypatch.setattr(reuse.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(reuse.sys, "executable", executable)
     answer, started = check(out, record_folder(cache, out))
     assert not started
     assert answer == set(CLUSTERS)

@@ -331,7 +331,7 @@ def _start_check(out: Path, shards: list[tuple[str, str, int]]) -> subprocess.Po
     try:
         process = subprocess.Popen([sys.executable, "-I", "-S", "-c", code], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):  # (TypeError: an embedding interpreter may have no executable)
         return None
     try:
         assert process.stdin is not None
