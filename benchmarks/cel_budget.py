@@ -5,15 +5,16 @@
 Generates the fleet of ``run.py`` (``--clusters`` x ``--tenants``, 50 x 200 by default), then renders
 it cold (an empty OUT, ``--no-cache``) with the CRDs given, ``--pairs`` times each way, taking turns:
 once as tenantgen is ("with rules"), once with its CEL evaluation switched off ("without": the
-``no_cel`` folder on ``PYTHONPATH`` for that run's processes; tenantgen itself has no such switch).
+``cel_shim`` folder on ``PYTHONPATH`` for that run's processes, in its mode ``off``; tenantgen itself
+has no such switch).
 Everything else is the same: the CRDs' schemas are checked either way. Each pair's ratio (with /
 without) is taken on its own, so that the machine's drift between pairs cancels; the medians are
 printed, and written to ``benchmarks/results/<name>.json``. The budget is at most 1.10.
 
 On a shared virtual machine the same cold render varies by 10-20 % from one run to the next, more than
 the rules cost, so ``--timed`` also measures them from inside: one more render with the rules, each
-process timing the CEL work it does with its thread's CPU clock (the ``cel_timing`` folder on
-``PYTHONPATH``), summed over the processes and set against the render's whole CPU time.
+process timing the CEL work it does with its thread's CPU clock (``cel_shim`` in its mode ``timed``),
+summed over the processes and set against the render's whole CPU time.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     counts = fleet.generate(tree, args.clusters, args.tenants)
     base = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
     base.pop("PYTHONDONTWRITEBYTECODE", None)
-    without = {**base, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE / "no_cel"), base.get("PYTHONPATH")]))}
+    shim = os.pathsep.join(filter(None, [str(HERE / "cel_shim"), base.get("PYTHONPATH")]))
+    without = {**base, "PYTHONPATH": shim, "TENANTGEN_BENCH_CEL": "off"}
     crds = [option for folder in args.crds for option in ("--crds", folder)]
 
     def render(env: dict[str, str], label: str) -> Measure:
@@ -86,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         times = work / "cel-times"
         shutil.rmtree(times, ignore_errors=True)
         times.mkdir()
-        env = {**base, "TENANTGEN_BENCH_CEL_TIMES": str(times),
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE / "cel_timing"), base.get("PYTHONPATH")]))}
+        env = {**base, "PYTHONPATH": shim, "TENANTGEN_BENCH_CEL": "timed", "TENANTGEN_BENCH_CEL_TIMES": str(times)}
         whole = render(env, "timed")
         spent = [float(line.split()[0]) for path in times.iterdir() for line in path.read_text().splitlines()]
         timed = {"cel_cpu_seconds": sum(spent), "processes": len(spent), "render_cpu_seconds": whole.cpu_seconds,
