@@ -577,7 +577,7 @@ def test_quantities_parse_the_same_every_time_and_bad_ones_are_refused_every_tim
 # -- reserved label and annotation prefixes --------------------------------------------------------
 
 RESERVED = ("reserved: kubernetes.io, k8s.io, capsule.clastix.io, argoproj.io, karpenter.sh, karpenter.k8s.aws, "
-            "platform.example.com and their subdomains (but app.kubernetes.io); the platform sets these, a tenant's "
+            "karpenter.azure.com, kubernetes.azure.com, platform.example.com and their subdomains (but app.kubernetes.io); the platform sets these, a tenant's "
             "file never sets one")
 
 
@@ -595,6 +595,8 @@ TIER_WITH_PLATFORM_LABEL = TIER_YAML.replace("    services:\n", (
     ("labels", "foo.kubernetes.io/bar", "foo.kubernetes.io", "Kubernetes' own"),
     ("annotations", "argocd.argoproj.io/managed-by", "argocd.argoproj.io", "Argo CD's own"),
     ("labels", "karpenter.sh/nodepool", "karpenter.sh", "Karpenter's own"),
+    ("labels", "karpenter.azure.com/sku-family", "karpenter.azure.com", "Karpenter's own"),
+    ("labels", "kubernetes.azure.com/mode", "kubernetes.azure.com", "AKS's own"),
 ])
 def test_tenant_may_not_set_a_reserved_metadata_key(tmp_path: Path, field: str, key: str, prefix: str,
                                                     owner: str) -> None:

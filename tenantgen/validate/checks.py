@@ -35,6 +35,8 @@ RESERVED_PREFIXES = {
     "argoproj.io": "Argo CD's own",
     "karpenter.sh": "Karpenter's own",
     "karpenter.k8s.aws": "Karpenter's own",
+    "karpenter.azure.com": "Karpenter's own",
+    "kubernetes.azure.com": "AKS's own",
 }
 # Kubernetes' recommended labels (app.kubernetes.io/name, /part-of, ...) are meant for everyone.
 OPEN_PREFIXES = ("app.kubernetes.io",)
