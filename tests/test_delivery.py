@@ -121,14 +121,19 @@ def test_flux_objects_stay_in_one_namespace_with_a_service_account(repo: Path) -
 
 
 def test_depends_on_and_sync_waves_equal_helmfile_needs(repo: Path) -> None:
-    for cluster in (PROD_EUW1, PROD_EUC1):
+    for cluster, flavour in ((PROD_EUW1, "HelmRelease"), (PROD_EUC1, "Kustomization")):
         needs = helmfile_needs(out_of(repo) / cluster)
         flux = folder_objects(out_of(repo) / cluster / "flux")
         by_release = {obj["metadata"]["name"]: obj for obj in flux.values()
                       if obj["metadata"]["name"] in needs}
         assert sorted(by_release) == sorted(needs)
+        assert {obj["kind"] for obj in by_release.values()} == {flavour}
+        roots = [name for name in needs if not needs[name]]
+        assert roots and (out_of(repo) / cluster / "config").is_dir()
         for name, obj in by_release.items():
-            assert [dep["name"] for dep in obj["spec"].get("dependsOn", [])] == needs[name], name
+            # A Kustomization that needs no release waits for config/ (a HelmRelease cannot).
+            expected = needs[name] or (["tenantgen-config"] if flavour == "Kustomization" else [])
+            assert [dep["name"] for dep in obj["spec"].get("dependsOn", [])] == expected, name
     needs = helmfile_needs(out_of(repo) / PROD_EUW1)
     apps = {obj["metadata"]["name"].removeprefix("prod-euw1-"): obj
             for obj in folder_objects(out_of(repo) / PROD_EUW1 / "argocd").values()

@@ -9,7 +9,7 @@ committed to (``Delivery.path`` joined with the path in OUT), and every release'
   values the chart's ``values.yaml`` then the release's values file (Flux's ``valuesFiles`` replace
   the chart's own values, so those come first); ``dependsOn`` its needs;
 - ``flux: manifests``: a Kustomization per release applying ``manifests/<release>/``, ``dependsOn``
-  its needs;
+  its needs, or, for a release that needs none, the Kustomization of ``config/``;
 - either way a Kustomization for ``config/`` (when the cluster has config files), a GitRepository, the Kustomization ``tenantgen`` that applies this folder (the one object
   the platform team points the cluster's Flux at; it then manages itself) and a ``kustomization.yaml``;
 - ``argocd: true``: an Application per release over ``manifests/<release>/``, its sync wave one more
@@ -110,15 +110,19 @@ def _flux_objects(cp: ClusterPlan, delivery: Delivery) -> dict[str, tuple[dict[s
                                  "metadata": _metadata(SOURCE_NAME, namespace), "spec": source_spec}, None),
         f"{FLUX}/sync.yaml": (_kustomization(delivery, SOURCE_NAME, f"{cp.rel}/{FLUX}", (), wait=False), None),
     }
+    # config/ holds objects the tenants rely on (the tier's PriorityClasses and StorageClasses that
+    # their Capsule Tenants name as defaults): Flux applies it whichever way it installs the releases.
+    # As Kustomizations, the releases that need no other one wait for it (the rest wait through their
+    # needs); a HelmRelease can only wait for HelmReleases.
+    config = (CONFIG_KUSTOMIZATION,) if cp.cluster.config_files() else ()
     for release in cp.releases:
         if delivery.flux == "helmrelease":
             obj = _helm_release(cp, delivery, release)
         else:
-            obj = _kustomization(delivery, release.name, f"{cp.rel}/manifests/{release.name}", release.needs, wait=True)
+            obj = _kustomization(delivery, release.name, f"{cp.rel}/manifests/{release.name}",
+                                 release.needs or config, wait=True)
         objects[f"{FLUX}/{release.name}.yaml"] = (obj, release)
-    # config/ holds objects the tenants rely on (the tier's PriorityClasses and StorageClasses that
-    # their Capsule Tenants name as defaults): Flux applies it whichever way it installs the releases.
-    if cp.cluster.config_files():
+    if config:
         objects[f"{FLUX}/{CONFIG_KUSTOMIZATION}.yaml"] = (
             _kustomization(delivery, CONFIG_KUSTOMIZATION, f"{cp.rel}/config", (), wait=True), None)
     return objects
