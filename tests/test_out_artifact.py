@@ -143,6 +143,15 @@ def test_selecting_a_cluster_removed_from_the_tree_prunes_its_folder(tmp_path: P
     assert tenantgen(repo, "--check").exit_code == 0
 
 
+@pytest.mark.parametrize("selection", [["--cluster", "prod-euc1"], ["--tier", "prod"], ["--shard", "1/2"]])
+def test_a_selected_cluster_reused_as_it_is_is_not_called_stale(tmp_path: Path, selection: list[str]) -> None:
+    repo = make_repo(tmp_path, "ignored")
+    for _ in range(2):  # the second run reuses the selected clusters
+        result = rendered(repo, *selection)
+        assert "not in the tree" not in result.stdout and "0 removed" in result.stdout, result.stdout
+    assert "0 file(s) written" in result.stdout and "(0 rendered" in result.stdout, result.stdout
+
+
 def test_selecting_a_cluster_neither_in_the_tree_nor_in_out_is_a_usage_error(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, "ignored")
     for args in (["--cluster", "prod-nowhere"], ["--cluster", "prod-nowhere", "--check"]):

@@ -113,7 +113,7 @@ def render_validated(options: RenderOptions, validation: Validation, pool: Worke
     with collector_paused():
         result.plan = plan = plan_fleet(validation.fleet, charts_by_tier, tree_name)
         selected = [cp for cp in plan.clusters if selection.cluster_selected(cp.rel)]
-        in_tree = {cp.rel for cp in plan.clusters}
+        in_tree = {cp.rel for cp in plan.clusters} | reuse.reused.keys()  # (reused clusters are not planned)
         gone = [rel for rel in options.out_clusters if rel not in in_tree and selection.cluster_selected(rel)]
         if not selected and not reuse.reused and not gone and not selection.sharded:  # (a shard may hold no cluster)
             raise UsageError("the selection (--tier/--cluster) matches no cluster of the tree"
