@@ -7,6 +7,7 @@ recorded of OUT's files (``fast.out_record``, in the user cache: never in OUT).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -108,4 +109,5 @@ def _early_staging(out: Path, signatures: Signatures) -> EarlyStaging:
     try:
         return EarlyStaging(out, signatures)
     except OSError as exc:
-        raise TenantgenError(f"cannot write into the output directory {out}: {exc.strerror or exc}") from None
+        where = f" ({os.fspath(exc.filename2 or exc.filename)})" if exc.filename2 or exc.filename else ""
+        raise TenantgenError(f"cannot write into the output directory {out}: {exc.strerror or exc}{where}") from None

@@ -128,6 +128,15 @@ def _moves(out: Path, staging: Path, rels: list[str]) -> list[tuple[str, str]]:
 
 
 def _apply(out: Path, journal: Mapping[str, Any]) -> None:
+    # Stale files go first: one may stand in a file's way, e.g. inside a folder made by hand where
+    # the file belongs (the folder goes with its last file), or where a folder is to be made.
+    for removed in journal["remove"]:
+        path = Path(removed)
+        try:
+            path.unlink()
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # gone already (a run that died applying this journal removed it, or its folder)
+        _remove_empty_parents(path.parent, out)
     made: set[str] = set()
     for staged, target in journal["moves"]:  # files, and folders OUT did not have
         folder = os.path.dirname(target)
@@ -140,10 +149,6 @@ def _apply(out: Path, journal: Mapping[str, Any]) -> None:
             if os.path.exists(staged):
                 raise
             # Moved already: a run that died while applying this journal got this far.
-    for removed in journal["remove"]:
-        path = Path(removed)
-        path.unlink(missing_ok=True)
-        _remove_empty_parents(path.parent, out)
 
 
 def _remove_empty_parents(folder: Path, out: Path) -> None:
