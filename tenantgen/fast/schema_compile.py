@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from tenantgen.fast.cache_file import cache_header, read_table, write_table
+from tenantgen.render.engine.values_check import valid_schema
 
 Predicate = Callable[[Any], bool]
 SCHEMAS = "schemas"  # under the cache folder
@@ -127,17 +126,15 @@ class ExactCompiler:
         """A predicate that gives jsonschema's verdict (draft 2020-12, ``format`` an annotation only), or
         None: only a schema whose keywords, and those of ``documents``, are all ``SHARED_KEYWORDS`` is
         compiled."""
-        if not shared_keywords_only(schema) or not all(shared_keywords_only(doc)
-                                                       for doc in (documents or {}).values()):
-            return None
-        return compile_schema(schema, documents)
+        return compile_schema(schema, documents) if _exact(schema, documents) else None
 
     def valid_schema(self, schema: Any) -> bool:
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError:
-            return False
-        return True
+        return valid_schema(schema)
+
+
+def _exact(schema: Any, documents: Mapping[str, Any] | None) -> bool:
+    """Whether the keywords of ``schema`` and ``documents`` are all ``SHARED_KEYWORDS``."""
+    return shared_keywords_only(schema) and all(shared_keywords_only(doc) for doc in (documents or {}).values())
 
 
 compile_exact = ExactCompiler()
@@ -182,9 +179,7 @@ class CachedCompiler(ExactCompiler):
                 namespace: dict[str, Any] = {}
                 exec(marshal.loads(entry["code"]), namespace)  # noqa: S102 - code this cache wrote
                 return _predicate(namespace[entry["name"]])
-        generated = None
-        if shared_keywords_only(schema) and all(shared_keywords_only(doc) for doc in (documents or {}).values()):
-            generated = _generate(schema, documents, use_formats=False, with_source=True)
+        generated = _generate(schema, documents, use_formats=False, with_source=True) if _exact(schema, documents) else None
         stored: dict[str, Any] = {"key": key, "name": None}
         if generated is not None:
             validate, source = generated
